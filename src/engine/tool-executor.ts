@@ -1,0 +1,24 @@
+/** One tool invocation the runtime asks an executor to perform. */
+export interface ToolCall {
+  tool: string;
+  parameters: Record<string, unknown>;
+  /** The proposal action this call serves; empty for calls outside a proposal. */
+  actionId?: string;
+  /** The action's own budget; the executor adds its grace on top. */
+  timeoutMs?: number;
+  /** 1-based attempt number. */
+  attempt?: number;
+  /** Policy/run session the call belongs to. */
+  sessionId?: string;
+}
+
+export type ToolFailureReason = 'tool_error' | 'timeout' | 'disconnected' | 'cancelled';
+
+export type ToolOutcome =
+  | { ok: true; output: unknown; durationMs: number }
+  | { ok: false; error: string; reason: ToolFailureReason; code?: number; durationMs: number };
+
+/** Runs tools somewhere else (the client, a sandbox, a test double) and reports the outcome. */
+export interface ToolExecutor {
+  execute(call: ToolCall, signal?: AbortSignal): Promise<ToolOutcome>;
+}

@@ -1,0 +1,36 @@
+export { ServerState, type ServerMode } from './server/state.js';
+export { ServerStateConfig, PROTOCOL_VERSION, type ServerStateOptions } from './server/config.js';
+export { ClientSession } from './server/session.js';
+export { runDispatch, handleConnection, handleConnectionUnix, type RunDispatchOptions } from './server/dispatch.js';
+export { listenTcp, listenUnix, attachToHttpServer, type Listener } from './server/listen.js';
+export { WsChannel } from './server/channel.js';
+export { WsToolExecutor, type WsToolExecutorOptions } from './server/tool-executor.js';
+export { defineMethod, MethodTable, type MethodSpec, type MethodContext, type Role } from './server/method.js';
+export { coreMethods } from './methods/index.js';
+
+export type { ToolCall, ToolExecutor, ToolOutcome, ToolFailureReason } from './engine/tool-executor.js';
+export { StateStore, StateView, StateError } from './engine/state-store.js';
+export { ToolRegistry, type ToolDefinition } from './engine/tool-registry.js';
+
+export { RpcError, RemoteError, RequestAbortedError, ErrorCode, type JsonRpcErrorObject } from './rpc/errors.js';
+export {
+  classify,
+  type Classified,
+  type JsonRpcId,
+  type JsonRpcParams,
+  type JsonRpcRequest,
+  type JsonRpcNotification,
+  type JsonRpcResponse,
+  type JsonRpcSuccess,
+  type JsonRpcFailure,
+  type JsonRpcMessage,
+} from './rpc/messages.js';
+export { Peer, type PeerOptions, type InboundContext, type InboundHandler, type OutboundOptions } from './rpc/peer.js';
+
+export type { FrameTransport, CloseInfo, TransportKind } from './transport/frame.js';
+export { CloseCode } from './transport/frame.js';
+export { WsTransport, type WsTransportOptions } from './transport/ws-transport.js';
+export { WsEndpoint, type WsEndpointOptions } from './transport/ws-endpoint.js';
+export { createMemoryPair, MemoryTransport } from './transport/memory.js';
+export { isAllowedOrigin, isLoopbackHost } from './transport/origin.js';
+export { silentLogger, type Logger } from './util/logger.js';

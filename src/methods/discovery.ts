@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { buildOpenRpcDocument } from '../server/openrpc.js';
+import { defineMethod } from '../server/method.js';
+import { mayCall } from '../server/pipeline.js';
+
+const noParams = z.union([z.object({}).loose(), z.array(z.unknown()).max(0)]);
+
+export const capabilitiesList = defineMethod({
+  name: 'capabilities.list',
+  summary: 'Methods this connection may call, sorted, each with the least role it needs.',
+  params: noParams,
+  handler(_p, { state, session }) {
+    const methods = state.methods
+      .list()
+      .filter((spec) => mayCall(spec, session, state))
+      .map((spec) => ({ method: spec.name, role: spec.role ?? 'agent' }));
+    return { caller_role: session.role, count: methods.length, methods };
+  },
+});
+
+const documents = new WeakMap<object, { size: number; doc: object }>();
+
+export const rpcDiscover = defineMethod({
+  name: 'rpc.discover',
+  summary: 'The OpenRPC document describing every method this daemon serves.',
+  params: noParams,
+  handler(_p, { state }) {
+    const cached = documents.get(state.methods);
+    if (cached && cached.size === state.methods.size) return cached.doc;
+    const doc = buildOpenRpcDocument(state.methods.list(), {
+      title: 'car-server-core',
+      version: state.config.serverVersion,
+    });
+    documents.set(state.methods, { size: state.methods.size, doc });
+    return doc;
+  },
+});

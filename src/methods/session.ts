@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { defineMethod, type MethodContext } from '../server/method.js';
+import { secureEqual } from '../util/secure-compare.js';
+
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+const authParams = z.object({
+  token: z.string().optional(),
+  host_token: z.string().optional(),
+  agent_id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(AGENT_ID_PATTERN, 'agent_id may contain only letters, digits, ".", "_" and "-"')
+    .optional(),
+  memory_namespace: z.string().min(1).max(256).optional(),
+});
+
+type AuthParams = z.infer<typeof authParams>;
+
+function authFailed(): RpcError {
+  return new RpcError(ErrorCode.InternalError, 'auth failed: token mismatch');
+}
+
+function bindIdentity(p: AuthParams, ctx: MethodContext): void {
+  const { state, session } = ctx;
+  if (p.agent_id !== undefined && !state.attachAgent(p.agent_id, session)) {
+    throw new RpcError(ErrorCode.InternalError, `agent '${p.agent_id}' is already attached on another connection`);
+  }
+  if (p.memory_namespace !== undefined) session.memoryNamespace = p.memory_namespace;
+}
+
+export const sessionAuth = defineMethod({
+  name: 'session.auth',
+  summary: 'Authenticate this connection with the daemon token, an agent token, or the host token.',
+  public: true,
+  params: authParams,
+  handler(p, ctx) {
+    const { state, session } = ctx;
+    const { authToken, hostToken } = state.config;
+    const result: Record<string, unknown> = { ok: true, auth_enabled: authToken !== null };
+
+    if (p.host_token !== undefined) {
+      const hostOk = hostToken !== null && secureEqual(p.host_token, hostToken);
+      if (!hostOk && authToken !== null) throw authFailed();
+      bindIdentity({ memory_namespace: p.memory_namespace }, ctx);
+      session.authenticated = true;
+      if (hostOk) {
+        session.isHost = true;
+        result.role = 'host';
+      }
+    } else {
+      if (authToken !== null) {
+        if (p.token === undefined) throw RpcError.invalidParams('token is required (or host_token)');
+        const expected = (p.agent_id !== undefined ? state.agentTokens.get(p.agent_id) : undefined) ?? authToken;
+        if (!secureEqual(p.token, expected)) throw authFailed();
+      }
+      bindIdentity(p, ctx);
+      session.authenticated = true;
+      if (p.agent_id !== undefined) result.agent_id = p.agent_id;
+    }
+    if (session.memoryNamespace !== null && p.memory_namespace !== undefined) {
+      result.memory_namespace = session.memoryNamespace;
+    }
+    return result;
+  },
+});

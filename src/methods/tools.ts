@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { ToolLimitError, type ToolDefinition } from '../engine/tool-registry.js';
+import { RpcError } from '../rpc/errors.js';
+import { defineMethod } from '../server/method.js';
+
+const toolDefinition = z.object({
+  name: z.string().min(1, 'name must be a non-empty string').max(256),
+  description: z.string().optional(),
+  parameters: z.unknown().optional(),
+  returns: z.unknown().optional(),
+  idempotent: z.boolean().optional(),
+  cache_ttl_secs: z.number().nonnegative().optional(),
+  rate_limit: z.unknown().optional(),
+});
+
+function toDefinition(t: z.infer<typeof toolDefinition>): ToolDefinition {
+  const def: ToolDefinition = {
+    name: t.name,
+    description: t.description ?? '',
+    parameters: t.parameters ?? {},
+    idempotent: t.idempotent ?? false,
+  };
+  if (t.returns !== undefined) def.returns = t.returns;
+  if (t.cache_ttl_secs !== undefined) def.cache_ttl_secs = t.cache_ttl_secs;
+  if (t.rate_limit !== undefined) def.rate_limit = t.rate_limit;
+  return def;
+}
+
+export const toolsRegister = defineMethod({
+  name: 'tools.register',
+  summary: 'Register tools on this connection (params: an array of tool definitions); returns how many.',
+  params: z.array(toolDefinition),
+  result: z.number(),
+  handler(tools, { session }) {
+    try {
+      return session.tools.register(tools.map(toDefinition));
+    } catch (err) {
+      if (err instanceof ToolLimitError) throw RpcError.internal(err.message);
+      throw err;
+    }
+  },
+});
+
+export const toolsList = defineMethod({
+  name: 'tools.list',
+  summary: "This connection's tools, sorted by name.",
+  params: z.union([z.object({}).loose(), z.array(z.unknown()).max(0)]),
+  handler(_p, { session }) {
+    const tools = session.tools.list();
+    return { tools, count: tools.length };
+  },
+});
+
+export const toolsUnregister = defineMethod({
+  name: 'tools.unregister',
+  summary: 'Remove a tool from this connection; removed is 0 when it was not registered.',
+  params: z.object({ name: z.string().min(1, 'name must be a non-empty string') }),
+  handler(p, { session }) {
+    return { unregistered: p.name, removed: session.tools.unregister(p.name) };
+  },
+});

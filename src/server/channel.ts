@@ -1,0 +1,40 @@
+import type { CloseInfo } from '../transport/frame.js';
+import type { JsonRpcParams } from '../rpc/messages.js';
+import type { OutboundOptions, Peer } from '../rpc/peer.js';
+
+/**
+ * The server's side of one client connection: notifications and server→client requests with
+ * `cb-N` ids, all written through the connection's single bounded outbound queue.
+ */
+export class WsChannel {
+  constructor(private readonly peer: Peer) {}
+
+  get isOpen(): boolean {
+    return this.peer.isOpen;
+  }
+
+  /** Outbound callbacks still waiting for the client's answer. */
+  get pendingCount(): number {
+    return this.peer.pendingCount;
+  }
+
+  nextRequestId(): string {
+    return String(this.peer.nextRequestId());
+  }
+
+  request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T> {
+    return this.peer.request<T>(method, params, opts);
+  }
+
+  notify(method: string, params?: JsonRpcParams): boolean {
+    return this.peer.notify(method, params);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.peer.close(code, reason);
+  }
+
+  onClose(listener: (info: CloseInfo) => void): void {
+    this.peer.onClose(listener);
+  }
+}

@@ -1,0 +1,185 @@
+import { silentLogger, type Logger } from '../util/logger.js';
+import type { MethodSpec } from './method.js';
+
+/** The wire protocol version this daemon speaks; `server.handshake` requires an exact match. */
+export const PROTOCOL_VERSION = 2;
+
+export interface ServerStateOptions {
+  /** Token clients must present to `session.auth`; `null` disables auth. */
+  authToken: string | null;
+  /** Token that grants the host role; `null` leaves host-only methods open to every session. */
+  hostToken: string | null;
+  serverVersion: string;
+  /** Default bind address and port for listeners the embedder starts through the library. */
+  host: string;
+  port: number;
+  /** Unix socket path for `listenUnix`, when the embedder wants one. */
+  socketPath: string | null;
+  /** State root for durable files (approval ledger, run traces, …); `null` keeps everything in memory. */
+  carHome: string | null;
+  /** Server-side deadline for one handler; past it the call fails with -32004. */
+  handlerTimeoutMs: number;
+  /** How long a `tools.execute` callback may wait when the action declared no budget. */
+  toolTimeoutMs: number;
+  /** Added to an action's `timeout_ms` before its callback is abandoned. */
+  toolCallbackGraceMs: number;
+  /** Largest inbound WebSocket message, in bytes. */
+  maxPayloadBytes: number;
+  /** Most fragments one inbound message may be split into. */
+  maxFragments: number;
+  /** Most buffered inbound chunks per connection. */
+  maxBufferedChunks: number;
+  /** Outbound bytes a client may leave unread before it is disconnected. */
+  maxOutboundBufferedBytes: number;
+  /** Most items in one JSON-RPC batch. */
+  maxBatchItems: number;
+  /** Most requests handled at once per connection; excess requests are refused with -32603. */
+  maxInFlightPerConnection: number;
+  /** Deepest JSON nesting accepted in one message. */
+  maxJsonDepth: number;
+  /** Ping period for dead-peer detection; 0 turns it off. */
+  heartbeatIntervalMs: number;
+  /** Most tools one session may register. */
+  maxToolsPerSession: number;
+  /** Most keys in one session's state map (all tenants together). */
+  maxStateKeysPerSession: number;
+  /** Method prefixes (and exact names) refused with -32005 until `server.handshake` succeeded. */
+  handshakeGated: readonly string[];
+  /** Extra methods an embedder serves alongside the built-in ones (same gate pipeline). */
+  methods: readonly MethodSpec[];
+  /** Structured logger; silent by default. */
+  logger: Logger;
+}
+
+const DEFAULTS: ServerStateOptions = {
+  authToken: null,
+  hostToken: null,
+  serverVersion: '0.1.0',
+  host: '127.0.0.1',
+  port: 9100,
+  socketPath: null,
+  carHome: null,
+  handlerTimeoutMs: 30 * 60 * 1000,
+  toolTimeoutMs: 300 * 1000,
+  toolCallbackGraceMs: 5 * 1000,
+  maxPayloadBytes: 16 * 1024 * 1024,
+  maxFragments: 64,
+  maxBufferedChunks: 4096,
+  maxOutboundBufferedBytes: 32 * 1024 * 1024,
+  maxBatchItems: 100,
+  maxInFlightPerConnection: 256,
+  maxJsonDepth: 256,
+  heartbeatIntervalMs: 30 * 1000,
+  maxToolsPerSession: 4096,
+  maxStateKeysPerSession: 100_000,
+  handshakeGated: ['host.subscribe', 'auth.'],
+  methods: [],
+  logger: silentLogger,
+};
+
+/**
+ * Every tunable of the daemon core with its default. Immutable: `with()` returns a new config.
+ * Nothing here reads the environment; the `car-server` binary maps flags and env onto it.
+ */
+export class ServerStateConfig implements Readonly<ServerStateOptions> {
+  readonly authToken!: string | null;
+  readonly hostToken!: string | null;
+  readonly serverVersion!: string;
+  readonly host!: string;
+  readonly port!: number;
+  readonly socketPath!: string | null;
+  readonly carHome!: string | null;
+  readonly handlerTimeoutMs!: number;
+  readonly toolTimeoutMs!: number;
+  readonly toolCallbackGraceMs!: number;
+  readonly maxPayloadBytes!: number;
+  readonly maxFragments!: number;
+  readonly maxBufferedChunks!: number;
+  readonly maxOutboundBufferedBytes!: number;
+  readonly maxBatchItems!: number;
+  readonly maxInFlightPerConnection!: number;
+  readonly maxJsonDepth!: number;
+  readonly heartbeatIntervalMs!: number;
+  readonly maxToolsPerSession!: number;
+  readonly maxStateKeysPerSession!: number;
+  readonly handshakeGated!: readonly string[];
+  readonly methods!: readonly MethodSpec[];
+  readonly logger!: Logger;
+
+  constructor(overrides: Partial<ServerStateOptions> = {}) {
+    const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
+    validate(merged);
+    Object.assign(this, merged);
+    Object.freeze(this);
+  }
+
+  static defaults(): ServerStateConfig {
+    return new ServerStateConfig();
+  }
+
+  /** A copy with some values replaced. */
+  with(overrides: Partial<ServerStateOptions>): ServerStateConfig {
+    return new ServerStateConfig({ ...this.toOptions(), ...stripUndefined(overrides) });
+  }
+
+  withAuthToken(token: string | null): ServerStateConfig {
+    return this.with({ authToken: token });
+  }
+
+  withHostToken(token: string | null): ServerStateConfig {
+    return this.with({ hostToken: token });
+  }
+
+  withMethods(...methods: MethodSpec[]): ServerStateConfig {
+    return this.with({ methods: [...this.methods, ...methods] });
+  }
+
+  get authEnabled(): boolean {
+    return this.authToken !== null;
+  }
+
+  toOptions(): ServerStateOptions {
+    const out = {} as Record<string, unknown>;
+    for (const key of Object.keys(DEFAULTS)) out[key] = (this as unknown as Record<string, unknown>)[key];
+    return out as unknown as ServerStateOptions;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validate(o: ServerStateOptions): void {
+  const positive: (keyof ServerStateOptions)[] = [
+    'handlerTimeoutMs',
+    'toolTimeoutMs',
+    'maxPayloadBytes',
+    'maxFragments',
+    'maxBufferedChunks',
+    'maxOutboundBufferedBytes',
+    'maxBatchItems',
+    'maxInFlightPerConnection',
+    'maxJsonDepth',
+    'maxToolsPerSession',
+    'maxStateKeysPerSession',
+  ];
+  for (const key of positive) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new RangeError(`ServerStateConfig.${key} must be a positive number, got ${String(v)}`);
+    }
+  }
+  for (const key of ['toolCallbackGraceMs', 'heartbeatIntervalMs', 'port'] as const) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RangeError(`ServerStateConfig.${key} must be a non-negative number, got ${String(v)}`);
+    }
+  }
+  if (o.port > 65535) throw new RangeError(`ServerStateConfig.port must be at most 65535, got ${o.port}`);
+  for (const key of ['authToken', 'hostToken'] as const) {
+    const v = o[key];
+    if (v !== null && (typeof v !== 'string' || v.length === 0)) {
+      throw new TypeError(`ServerStateConfig.${key} must be a non-empty string or null`);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { Server } from 'node:http';
+import { listenTcp as listenTcpEndpoint, listenUnix as listenUnixEndpoint, type Listener } from '../transport/listen.js';
+import { endpointFor } from './dispatch.js';
+import type { ServerState } from './state.js';
+
+export type { Listener };
+
+/** Serve the daemon over WebSocket on TCP (defaults: the config's host and port). */
+export function listenTcp(state: ServerState, opts: { host?: string; port?: number } = {}): Promise<Listener> {
+  return listenTcpEndpoint(endpointFor(state), opts.host ?? state.config.host, opts.port ?? state.config.port);
+}
+
+/** Serve the daemon over WebSocket on a Unix socket (default: the config's socketPath). */
+export function listenUnix(state: ServerState, path?: string): Promise<Listener> {
+  const target = path ?? state.config.socketPath;
+  if (!target) throw new Error('listenUnix needs a socket path (argument or ServerStateConfig.socketPath)');
+  return listenUnixEndpoint(endpointFor(state), target);
+}
+
+/**
+ * Serve the daemon on an embedder's own HTTP server: upgrades (optionally only on `path`) become
+ * sessions, after the origin check. Returns a function that detaches again.
+ */
+export function attachToHttpServer(server: Server, state: ServerState, opts: { path?: string } = {}): () => void {
+  return endpointFor(state).attach(server, 'ws-tcp', opts.path);
+}

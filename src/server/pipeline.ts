@@ -1,0 +1,126 @@
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import type { JsonRpcParams } from '../rpc/messages.js';
+import type { InboundContext, InboundHandler } from '../rpc/peer.js';
+import { CloseCode } from '../transport/frame.js';
+import type { Logger } from '../util/logger.js';
+import { ROLE_RANK, type MethodContext, type MethodSpec } from './method.js';
+import { formatParamsError } from './params.js';
+import type { ClientSession } from './session.js';
+import type { ServerState } from './state.js';
+
+/** Longest timer Node accepts. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+export function isHandshakeGated(method: string, gated: readonly string[]): boolean {
+  for (const g of gated) {
+    if (g.endsWith('.') ? method.startsWith(g) : method === g) return true;
+  }
+  return false;
+}
+
+/** True when `session` may call `spec` (role check; host-only methods are open with no host token). */
+export function mayCall(spec: MethodSpec, session: ClientSession, state: ServerState): boolean {
+  const required = spec.role ?? 'agent';
+  if (required === 'host' && state.config.hostToken === null) return true;
+  return ROLE_RANK[session.role] >= ROLE_RANK[required];
+}
+
+/**
+ * The gate pipeline, in order: auth → handshake → method lookup → role → params schema →
+ * handler under its deadline. Everything a request passes through before a handler runs is here.
+ */
+export function createGatePipeline(state: ServerState, session: ClientSession, log: Logger): InboundHandler {
+  const config = state.config;
+  return (method: string, rawParams: JsonRpcParams | undefined, rpc: InboundContext): unknown => {
+    const spec = state.methods.get(method);
+
+    // 1. auth: everything but session.auth waits for a successful session.auth; then the connection closes.
+    if (!session.authenticated && !spec?.public) {
+      if (rpc.id === undefined) session.channel.close(CloseCode.PolicyViolation, 'auth required');
+      else rpc.closeAfterReply(CloseCode.PolicyViolation, 'auth required');
+      throw new RpcError(
+        ErrorCode.AuthRequired,
+        `auth required: call session.auth with the daemon token before '${method}'`,
+      );
+    }
+
+    // 2. handshake
+    if (!session.negotiated && (spec?.needsHandshake || isHandshakeGated(method, config.handshakeGated))) {
+      throw new RpcError(
+        ErrorCode.HandshakeRequired,
+        `protocol handshake required: call server.handshake {protocol_version: 2} before '${method}'`,
+      );
+    }
+
+    // 3. lookup
+    if (!spec) throw new RpcError(ErrorCode.MethodNotFound, `unknown method: ${method}`);
+
+    // 4. role
+    if (!mayCall(spec, session, state)) {
+      throw new RpcError(
+        ErrorCode.InternalError,
+        `'${method}' requires the ${spec.role ?? 'agent'} role; this connection is '${session.role}'`,
+      );
+    }
+
+    // 5. params
+    const parsed = spec.params.safeParse(rawParams ?? {});
+    if (!parsed.success) throw RpcError.invalidParams(formatParamsError(parsed.error), { method });
+    const params = parsed.data;
+
+    // 6. handler, under its deadline
+    const ctx: MethodContext = {
+      state,
+      session,
+      id: rpc.id,
+      method,
+      logger: log,
+      get signal() {
+        return rpc.signal;
+      },
+      closeAfterReply: (code, reason) => rpc.closeAfterReply(code, reason),
+    };
+    const out = spec.handler(params, ctx);
+    if (!isThenable(out)) return out;
+    const deadline =
+      typeof spec.deadlineMs === 'function'
+        ? spec.deadlineMs(params, state)
+        : (spec.deadlineMs ?? config.handlerTimeoutMs);
+    return withDeadline(out, deadline, method, rpc);
+  };
+}
+
+function describeSeconds(ms: number): string {
+  const s = ms / 1000;
+  return Number.isInteger(s) ? `${s}s` : `${s.toFixed(3).replace(/0+$/, '')}s`;
+}
+
+function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rpc: InboundContext): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        const err = new RpcError(
+          ErrorCode.DeadlineExceeded,
+          `handler '${method}' exceeded its ${describeSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
+        );
+        rpc.abort(err);
+        reject(err);
+      },
+      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { StateStore } from '../engine/state-store.js';
+import { ToolRegistry } from '../engine/tool-registry.js';
+import type { WsChannel } from './channel.js';
+import type { ServerStateConfig } from './config.js';
+import type { Role } from './method.js';
+import { WsToolExecutor } from './tool-executor.js';
+
+/** Everything the daemon knows about one connected client. */
+export class ClientSession {
+  readonly clientId: string = randomUUID();
+  readonly connectedAt = new Date();
+  authenticated: boolean;
+  isHost = false;
+  negotiatedProtocolVersion: number | null = null;
+  clientVersion: string | null = null;
+  /** Agent identity bound by `session.auth {agent_id}`. */
+  agentId: string | null = null;
+  /** Private memory graph chosen by `session.auth {memory_namespace}`. */
+  memoryNamespace: string | null = null;
+  tenant: string | null = null;
+  readonly state: StateStore;
+  readonly tools: ToolRegistry;
+  readonly toolExecutor: WsToolExecutor;
+
+  constructor(
+    readonly channel: WsChannel,
+    config: ServerStateConfig,
+    readonly transportKind: string,
+    readonly remoteAddress: string | undefined,
+  ) {
+    this.authenticated = !config.authEnabled;
+    this.state = new StateStore(config.maxStateKeysPerSession);
+    this.tools = new ToolRegistry(config.maxToolsPerSession);
+    this.toolExecutor = new WsToolExecutor(channel, {
+      defaultTimeoutMs: config.toolTimeoutMs,
+      graceMs: config.toolCallbackGraceMs,
+    });
+  }
+
+  get negotiated(): boolean {
+    return this.negotiatedProtocolVersion !== null;
+  }
+
+  /** The role `capabilities.list` reports: host token → host, bound agent → agent, else owner. */
+  get role(): Role {
+    if (this.isHost) return 'host';
+    if (this.agentId !== null) return 'agent';
+    return 'owner';
+  }
+}

@@ -1,0 +1,87 @@
+import { CloseCode } from '../transport/frame.js';
+import { coreMethods } from '../methods/index.js';
+import { ServerStateConfig } from './config.js';
+import { MethodTable, type MethodSpec } from './method.js';
+import type { ClientSession } from './session.js';
+
+export type ServerMode = 'standalone' | 'embedded';
+
+/**
+ * State shared by every connection of one daemon: configuration, live sessions, the method table
+ * and the engines later issues hang here. Constructing it starts nothing: no timers, no files, no
+ * sockets; listeners and connections are the caller's to start.
+ */
+export class ServerState {
+  readonly sessions = new Map<string, ClientSession>();
+  readonly methods: MethodTable;
+  /** agent_id → client_id of the connection it is attached to. */
+  readonly attachedAgents = new Map<string, string>();
+  /** Per-agent tokens (minted by the agent supervisor); an agent without one uses the daemon token. */
+  readonly agentTokens = new Map<string, string>();
+  private readonly sessionWaiters = new Set<() => void>();
+
+  private constructor(
+    readonly config: ServerStateConfig,
+    readonly mode: ServerMode,
+  ) {
+    this.methods = new MethodTable([...coreMethods(), ...config.methods]);
+  }
+
+  /** The binary's constructor. */
+  static standalone(config: ServerStateConfig): ServerState {
+    return new ServerState(config, 'standalone');
+  }
+
+  /** For embedders that serve connections of their own. */
+  static embedded(config: ServerStateConfig = new ServerStateConfig()): ServerState {
+    return new ServerState(config, 'embedded');
+  }
+
+  /** Serve an extra method on every connection (same gate pipeline as the built-ins). */
+  addMethod(spec: MethodSpec): void {
+    this.methods.add(spec);
+  }
+
+  /** @internal */
+  addSession(session: ClientSession): void {
+    this.sessions.set(session.clientId, session);
+  }
+
+  /** @internal */
+  removeSession(session: ClientSession): void {
+    this.sessions.delete(session.clientId);
+    if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
+      this.attachedAgents.delete(session.agentId);
+    }
+    if (this.sessions.size === 0) for (const wake of this.sessionWaiters) wake();
+  }
+
+  /** Bind `agentId` to `session`; false when another live connection holds it. */
+  attachAgent(agentId: string, session: ClientSession): boolean {
+    const holder = this.attachedAgents.get(agentId);
+    if (holder !== undefined && holder !== session.clientId && this.sessions.has(holder)) return false;
+    if (session.agentId !== null && session.agentId !== agentId) this.attachedAgents.delete(session.agentId);
+    this.attachedAgents.set(agentId, session.clientId);
+    session.agentId = agentId;
+    return true;
+  }
+
+  /**
+   * Close every connection (1001 by default) and resolve once all sessions are gone, or after
+   * `timeoutMs`, whichever is first.
+   */
+  async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+    for (const session of this.sessions.values()) session.channel.close(code, reason);
+    if (this.sessions.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.sessionWaiters.delete(done);
+        resolve();
+      }
+      this.sessionWaiters.add(done);
+    });
+  }
+}

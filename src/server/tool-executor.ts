@@ -1,0 +1,75 @@
+import type { ToolCall, ToolExecutor, ToolOutcome } from '../engine/tool-executor.js';
+import { RemoteError, RequestAbortedError } from '../rpc/errors.js';
+import type { WsChannel } from './channel.js';
+
+export interface WsToolExecutorOptions {
+  /** Wait when the call has no budget of its own. */
+  defaultTimeoutMs: number;
+  /** Added to a call's own `timeoutMs`. */
+  graceMs: number;
+}
+
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return Number.isInteger(s) ? `${s}s` : `${s.toFixed(1)}s`;
+}
+
+/**
+ * Executes tools by calling the connected client back with `tools.execute`. A client error reply
+ * is a tool failure; an abandoned call (timeout, caller cancellation) sends the client a
+ * `tools.cancel` notification so it can stop work nobody waits for.
+ */
+export class WsToolExecutor implements ToolExecutor {
+  constructor(
+    private readonly channel: WsChannel,
+    private readonly options: WsToolExecutorOptions,
+  ) {}
+
+  async execute(call: ToolCall, signal?: AbortSignal): Promise<ToolOutcome> {
+    const started = performance.now();
+    const id = this.channel.nextRequestId();
+    const actionId = call.actionId ?? '';
+    const params: Record<string, unknown> = {
+      action_id: actionId,
+      tool: call.tool,
+      parameters: call.parameters,
+      params: call.parameters,
+      attempt: call.attempt ?? 1,
+      request_id: id,
+    };
+    if (call.timeoutMs !== undefined) params.timeout_ms = call.timeoutMs;
+    if (call.sessionId !== undefined) params.session_id = call.sessionId;
+    const waitMs =
+      call.timeoutMs !== undefined ? call.timeoutMs + this.options.graceMs : this.options.defaultTimeoutMs;
+    const elapsed = (): number => Math.round(performance.now() - started);
+    try {
+      const output = await this.channel.request('tools.execute', params, { id, timeoutMs: waitMs, signal });
+      return { ok: true, output, durationMs: elapsed() };
+    } catch (err) {
+      if (err instanceof RemoteError) {
+        return { ok: false, error: err.message, reason: 'tool_error', code: err.code, durationMs: elapsed() };
+      }
+      if (err instanceof RequestAbortedError && err.reason !== 'closed') {
+        const reason =
+          err.reason === 'timeout'
+            ? `tool '${call.tool}' callback timed out (${seconds(waitMs)})`
+            : `tool '${call.tool}' callback cancelled: ${describe(signal?.reason)}`;
+        this.channel.notify('tools.cancel', { request_id: id, action_id: actionId, reason });
+        return {
+          ok: false,
+          error: reason,
+          reason: err.reason === 'timeout' ? 'timeout' : 'cancelled',
+          durationMs: elapsed(),
+        };
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      return { ok: false, error: `tool '${call.tool}' callback failed: ${message}`, reason: 'disconnected', durationMs: elapsed() };
+    }
+  }
+}
+
+function describe(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  if (reason === undefined) return 'aborted';
+  return String(reason);
+}

@@ -1,0 +1,126 @@
+import { WebSocket, type RawData } from 'ws';
+import { CloseCode, type CloseInfo, type FrameTransport, type TransportKind } from './frame.js';
+
+export interface WsTransportOptions {
+  kind: TransportKind;
+  remoteAddress?: string | undefined;
+  /**
+   * Outbound bytes the peer may leave unread. A send that would push the buffer past this bound
+   * terminates the connection: a client that stops reading is disconnected, never buffered for.
+   */
+  maxBufferedBytes: number;
+  /** Ping period; a peer that has not answered the previous ping by the next one is terminated. 0 = off. */
+  heartbeatIntervalMs: number;
+}
+
+/** Adapts one `ws` WebSocket (either side of the wire) to the FrameTransport interface. */
+export class WsTransport implements FrameTransport {
+  onframe: ((text: string) => void) | undefined;
+  onbinary: ((data: Uint8Array) => void) | undefined;
+  onclose: ((info: CloseInfo) => void) | undefined;
+  readonly kind: TransportKind;
+  readonly remoteAddress: string | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private alive = true;
+  private closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly options: WsTransportOptions,
+  ) {
+    this.kind = options.kind;
+    this.remoteAddress = options.remoteAddress;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.alive = true;
+      if (isBinary) this.onbinary?.(toBytes(data));
+      else this.onframe?.(toText(data));
+    });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('error', () => {
+      // 'close' always follows; the close code carries what happened.
+    });
+    ws.on('close', (code: number, reason: Buffer) => this.finish({ code, reason: reason.toString('utf8') }));
+    if (options.heartbeatIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), options.heartbeatIntervalMs);
+      this.heartbeat.unref();
+    }
+    if (ws.readyState === WebSocket.CLOSED) this.finish({ code: CloseCode.GoingAway, reason: 'closed before use' });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(text: string): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount + text.length > this.options.maxBufferedBytes) {
+      this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
+      return false;
+    }
+    this.ws.send(text);
+    return true;
+  }
+
+  sendBinary(data: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount + data.byteLength > this.options.maxBufferedBytes) {
+      this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
+      return false;
+    }
+    this.ws.send(data);
+    return true;
+  }
+
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    if (this.closed) return;
+    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
+      this.ws.close(code, reason);
+    }
+  }
+
+  /** Drop the connection at once, without a closing handshake. */
+  terminate(info: CloseInfo): void {
+    if (this.closed) return;
+    this.ws.terminate();
+    this.finish(info);
+  }
+
+  private beat(): void {
+    if (!this.alive) {
+      this.terminate({ code: CloseCode.GoingAway, reason: 'heartbeat: no pong from peer' });
+      return;
+    }
+    this.alive = false;
+    try {
+      this.ws.ping();
+    } catch {
+      // Socket already going away; 'close' will follow.
+    }
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.onclose?.(info);
+  }
+}
+
+function toText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return new Uint8Array(data);
+}
