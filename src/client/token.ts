@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { tokenDir, type PathEnv } from '../util/car-paths.js';
+import { resolveCarHome, tokenDir, type Platform } from '../util/car-paths.js';
 
 export interface TokenLookup {
-  env: PathEnv & { CAR_AUTH_TOKEN?: string | undefined };
+  /** Environment to read `CAR_AUTH_TOKEN`, `CAR_HOME`, `XDG_RUNTIME_DIR`, … from. */
+  env: Readonly<Record<string, string | undefined>>;
   /** Read this file instead of the platform's default token file. */
   tokenFile?: string;
   platform?: NodeJS.Platform;
@@ -20,9 +21,20 @@ function readTrimmed(path: string): string | null {
   }
 }
 
+/** The daemon's token directory for this environment; `null` when `CAR_HOME` is unusable. */
+function tokenDirFor(lookup: Omit<TokenLookup, 'tokenFile'>): string | null {
+  const p: Platform = { os: lookup.platform ?? process.platform, env: lookup.env, home: lookup.home ?? homedir(), cwd: process.cwd() };
+  try {
+    return tokenDir(p, resolveCarHome(p));
+  } catch {
+    return null;
+  }
+}
+
 /** The platform default path of the daemon's `auth-token` file. */
-export function defaultTokenFile(lookup: Omit<TokenLookup, 'tokenFile'>): string {
-  return join(tokenDir(lookup.env, lookup.platform ?? process.platform, lookup.home ?? homedir()), 'auth-token');
+export function defaultTokenFile(lookup: Omit<TokenLookup, 'tokenFile'>): string | null {
+  const dir = tokenDirFor(lookup);
+  return dir === null ? null : join(dir, 'auth-token');
 }
 
 /**
@@ -32,10 +44,12 @@ export function defaultTokenFile(lookup: Omit<TokenLookup, 'tokenFile'>): string
 export function discoverToken(lookup: TokenLookup): string | null {
   const fromEnv = lookup.env.CAR_AUTH_TOKEN?.trim();
   if (fromEnv) return fromEnv;
-  return readTrimmed(lookup.tokenFile ?? defaultTokenFile(lookup));
+  const file = lookup.tokenFile ?? defaultTokenFile(lookup);
+  return file === null ? null : readTrimmed(file);
 }
 
 /** The host token, read only from the `host-token` file beside `auth-token`. */
 export function discoverHostToken(lookup: Omit<TokenLookup, 'tokenFile'>): string | null {
-  return readTrimmed(join(tokenDir(lookup.env, lookup.platform ?? process.platform, lookup.home ?? homedir()), 'host-token'));
+  const dir = tokenDirFor(lookup);
+  return dir === null ? null : readTrimmed(join(dir, 'host-token'));
 }

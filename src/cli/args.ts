@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+export interface CliArgs {
+  port: number | undefined;
+  host: string | undefined;
+  noAuth: boolean;
+  requireAuth: boolean;
+  socket: string | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+export const USAGE = `Usage: car-server [options]
+
+Options:
+  --port N         TCP port to listen on (default 9100; 0 picks a free port)
+  --host H         address to bind (default 127.0.0.1)
+  --no-auth        disable token auth (same as CAR_NO_AUTH=1)
+  --require-auth   deprecated, no effect: auth is on unless --no-auth is given
+  --socket PATH    Unix socket path (same as CAR_SERVER_SOCKET)
+  -h, --help       show this help
+  --version        print the version
+
+Environment:
+  CAR_HOME             state root, absolute path (default ~/.car); $CAR_HOME/env is loaded first
+  CAR_NO_AUTH          1 disables auth
+  CAR_SERVER_SOCKET    Unix socket path
+  CAR_HANDLER_TIMEOUT  per-handler deadline, seconds
+  CAR_TOOL_TIMEOUT     default tool callback deadline, seconds
+  CAR_LOG              log level: fatal, error, warn, info (default), debug, trace, silent
+`;
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'no-auth': { type: 'boolean', default: false },
+        'require-auth': { type: 'boolean', default: false },
+        socket: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(describeParseError(err));
+  }
+  if (values.host !== undefined && values.host.length === 0) throw new UsageError('--host must not be empty');
+  if (values.socket !== undefined && values.socket.length === 0) throw new UsageError('--socket must not be empty');
+  return {
+    port: values.port === undefined ? undefined : parsePort(values.port),
+    host: values.host,
+    noAuth: values['no-auth'],
+    requireAuth: values['require-auth'],
+    socket: values.socket,
+    help: values.help,
+    version: values.version,
+  };
+}
+
+function parsePort(raw: string): number {
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(raw)}`);
+  return port;
+}
+
+function describeParseError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // parseArgs appends hints meant for script authors; the first sentence names the problem.
+  const first = message.split(/\.(?:\s|$)/)[0] ?? message;
+  return `${first.charAt(0).toLowerCase()}${first.slice(1)} (see --help)`;
+}

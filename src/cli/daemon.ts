@@ -1,0 +1,185 @@
+import type { Logger as PinoLogger } from 'pino';
+import { listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
+import { perPortSocketPath, type CarHome, type Platform } from '../util/car-paths.js';
+import { establishPrimacy, type DaemonLock, type Primacy } from './primacy.js';
+import type { Settings } from './settings.js';
+import { mintToken, removeFile, TokenFiles } from './tokens.js';
+
+/** Everything resolved from flags, environment and platform before anything is started. */
+export interface DaemonPlan {
+  platform: Platform;
+  settings: Settings;
+  carHome: CarHome;
+  tokenDir: string;
+  sharedSocket: string | null;
+  lockPath: string;
+  serverVersion: string;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Startup gave way to a shutdown requested meanwhile. */
+export class StartupAborted extends Error {
+  override readonly name = 'StartupAborted';
+}
+
+const LISTENER_CLOSE_GRACE_MS = 1000;
+
+/**
+ * One daemon run: primacy, listeners, token files. Only what this run created is cleaned up, so a
+ * secondary daemon never removes the primary's socket or tokens.
+ */
+export class Daemon {
+  private starting: Promise<void> | null = null;
+  private stopped: Promise<void> | null = null;
+  private stopping = false;
+  private state: ServerState | null = null;
+  private readonly listeners: Listener[] = [];
+  private ownSocket: string | null = null;
+  private lock: DaemonLock | null = null;
+  private tokenFiles: TokenFiles | null = null;
+
+  constructor(
+    private readonly plan: DaemonPlan,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  /** Stop accepting, close every connection with 1001, remove what this run created. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  /** Best-effort removal of this run's files, for paths where awaiting is not possible. */
+  cleanupSync(): void {
+    const steps: [string, () => void][] = [
+      ['socket', () => (this.ownSocket === null ? undefined : removeFile(this.ownSocket))],
+      ['token files', () => this.tokenFiles?.remove()],
+      ['lock', () => this.lock?.release()],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        step();
+      } catch (err) {
+        this.logger.warn({ err }, `could not remove ${what}`);
+      }
+    }
+    this.ownSocket = null;
+    this.tokenFiles = null;
+    this.lock = null;
+  }
+
+  private async run(): Promise<void> {
+    const { settings, sharedSocket } = this.plan;
+    const authToken = settings.auth ? mintToken() : null;
+    const hostToken = mintToken();
+
+    const primacy = await establishPrimacy(this.plan.lockPath, sharedSocket);
+    if (primacy.primary) this.lock = primacy.lock;
+    else this.logger.warn(describeSecondary(primacy), 'another car-server daemon is primary: not writing token files');
+    this.abortIfStopping();
+
+    const state = ServerState.standalone(
+      new ServerStateConfig({
+        authToken,
+        hostToken,
+        serverVersion: this.plan.serverVersion,
+        host: settings.host,
+        port: settings.port,
+        socketPath: primacy.primary ? sharedSocket : null,
+        carHome: this.plan.carHome.dir,
+        handlerTimeoutMs: settings.handlerTimeoutMs,
+        toolTimeoutMs: settings.toolTimeoutMs,
+        logger: this.logger,
+      }),
+    );
+    this.state = state;
+
+    const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
+    const socketPath = this.socketPathFor(primacy, tcp);
+    if (socketPath !== null) {
+      await this.listen(socketPath, () => listenUnix(state, socketPath));
+      this.ownSocket = socketPath;
+    }
+
+    let tokenPath: string | null = null;
+    if (primacy.primary) {
+      this.tokenFiles = new TokenFiles(this.plan.tokenDir);
+      this.tokenFiles.write(authToken, hostToken);
+      tokenPath = authToken === null ? null : this.tokenFiles.authTokenPath;
+    }
+
+    this.logger.info(
+      {
+        url: `ws://${tcp.address}/`,
+        host: settings.host,
+        port: tcp.port,
+        socket: socketPath,
+        token_path: tokenPath,
+        host_token_path: this.tokenFiles?.hostTokenPath ?? null,
+        auth: authToken !== null,
+        primary: primacy.primary,
+        version: this.plan.serverVersion,
+      },
+      'listening',
+    );
+  }
+
+  private socketPathFor(primacy: Primacy, tcp: Listener): string | null {
+    const shared = this.plan.sharedSocket;
+    if (shared === null) return null;
+    if (primacy.primary) return shared;
+    const path = perPortSocketPath(this.plan.platform, shared, tcp.port ?? this.plan.settings.port);
+    this.logger.info({ socket: path, shared_socket: shared }, 'not primary: binding a per-port socket instead of the shared one');
+    return path;
+  }
+
+  private async listen(where: string, open: () => Promise<Listener>): Promise<Listener> {
+    let listener: Listener;
+    try {
+      listener = await open();
+    } catch (err) {
+      throw new StartupError(`cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
+    }
+    this.listeners.push(listener);
+    this.abortIfStopping();
+    return listener;
+  }
+
+  private abortIfStopping(): void {
+    if (this.stopping) throw new StartupAborted('shutdown requested during startup');
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    await this.starting?.catch(() => {});
+    const closing = Promise.all(this.listeners.map((l) => l.close()));
+    await this.state?.close();
+    await within(closing, LISTENER_CLOSE_GRACE_MS);
+    this.cleanupSync();
+  }
+}
+
+function describeSecondary(primacy: Exclude<Primacy, { primary: true }>): Record<string, unknown> {
+  return primacy.reason === 'lock-held'
+    ? { reason: 'daemon.lock is held', holder_pid: primacy.holderPid }
+    : { reason: 'a live daemon answers on the shared socket', shared_socket: primacy.socketPath };
+}
+
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}

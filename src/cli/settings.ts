@@ -1,0 +1,70 @@
+import type { CliArgs } from './args.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { UsageError } from './usage-error.js';
+
+export interface Settings {
+  host: string;
+  port: number;
+  auth: boolean;
+  /** --socket or CAR_SERVER_SOCKET; otherwise the path rules decide. */
+  socketOverride: string | undefined;
+  handlerTimeoutMs: number | undefined;
+  toolTimeoutMs: number | undefined;
+  logLevel: LogLevel;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_PORT = 9100;
+export const DEFAULT_HOST = '127.0.0.1';
+/** Longer delays overflow Node timers, which then fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Flags win over environment variables. Call after the env file has been merged into `env`. */
+export function resolveSettings(args: CliArgs, env: Env): Settings {
+  return {
+    host: args.host ?? DEFAULT_HOST,
+    port: args.port ?? DEFAULT_PORT,
+    auth: !(args.noAuth || parseFlag(env, 'CAR_NO_AUTH')),
+    socketOverride: args.socket ?? nonEmpty(env.CAR_SERVER_SOCKET),
+    handlerTimeoutMs: parseSeconds(env, 'CAR_HANDLER_TIMEOUT'),
+    toolTimeoutMs: parseSeconds(env, 'CAR_TOOL_TIMEOUT'),
+    logLevel: parseLogLevel(env),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function parseFlag(env: Env, name: string): boolean {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return false;
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new UsageError(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+function parseSeconds(env: Env, name: string): number | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw.trim());
+  const ms = Math.round(seconds * 1000);
+  if (!Number.isFinite(seconds) || ms <= 0 || ms > MAX_TIMER_MS) {
+    throw new UsageError(
+      `${name} must be a positive number of seconds (at most ${MAX_TIMER_MS / 1000}), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return ms;
+}
+
+function parseLogLevel(env: Env): LogLevel {
+  const raw = nonEmpty(env.CAR_LOG);
+  if (raw === undefined) return 'info';
+  const level = raw.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`CAR_LOG must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return level as LogLevel;
+}

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+export const AUTH_TOKEN_FILE = 'auth-token';
+export const HOST_TOKEN_FILE = 'host-token';
+
+/** 32 random bytes, base64url without padding: 43 characters. */
+export function mintToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Create `dir` (and parents) and make it private to this user. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform !== 'win32') chmodSync(dir, 0o700);
+}
+
+/** Replace `path` atomically with a 0600 file holding `contents`: temp file, fsync, rename. */
+export function writeSecretFile(path: string, contents: string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    try {
+      if (process.platform !== 'win32') fchmodSync(fd, 0o600);
+      writeSync(fd, contents);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    removeFile(tmp);
+    throw err;
+  }
+}
+
+export function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The token files this daemon wrote. `remove()` deletes only files that still hold what we wrote,
+ * so a daemon that took over in the meantime keeps its own.
+ */
+export class TokenFiles {
+  private readonly written = new Map<string, string>();
+
+  constructor(readonly dir: string) {}
+
+  get authTokenPath(): string {
+    return join(this.dir, AUTH_TOKEN_FILE);
+  }
+
+  get hostTokenPath(): string {
+    return join(this.dir, HOST_TOKEN_FILE);
+  }
+
+  /** With auth off a leftover auth-token would only mislead clients, so it is removed. */
+  write(authToken: string | null, hostToken: string): void {
+    ensurePrivateDir(this.dir);
+    if (authToken === null) removeFile(this.authTokenPath);
+    else this.writeOne(this.authTokenPath, authToken);
+    this.writeOne(this.hostTokenPath, hostToken);
+  }
+
+  remove(): void {
+    for (const [path, contents] of this.written) {
+      if (readOrNull(path) === contents) removeFile(path);
+    }
+    this.written.clear();
+  }
+
+  private writeOne(path: string, contents: string): void {
+    writeSecretFile(path, contents);
+    this.written.set(path, contents);
+  }
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'node:test';
+import {
+  authTokenPath,
+  exerciseSession,
+  hostTokenPath,
+  lockPathOf,
+  RpcClient,
+  sharedSocketOf,
+  startDaemon,
+  tempDir,
+} from './helpers.js';
+
+test('a second daemon on the same CAR_HOME leaves the primary alone', async (t) => {
+  const carHome = tempDir(t);
+  const primary = await startDaemon(t, { carHome });
+  const token = readFileSync(authTokenPath(carHome), 'utf8');
+  const hostToken = readFileSync(hostTokenPath(carHome), 'utf8');
+  const socketInode = statSync(sharedSocketOf(carHome)).ino;
+
+  const secondary = await startDaemon(t, { carHome });
+  const port = secondary.listening.port as number;
+  const ownSocket = join(carHome, 'run', `car-server-${port}.sock`);
+  assert.equal(secondary.listening.primary, false);
+  assert.equal(secondary.listening.token_path, null);
+  assert.equal(secondary.socket, ownSocket);
+  assert.ok(statSync(ownSocket).isSocket());
+  const logs = secondary.logs().map((l) => l.msg);
+  assert.ok(logs.some((m) => /not writing token files/.test(m)), logs.join('\n'));
+  assert.ok(logs.some((m) => /per-port socket/.test(m)), logs.join('\n'));
+
+  assert.equal(readFileSync(authTokenPath(carHome), 'utf8'), token);
+  assert.equal(readFileSync(hostTokenPath(carHome), 'utf8'), hostToken);
+  assert.equal(statSync(sharedSocketOf(carHome)).ino, socketInode);
+  assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim(), String(primary.child.pid));
+  await exerciseSession(await RpcClient.connect(t, sharedSocketOf(carHome)), { token });
+  await RpcClient.connect(t, ownSocket);
+  await RpcClient.connect(t, secondary.url);
+
+  assert.equal((await secondary.stop()).code, 0);
+  assert.equal(existsSync(ownSocket), false);
+  assert.equal(readFileSync(authTokenPath(carHome), 'utf8'), token);
+  assert.equal(readFileSync(hostTokenPath(carHome), 'utf8'), hostToken);
+  assert.equal(statSync(sharedSocketOf(carHome)).ino, socketInode);
+  assert.ok(existsSync(lockPathOf(carHome)));
+  await exerciseSession(await RpcClient.connect(t, sharedSocketOf(carHome)), { token });
+  await exerciseSession(await RpcClient.connect(t, primary.url), { token });
+});
+
+test('a live daemon on the shared socket makes a lock holder secondary', async (t) => {
+  const carHome = tempDir(t);
+  const otherHome = tempDir(t);
+  const shared = join(carHome, 'shared.sock');
+  const first = await startDaemon(t, { carHome: otherHome, args: ['--socket', shared] });
+  assert.equal(first.listening.primary, true);
+
+  const second = await startDaemon(t, { carHome, args: ['--socket', shared] });
+  assert.equal(second.listening.primary, false);
+  assert.equal(second.socket, join(carHome, `car-server-${second.listening.port as number}.sock`));
+  assert.equal(existsSync(authTokenPath(carHome)), false);
+  assert.equal(existsSync(lockPathOf(carHome)), false, 'a secondary does not keep the lock');
+  assert.ok(statSync(shared).isSocket());
+});
