@@ -18,7 +18,7 @@ export const capabilitiesList = defineMethod({
   },
 });
 
-const documents = new WeakMap<object, { size: number; doc: object }>();
+const documents = new WeakMap<object, { version: number; doc: object }>();
 
 export const rpcDiscover = defineMethod({
   name: 'rpc.discover',
@@ -26,12 +26,12 @@ export const rpcDiscover = defineMethod({
   params: noParams,
   handler(_p, { state }) {
     const cached = documents.get(state.methods);
-    if (cached && cached.size === state.methods.size) return cached.doc;
+    if (cached && cached.version === state.methods.version) return cached.doc;
     const doc = buildOpenRpcDocument(state.methods.list(), {
       title: 'car-server-core',
       version: state.config.serverVersion,
     });
-    documents.set(state.methods, { size: state.methods.size, doc });
+    documents.set(state.methods, { version: state.methods.version, doc });
     return doc;
   },
 });

@@ -49,6 +49,8 @@ export function defineMethod<S extends z.ZodType>(spec: MethodSpec<S>): MethodSp
 /** Methods by name. Later registrations of a name replace earlier ones. */
 export class MethodTable {
   private readonly byName = new Map<string, MethodSpec>();
+  /** Bumped on every `add`, so derived documents can tell when the table changed. */
+  private revision = 0;
 
   constructor(specs: Iterable<MethodSpec> = []) {
     for (const spec of specs) this.add(spec);
@@ -59,6 +61,7 @@ export class MethodTable {
       throw new TypeError(`a method needs a name and a handler (got '${String(spec.name)}')`);
     }
     this.byName.set(spec.name, spec);
+    this.revision++;
   }
 
   get(name: string): MethodSpec | undefined {
@@ -76,5 +79,10 @@ export class MethodTable {
 
   get size(): number {
     return this.byName.size;
+  }
+
+  /** Changes whenever a method is added or replaced. */
+  get version(): number {
+    return this.revision;
   }
 }

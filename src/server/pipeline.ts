@@ -101,24 +101,36 @@ function describeSeconds(ms: number): string {
 
 function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rpc: InboundContext): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const signal = rpc.signal;
+    const settle = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    // A closed connection ends the wait at once, so no deadline timer outlives its connection.
+    const onAbort = (): void => {
+      settle();
+      reject(signal.reason);
+    };
     const timer = setTimeout(
       () => {
         const err = new RpcError(
           ErrorCode.DeadlineExceeded,
           `handler '${method}' exceeded its ${describeSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
         );
+        settle();
         rpc.abort(err);
         reject(err);
       },
       Math.min(Math.max(ms, 0), MAX_TIMER_MS),
     );
+    signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {
-        clearTimeout(timer);
+        settle();
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        settle();
         reject(err);
       },
     );

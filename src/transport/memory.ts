@@ -21,6 +21,8 @@ export class MemoryTransport implements FrameTransport {
   private paused = false;
   private draining = false;
   private closed = false;
+  /** `onclose` has fired on this end; frames still queued after that are dropped. */
+  private closeDelivered = false;
 
   constructor(private readonly maxBufferedBytes: number) {}
 
@@ -48,10 +50,18 @@ export class MemoryTransport implements FrameTransport {
     const info = { code, reason };
     this.closed = true;
     this.other.closed = true;
+    // Frames sent before the close were queued for delivery first, so they still arrive (as a
+    // reply queued before `closeAfterReply` does over a real socket).
     queueMicrotask(() => {
-      this.onclose?.(info);
-      this.other.onclose?.(info);
+      this.deliverClose(info);
+      this.other.deliverClose(info);
     });
+  }
+
+  private deliverClose(info: CloseInfo): void {
+    if (this.closeDelivered) return;
+    this.closeDelivered = true;
+    this.onclose?.(info);
   }
 
   pause(): void {
@@ -77,7 +87,7 @@ export class MemoryTransport implements FrameTransport {
       while (!this.paused && this.inbox.length > 0) {
         const text = this.inbox.shift() as string;
         this.inboxBytes -= text.length;
-        if (!this.closed) this.onframe?.(text);
+        if (!this.closeDelivered) this.onframe?.(text);
       }
     });
   }

@@ -46,7 +46,10 @@ export class WsTransport implements FrameTransport {
       this.heartbeat = setInterval(() => this.beat(), options.heartbeatIntervalMs);
       this.heartbeat.unref();
     }
-    if (ws.readyState === WebSocket.CLOSED) this.finish({ code: CloseCode.GoingAway, reason: 'closed before use' });
+    // Deferred, so that whoever wraps this transport has set `onclose` by the time it fires.
+    if (ws.readyState === WebSocket.CLOSED) {
+      queueMicrotask(() => this.finish({ code: CloseCode.GoingAway, reason: 'closed before use' }));
+    }
   }
 
   get isOpen(): boolean {

@@ -1,0 +1,170 @@
+import type { ClientOptions } from 'ws';
+import { z } from 'zod';
+import {
+  ServerState,
+  ServerStateConfig,
+  defineMethod,
+  listenTcp,
+  type Listener,
+  type MethodSpec,
+  type ServerStateOptions,
+  type ToolOutcome,
+} from '../../src/index.js';
+import { rawClient, type RawClient } from './raw-client.js';
+
+/** What the embedder test methods observed, for assertions made outside the connection. */
+export interface Hooks {
+  /** Abort reasons seen by `test.sleep` handlers, by tag. */
+  aborted: Map<string, unknown>;
+  /** Every outcome promise `test.callback` started, in order. */
+  outcomes: Promise<ToolOutcome>[];
+  /** Result of the last `test.flood`. */
+  flood: { sent: number; refused: boolean; done: boolean };
+}
+
+export function newHooks(): Hooks {
+  return { aborted: new Map(), outcomes: [], flood: { sent: 0, refused: false, done: false } };
+}
+
+/** Sleep `ms`, or reject with the signal's reason as soon as it aborts (no timer is left behind). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Methods an embedder might add; the wire tests use them for timing, errors and callbacks. */
+export function testMethods(hooks: Hooks): MethodSpec[] {
+  return [
+    defineMethod({
+      name: 'test.sleep',
+      summary: 'Sleep for ms, then answer with the tag.',
+      params: z.object({ ms: z.number().nonnegative(), tag: z.string().optional() }),
+      async handler(p, ctx) {
+        const tag = p.tag ?? String(p.ms);
+        const signal = ctx.signal;
+        signal.addEventListener('abort', () => hooks.aborted.set(tag, signal.reason), { once: true });
+        await sleep(p.ms, signal);
+        return tag;
+      },
+    }),
+    defineMethod({
+      name: 'test.throw',
+      summary: 'Throw a plain Error with the given message.',
+      params: z.object({ message: z.string() }),
+      handler(p) {
+        throw new Error(p.message);
+      },
+    }),
+    defineMethod({
+      name: 'test.callback',
+      summary: 'Run a tool on the calling client through its WsToolExecutor and answer with the outcome.',
+      params: z.object({
+        tool: z.string(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        action_id: z.string().optional(),
+        timeout_ms: z.number().optional(),
+        session_id: z.string().optional(),
+        attempt: z.number().optional(),
+      }),
+      handler(p, ctx) {
+        const outcome = ctx.session.toolExecutor.execute({
+          tool: p.tool,
+          parameters: p.parameters ?? {},
+          actionId: p.action_id,
+          timeoutMs: p.timeout_ms,
+          sessionId: p.session_id,
+          attempt: p.attempt,
+        });
+        hooks.outcomes.push(outcome);
+        return outcome;
+      },
+    }),
+    defineMethod({
+      name: 'test.flood',
+      summary: 'Send count notifications of size bytes, one per event-loop turn, until one is refused.',
+      params: z.object({ count: z.number().int().positive(), size: z.number().int().positive() }),
+      async handler(p, ctx) {
+        const payload = 'x'.repeat(p.size);
+        hooks.flood = { sent: 0, refused: false, done: false };
+        for (let i = 0; i < p.count; i++) {
+          if (!ctx.session.channel.notify('test.blob', { i, payload })) {
+            hooks.flood.refused = true;
+            break;
+          }
+          hooks.flood.sent++;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        hooks.flood.done = true;
+        return { sent: hooks.flood.sent };
+      },
+    }),
+  ];
+}
+
+export const AUTH_TOKEN = 'tok';
+export const HOST_TOKEN = 'host';
+
+export class TestServer {
+  readonly clients: RawClient[] = [];
+
+  constructor(
+    readonly state: ServerState,
+    readonly listener: Listener,
+    readonly hooks: Hooks,
+  ) {}
+
+  get url(): string {
+    return `ws://${this.listener.address}/`;
+  }
+
+  /** Open a (not yet authenticated) client; closed by `close()`. */
+  async connect(options: ClientOptions = {}): Promise<RawClient> {
+    const c = await rawClient(this.url, options);
+    this.clients.push(c);
+    return c;
+  }
+
+  /** Open a client and authenticate it with the daemon token (and optionally handshake). */
+  async authed(opts: { handshake?: boolean; params?: Record<string, unknown> } = {}): Promise<RawClient> {
+    const c = await this.connect();
+    const auth = await c.call('session.auth', { token: AUTH_TOKEN, ...opts.params });
+    if (!('result' in auth)) throw new Error(`auth failed: ${JSON.stringify(auth)}`);
+    if (opts.handshake) await c.result('server.handshake', { protocol_version: 2 });
+    return c;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await this.state.close();
+    await this.listener.close();
+  }
+}
+
+/** A real daemon on 127.0.0.1 with a random port, tokens `tok`/`host`, and the test methods. */
+export async function startServer(overrides: Partial<ServerStateOptions> = {}): Promise<TestServer> {
+  const hooks = newHooks();
+  const config = new ServerStateConfig({
+    authToken: AUTH_TOKEN,
+    hostToken: HOST_TOKEN,
+    handlerTimeoutMs: 5000,
+    toolTimeoutMs: 2000,
+    toolCallbackGraceMs: 50,
+    ...overrides,
+  }).withMethods(...testMethods(hooks));
+  const state = ServerState.embedded(config);
+  const listener = await listenTcp(state, { host: '127.0.0.1', port: 0 });
+  return new TestServer(state, listener, hooks);
+}
