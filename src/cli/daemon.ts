@@ -25,8 +25,6 @@ export class StartupAborted extends Error {
   override readonly name = 'StartupAborted';
 }
 
-const LISTENER_CLOSE_GRACE_MS = 1000;
-
 /**
  * One daemon run: primacy, listeners, token files. Only what this run created is cleaned up, so a
  * secondary daemon never removes the primary's socket or tokens.
@@ -160,9 +158,8 @@ export class Daemon {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     await this.starting?.catch(() => {});
-    const closing = Promise.all(this.listeners.map((l) => l.close()));
+    await Promise.all(this.listeners.map((l) => l.close()));
     await this.state?.close();
-    await within(closing, LISTENER_CLOSE_GRACE_MS);
     this.cleanupSync();
   }
 }
@@ -171,15 +168,4 @@ function describeSecondary(primacy: Exclude<Primacy, { primary: true }>): Record
   return primacy.reason === 'lock-held'
     ? { reason: 'daemon.lock is held', holder_pid: primacy.holderPid }
     : { reason: 'a live daemon answers on the shared socket', shared_socket: primacy.socketPath };
-}
-
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
-  });
 }

@@ -2,6 +2,7 @@ import { ErrorCode, RpcError } from '../rpc/errors.js';
 import type { JsonRpcParams } from '../rpc/messages.js';
 import type { InboundContext, InboundHandler } from '../rpc/peer.js';
 import { CloseCode } from '../transport/frame.js';
+import { formatSeconds } from '../util/duration.js';
 import type { Logger } from '../util/logger.js';
 import { ROLE_RANK, type MethodContext, type MethodSpec } from './method.js';
 import { formatParamsError } from './params.js';
@@ -94,11 +95,6 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
   };
 }
 
-function describeSeconds(ms: number): string {
-  const s = ms / 1000;
-  return Number.isInteger(s) ? `${s}s` : `${s.toFixed(3).replace(/0+$/, '')}s`;
-}
-
 function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rpc: InboundContext): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const signal = rpc.signal;
@@ -115,7 +111,7 @@ function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rp
       () => {
         const err = new RpcError(
           ErrorCode.DeadlineExceeded,
-          `handler '${method}' exceeded its ${describeSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
+          `handler '${method}' exceeded its ${formatSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
         );
         settle();
         rpc.abort(err);

@@ -1,5 +1,6 @@
 import type { ToolCall, ToolExecutor, ToolOutcome } from '../engine/tool-executor.js';
 import { RemoteError, RequestAbortedError } from '../rpc/errors.js';
+import { formatSeconds } from '../util/duration.js';
 import type { WsChannel } from './channel.js';
 
 export interface WsToolExecutorOptions {
@@ -7,11 +8,6 @@ export interface WsToolExecutorOptions {
   defaultTimeoutMs: number;
   /** Added to a call's own `timeoutMs`. */
   graceMs: number;
-}
-
-function seconds(ms: number): string {
-  const s = ms / 1000;
-  return Number.isInteger(s) ? `${s}s` : `${s.toFixed(1)}s`;
 }
 
 /**
@@ -52,7 +48,7 @@ export class WsToolExecutor implements ToolExecutor {
       if (err instanceof RequestAbortedError && err.reason !== 'closed') {
         const reason =
           err.reason === 'timeout'
-            ? `tool '${call.tool}' callback timed out (${seconds(waitMs)})`
+            ? `tool '${call.tool}' callback timed out (${formatSeconds(waitMs)})`
             : `tool '${call.tool}' callback cancelled: ${describe(signal?.reason)}`;
         this.channel.notify('tools.cancel', { request_id: id, action_id: actionId, reason });
         return {

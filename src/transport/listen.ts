@@ -24,11 +24,16 @@ function plainHttpServer(): Server {
   return server;
 }
 
+/**
+ * Stop accepting. Upgraded connections are not waited for: they belong to their sessions, which
+ * `ServerState.close()` (or the endpoint) closes.
+ */
 function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
+  if (server.listening) {
+    server.close();
     server.closeIdleConnections();
-  });
+  }
+  return Promise.resolve();
 }
 
 /** Serve WebSocket upgrades on a TCP address. Port 0 picks a free port. */

@@ -86,13 +86,14 @@ export class WsEndpoint {
   /** Build a request listener pair for an HTTP server: upgrades are served, plain requests get 426. */
   attach(server: Server, kind: TransportKind = 'ws-tcp', path?: string): () => void {
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== path) return;
+      if (path !== undefined && new URL(req.url ?? '/', 'http://x').pathname !== path) {
+        // Another upgrade listener may own this path; with none, answer rather than leave it hanging.
+        if (server.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found', 'no WebSocket endpoint at this path');
+        return;
+      }
       this.handleUpgrade(req, socket, head, kind);
     };
     server.on('upgrade', onUpgrade);
-    if (server.maxHeadersCount === null || server.maxHeadersCount > (this.options.maxHeadersCount ?? 100)) {
-      server.maxHeadersCount = this.options.maxHeadersCount ?? 100;
-    }
     return () => {
       server.off('upgrade', onUpgrade);
     };

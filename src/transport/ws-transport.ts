@@ -62,7 +62,7 @@ export class WsTransport implements FrameTransport {
 
   send(text: string): boolean {
     if (!this.isOpen) return false;
-    if (this.ws.bufferedAmount + text.length > this.options.maxBufferedBytes) {
+    if (this.ws.bufferedAmount + Buffer.byteLength(text) > this.options.maxBufferedBytes) {
       this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
       return false;
     }
