@@ -11,6 +11,7 @@ export { coreMethods } from './methods/index.js';
 export type { ToolCall, ToolExecutor, ToolOutcome, ToolFailureReason } from './engine/tool-executor.js';
 export { StateStore, StateView, StateError } from './engine/state-store.js';
 export { ToolRegistry, type ToolDefinition } from './engine/tool-registry.js';
+export { ToolHandleStore, type ToolChunk, type HandlePoll, type HandleStatus } from './engine/tool-handles.js';
 
 export { RpcError, RemoteError, RequestAbortedError, ErrorCode, type JsonRpcErrorObject } from './rpc/errors.js';
 export {

@@ -1,9 +1,8 @@
-import { z } from 'zod';
 import { buildOpenRpcDocument } from '../server/openrpc.js';
 import { defineMethod } from '../server/method.js';
 import { mayCall } from '../server/pipeline.js';
+import { noParams } from './schemas.js';
 
-const noParams = z.union([z.object({}).loose(), z.array(z.unknown()).max(0)]);
 
 export const capabilitiesList = defineMethod({
   name: 'capabilities.list',

@@ -3,7 +3,7 @@ import { capabilitiesList, rpcDiscover } from './discovery.js';
 import { serverHandshake } from './handshake.js';
 import { sessionAuth } from './session.js';
 import { stateExists, stateGet, stateKeys, stateSet, stateSnapshot } from './state.js';
-import { toolsList, toolsRegister, toolsUnregister } from './tools.js';
+import { toolsCancel, toolsList, toolsPoll, toolsRegister, toolsStreamSubscribe, toolsUnregister } from './tools.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -20,5 +20,8 @@ export function coreMethods(): MethodSpec[] {
     toolsRegister,
     toolsList,
     toolsUnregister,
+    toolsPoll,
+    toolsCancel,
+    toolsStreamSubscribe,
   ];
 }

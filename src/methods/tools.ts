@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ToolLimitError, type ToolDefinition } from '../engine/tool-registry.js';
 import { RpcError } from '../rpc/errors.js';
 import { defineMethod } from '../server/method.js';
+import { noParams } from './schemas.js';
 
 const toolDefinition = z.object({
   name: z.string().min(1, 'name must be a non-empty string').max(256),
@@ -44,7 +45,7 @@ export const toolsRegister = defineMethod({
 export const toolsList = defineMethod({
   name: 'tools.list',
   summary: "This connection's tools, sorted by name.",
-  params: z.union([z.object({}).loose(), z.array(z.unknown()).max(0)]),
+  params: noParams,
   handler(_p, { session }) {
     const tools = session.tools.list();
     return { tools, count: tools.length };
@@ -57,5 +58,31 @@ export const toolsUnregister = defineMethod({
   params: z.object({ name: z.string().min(1, 'name must be a non-empty string') }),
   handler(p, { session }) {
     return { unregistered: p.name, removed: session.tools.unregister(p.name) };
+  },
+});
+
+const handleParams = z.object({ handle: z.string().min(1, 'handle must be a non-empty string') });
+
+export const toolsPoll = defineMethod({
+  name: 'tools.poll',
+  summary: "Drain a detached tool handle's buffered chunks; null when the handle is unknown or consumed.",
+  params: handleParams,
+  handler: (p, { session }) => session.toolHandles.poll(p.handle),
+});
+
+export const toolsCancel = defineMethod({
+  name: 'tools.cancel',
+  summary: 'Seal a running detached tool handle as cancelled; cancelled is false for unknown or finished handles.',
+  params: handleParams,
+  handler: (p, { session }) => ({ cancelled: session.toolHandles.cancel(p.handle) }),
+});
+
+export const toolsStreamSubscribe = defineMethod({
+  name: 'tools.stream.subscribe',
+  summary: 'Also push detached tool chunks to this connection as tools.stream.event (lossy; tools.poll is the reliable path).',
+  params: noParams,
+  handler(_p, { session }) {
+    session.toolStreamSubscribed = true;
+    return { subscribed: true };
   },
 });

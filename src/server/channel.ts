@@ -30,6 +30,15 @@ export class WsChannel {
     return this.peer.notify(method, params);
   }
 
+  /**
+   * A notification that may be lost: dropped (returning false) when the client already has more
+   * than `maxBufferedBytes` unread, instead of pushing it toward the disconnect bound.
+   */
+  notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean {
+    if (this.peer.transport.bufferedBytes > maxBufferedBytes) return false;
+    return this.peer.notify(method, params);
+  }
+
   close(code?: number, reason?: string): void {
     this.peer.close(code, reason);
   }

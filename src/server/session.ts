@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StateStore } from '../engine/state-store.js';
+import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
 import type { WsChannel } from './channel.js';
 import type { ServerStateConfig } from './config.js';
@@ -22,6 +23,10 @@ export class ClientSession {
   readonly state: StateStore;
   readonly tools: ToolRegistry;
   readonly toolExecutor: WsToolExecutor;
+  /** Detached (streaming / long-running) tool invocations, polled with `tools.poll`. */
+  readonly toolHandles: ToolHandleStore;
+  /** Set by `tools.stream.subscribe`: chunks are also pushed as `tools.stream.event`. */
+  toolStreamSubscribed = false;
 
   constructor(
     readonly channel: WsChannel,
@@ -35,6 +40,12 @@ export class ClientSession {
     this.toolExecutor = new WsToolExecutor(channel, {
       defaultTimeoutMs: config.toolTimeoutMs,
       graceMs: config.toolCallbackGraceMs,
+    });
+    const lossyBound = config.maxOutboundBufferedBytes / 2;
+    this.toolHandles = new ToolHandleStore({
+      onChunk: (handle, chunk) => {
+        if (this.toolStreamSubscribed) channel.notifyLossy('tools.stream.event', { handle, chunk }, lossyBound);
+      },
     });
   }
 
