@@ -233,7 +233,7 @@ export class CarClient {
     }
     const handler = this.requestHandlers.get(method);
     if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `unknown method: ${method}`);
-    return handler(params, { id: ctx.id, get signal() { return ctx.signal; } });
+    return handler(params, ctx);
   }
 }
 

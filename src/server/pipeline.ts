@@ -1,5 +1,5 @@
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import type { JsonRpcParams } from '../rpc/messages.js';
+import { ErrorCode, RequestAbortedError, RpcError } from '../rpc/errors.js';
+import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { InboundContext, InboundHandler } from '../rpc/peer.js';
 import { CloseCode } from '../transport/frame.js';
 import { formatSeconds } from '../util/duration.js';
@@ -36,6 +36,13 @@ export function mayCall(spec: MethodSpec, session: ClientSession, state: ServerS
  */
 export function createGatePipeline(state: ServerState, session: ClientSession, log: Logger): InboundHandler {
   const config = state.config;
+  // Deadline waits still open on this connection. One close listener ends them all, so no deadline
+  // timer outlives its connection, without an AbortSignal listener per async call.
+  const deadlines = new Set<(reason: unknown) => void>();
+  session.channel.onClose((info) => {
+    const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
+    for (const cancel of [...deadlines]) cancel(reason);
+  });
   return (method: string, rawParams: JsonRpcParams | undefined, rpc: InboundContext): unknown => {
     const spec = state.methods.get(method);
 
@@ -74,38 +81,32 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
     const params = parsed.data;
 
     // 6. handler, under its deadline
-    const ctx: MethodContext = {
-      state,
-      session,
-      id: rpc.id,
-      method,
-      logger: log,
-      get signal() {
-        return rpc.signal;
-      },
-      closeAfterReply: (code, reason) => rpc.closeAfterReply(code, reason),
-    };
+    const ctx = new HandlerContext(state, session, rpc, method, log);
     const out = spec.handler(params, ctx);
     if (!isThenable(out)) return out;
     const deadline =
       typeof spec.deadlineMs === 'function'
         ? spec.deadlineMs(params, state)
         : (spec.deadlineMs ?? config.handlerTimeoutMs);
-    return withDeadline(out, deadline, method, rpc);
+    return withDeadline(out, deadline, method, rpc, deadlines);
   };
 }
 
-function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rpc: InboundContext): Promise<unknown> {
+function withDeadline(
+  work: PromiseLike<unknown>,
+  ms: number,
+  method: string,
+  rpc: InboundContext,
+  live: Set<(reason: unknown) => void>,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const signal = rpc.signal;
     const settle = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      live.delete(cancel);
     };
-    // A closed connection ends the wait at once, so no deadline timer outlives its connection.
-    const onAbort = (): void => {
+    const cancel = (reason: unknown): void => {
       settle();
-      reject(signal.reason);
+      reject(reason);
     };
     const timer = setTimeout(
       () => {
@@ -119,7 +120,7 @@ function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rp
       },
       Math.min(Math.max(ms, 0), MAX_TIMER_MS),
     );
-    signal.addEventListener('abort', onAbort, { once: true });
+    live.add(cancel);
     work.then(
       (value) => {
         settle();
@@ -131,4 +132,30 @@ function withDeadline(work: PromiseLike<unknown>, ms: number, method: string, rp
       },
     );
   });
+}
+
+/**
+ * The per-call MethodContext. A class, so that each call allocates one object with a fixed shape:
+ * an object literal with a `get signal()` accessor is built on V8's slow path on every call.
+ */
+class HandlerContext implements MethodContext {
+  readonly id: JsonRpcId | undefined;
+
+  constructor(
+    readonly state: ServerState,
+    readonly session: ClientSession,
+    private readonly rpc: InboundContext,
+    readonly method: string,
+    readonly logger: Logger,
+  ) {
+    this.id = rpc.id;
+  }
+
+  /** Created on first use only: most handlers never look at it. */
+  get signal(): AbortSignal {
+    return this.rpc.signal;
+  }
+
+  // An arrow property, so a destructured `closeAfterReply` still works as before.
+  readonly closeAfterReply = (code?: number, reason?: string): void => this.rpc.closeAfterReply(code, reason);
 }

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setUpPinning } from './affinity.js';
+import { errorMessage, log } from './log.js';
+import { measureAll } from './phases.js';
+import { printReport, Results } from './report.js';
+import { killAllChildrenSync } from './spawn.js';
+import { SERVERS, startTarget, type Target } from './targets.js';
+
+/**
+ * Orchestrator: pin, start every server under test with a connected client, run the phases,
+ * print the report, and always kill the children, whatever happened.
+ */
+
+/** Hard stop, far above a normal run (about 40 s). */
+const WATCHDOG_MS = 150_000;
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const watchdog = setTimeout(() => {
+    log(`watchdog: still running after ${WATCHDOG_MS} ms; killing the servers`);
+    killAllChildrenSync();
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  process.on('exit', killAllChildrenSync);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killAllChildrenSync();
+      process.exit(130);
+    });
+  }
+
+  const pinning = setUpPinning();
+  const dir = mkdtempSync(join(tmpdir(), 'car-bench-'));
+  const targets: Target[] = [];
+  const startFailures: string[] = [];
+  try {
+    log('starting servers');
+    const pairs = SERVERS.flatMap((spec) => spec.transports.map((transport) => ({ spec, transport })));
+    const settled = await Promise.allSettled(pairs.map((p) => startTarget(p.spec, p.transport, dir, pinning.server)));
+    settled.forEach((s, i) => {
+      const p = pairs[i];
+      if (s.status === 'fulfilled') targets.push(s.value);
+      else if (p) startFailures.push(`${p.spec.name}/${p.transport}: start: ${errorMessage(s.reason)}`);
+    });
+    const results = new Results();
+    await measureAll(targets, results);
+    printReport({ targets, startFailures, results, pinning, elapsedMs: performance.now() - started });
+  } finally {
+    for (const t of targets) t.client.close();
+    await Promise.all(targets.map((t) => t.child.kill()));
+    killAllChildrenSync();
+    rmSync(dir, { recursive: true, force: true });
+    clearTimeout(watchdog);
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  killAllChildrenSync();
+  process.exitCode = 1;
+});
