@@ -35,6 +35,8 @@ export class WsEndpoint {
   private readonly allowOrigin: (origin: string | undefined) => boolean;
   private parser: Server | undefined;
   private readonly live = new Set<WsTransport>();
+  /** How each raw socket handed to `acceptSocket` arrived. */
+  private readonly socketKinds = new WeakMap<Socket, TransportKind>();
 
   constructor(
     private readonly options: WsEndpointOptions,
@@ -78,9 +80,8 @@ export class WsEndpoint {
 
   /** Take over a raw accepted socket (TCP or Unix): parse its HTTP upgrade, then proceed as above. */
   acceptSocket(socket: Socket, kind: TransportKind): void {
-    const parser = this.rawSocketParser();
-    (socket as Socket & { __carKind?: TransportKind }).__carKind = kind;
-    parser.emit('connection', socket);
+    this.socketKinds.set(socket, kind);
+    this.rawSocketParser().emit('connection', socket);
   }
 
   /** Build a request listener pair for an HTTP server: upgrades are served, plain requests get 426. */
@@ -114,7 +115,7 @@ export class WsEndpoint {
     });
     parser.maxHeadersCount = this.options.maxHeadersCount ?? 100;
     parser.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const kind = (req.socket as Socket & { __carKind?: TransportKind }).__carKind ?? 'ws-tcp';
+      const kind = this.socketKinds.get(req.socket) ?? 'ws-tcp';
       this.handleUpgrade(req, socket, head, kind);
     });
     this.parser = parser;
