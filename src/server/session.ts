@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { EventLog } from '../engine/event-log.js';
+import { DEFAULT_TIER, type Tier } from '../engine/permission/tiers.js';
 import { StateStore } from '../engine/state-store.js';
 import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
@@ -27,6 +29,10 @@ export class ClientSession {
   readonly toolHandles: ToolHandleStore;
   /** Set by `tools.stream.subscribe`: chunks are also pushed as `tools.stream.event`. */
   toolStreamSubscribed = false;
+  /** Everything the runtime did for this connection (`events.*`, `metrics.*`). */
+  readonly events = new EventLog();
+  /** The standing permission tier (`permission.get_tier` / `set_tier`). */
+  grantedTier: Tier = DEFAULT_TIER;
 
   constructor(
     readonly channel: WsChannel,
