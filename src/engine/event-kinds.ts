@@ -1,0 +1,34 @@
+/**
+ * Event kinds the runtime records, and the `data` each carries. Producers (executor, permission
+ * gate, inference) and consumers (events.query filters, metrics.summary) share this vocabulary.
+ */
+export const EventKind = {
+  /** data: {source, actions: number} */
+  ProposalReceived: 'ProposalReceived',
+  /** data: {cost: {...}, status: 'completed'|'aborted'|'rejected'} */
+  ProposalCompleted: 'ProposalCompleted',
+  /** action_id set; data: {tool?, output_preview?, duration_ms, attempt} */
+  ActionSucceeded: 'ActionSucceeded',
+  /** action_id set; data: {tool?, error, duration_ms, attempt, will_retry: boolean} */
+  ActionFailed: 'ActionFailed',
+  /** action_id set; data: {tool?, reason} (validator, policy or permission) */
+  ActionRejected: 'ActionRejected',
+  /** action_id set; data: {reason} */
+  ActionSkipped: 'ActionSkipped',
+  /** action_id set; data: {rolled_back: true} on abort for earlier successes */
+  ActionRolledBack: 'ActionRolledBack',
+  /** action_id set; data: {policy_name, reason} */
+  PolicyViolation: 'PolicyViolation',
+  /** action_id set; data: {fingerprint, decision, required, granted} */
+  PermissionDecision: 'PermissionDecision',
+  /** data: {gate: 'permission'|'supervision'|'verify', reason, blocked?: [...]} */
+  GateRejection: 'GateRejection',
+  /** data: {fingerprint, decision: 'approved'|'rejected', required_tier, reviewer} */
+  ApprovalRecorded: 'ApprovalRecorded',
+  /** data: {agent, model?, tokens_in, tokens_out, cost_usd, latency_ms} */
+  InferenceMetered: 'InferenceMetered',
+  /** data: {met: boolean, grounded: boolean} */
+  GoalEvaluated: 'goal_evaluated',
+} as const;
+
+export type EventKindName = (typeof EventKind)[keyof typeof EventKind];
