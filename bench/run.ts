@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { measureAll } from './phases.js';
+import { runProposalBench } from './proposal.js';
 import { printReport, Results } from './report.js';
 import { killAllChildrenSync } from './spawn.js';
 import { SERVERS, startTarget, type Target } from './targets.js';
+import { runVerifyBench } from './verify.js';
 
 /**
  * Orchestrator: pin, start every server under test with a connected client, run the phases,
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
     const results = new Results();
     await measureAll(targets, results);
     printReport({ targets, startFailures, results, pinning, elapsedMs: performance.now() - started });
+    runVerifyBench();
+    await runProposalBench(targets);
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));

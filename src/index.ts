@@ -12,6 +12,42 @@ export type { ToolCall, ToolExecutor, ToolOutcome, ToolFailureReason } from './e
 export { StateStore, StateView, StateError } from './engine/state-store.js';
 export { ToolRegistry, type ToolDefinition } from './engine/tool-registry.js';
 export { ToolHandleStore, type ToolChunk, type HandlePoll, type HandleStatus } from './engine/tool-handles.js';
+export { EventLog, type RuntimeEvent, type EventFields, type EventLogOptions } from './engine/event-log.js';
+export { EventKind, type EventKindName } from './engine/event-kinds.js';
+export { EventJournal, readJournal, type EventJournalOptions } from './engine/events/journal.js';
+export { verifyChain, eventHash, GENESIS_HASH, type ChainVerdict } from './engine/events/chain.js';
+export { queryEvents, DEFAULT_QUERY_LIMIT, type EventFilter } from './engine/events/query.js';
+export { RetentionPolicyError, type RetentionPolicy } from './engine/events/retention.js';
+export { summarize, costByAgent, RunningTotals, type MetricsSummary, type AgentCost } from './engine/events/metrics.js';
+export { evaluateAlerts, type Alert, type AlertKind, type AlertThresholds } from './engine/events/alerts.js';
+export { DEFAULT_REPLAN_CONFIG, type ReplanConfig } from './engine/replan.js';
+export { PolicyEngine, PolicySet, PolicyError, POLICY_RULES, type PolicySpec, type PolicyScope } from './engine/policy/index.js';
+export {
+  executeProposal,
+  type ExecuteOptions,
+  type ProposalResult,
+  type ActionResult,
+  type ProposalCost,
+} from './engine/executor/index.js';
+export {
+  ApprovalLedger,
+  actionFingerprint,
+  classifyAction,
+  classifyProposal,
+  evaluateProposal,
+  checkProposalPermissions,
+  PermissionDeniedError,
+  TIERS,
+  DEFAULT_TIER,
+  type Tier,
+  type ApprovalRecord,
+  type ActionClassification,
+  type ProposalClassification,
+  type PermissionDecisionRow,
+  type PermissionCheck,
+  type BlockedAction,
+} from './engine/permission/index.js';
+export { permissionGateError, enforcePermissionGate } from './methods/permission.js';
 
 export { RpcError, RemoteError, RequestAbortedError, ErrorCode, type JsonRpcErrorObject } from './rpc/errors.js';
 export {

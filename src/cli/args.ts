@@ -7,6 +7,7 @@ export interface CliArgs {
   noAuth: boolean;
   requireAuth: boolean;
   socket: string | undefined;
+  journalDir: string | undefined;
   help: boolean;
   version: boolean;
 }
@@ -19,6 +20,9 @@ Options:
   --no-auth        disable token auth (same as CAR_NO_AUTH=1)
   --require-auth   deprecated, no effect: auth is on unless --no-auth is given
   --socket PATH    Unix socket path (same as CAR_SERVER_SOCKET)
+  --journal-dir DIR
+                   where each connection's event journal is written
+                   (default $CAR_HOME/journals; a leading ~/.car/ means $CAR_HOME)
   -h, --help       show this help
   --version        print the version
 
@@ -44,6 +48,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'no-auth': { type: 'boolean', default: false },
         'require-auth': { type: 'boolean', default: false },
         socket: { type: 'string' },
+        'journal-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -53,12 +58,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   if (values.host !== undefined && values.host.length === 0) throw new UsageError('--host must not be empty');
   if (values.socket !== undefined && values.socket.length === 0) throw new UsageError('--socket must not be empty');
+  if (values['journal-dir'] !== undefined && values['journal-dir'].length === 0) {
+    throw new UsageError('--journal-dir must not be empty');
+  }
   return {
     port: values.port === undefined ? undefined : parsePort(values.port),
     host: values.host,
     noAuth: values['no-auth'],
     requireAuth: values['require-auth'],
     socket: values.socket,
+    journalDir: values['journal-dir'],
     help: values.help,
     version: values.version,
   };

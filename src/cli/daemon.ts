@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
 import { perPortSocketPath, type CarHome, type Platform } from '../util/car-paths.js';
 import { establishPrimacy, type DaemonLock, type Primacy } from './primacy.js';
-import type { Settings } from './settings.js';
+import { resolveJournalDir, type Settings } from './settings.js';
 import { mintToken, removeFile, TokenFiles } from './tokens.js';
 
 /** Everything resolved from flags, environment and platform before anything is started. */
@@ -93,6 +94,13 @@ export class Daemon {
         port: settings.port,
         socketPath: primacy.primary ? sharedSocket : null,
         carHome: this.plan.carHome.dir,
+        approvalsPath: join(this.plan.carHome.dir, 'approvals.jsonl'),
+        memoryDir: join(this.plan.carHome.dir, 'memory'),
+        journalDir: resolveJournalDir(settings.journalDir, {
+          carHome: this.plan.carHome.dir,
+          home: this.plan.platform.home,
+          cwd: this.plan.platform.cwd,
+        }),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         logger: this.logger,

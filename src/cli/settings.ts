@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { CliArgs } from './args.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { UsageError } from './usage-error.js';
@@ -11,6 +12,8 @@ export interface Settings {
   handlerTimeoutMs: number | undefined;
   toolTimeoutMs: number | undefined;
   logLevel: LogLevel;
+  /** --journal-dir as given (present only when the flag was); see resolveJournalDir. */
+  journalDir?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,7 +33,21 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     handlerTimeoutMs: parseSeconds(env, 'CAR_HANDLER_TIMEOUT'),
     toolTimeoutMs: parseSeconds(env, 'CAR_TOOL_TIMEOUT'),
     logLevel: parseLogLevel(env),
+    ...(args.journalDir !== undefined && { journalDir: args.journalDir }),
   };
+}
+
+/**
+ * The event journal directory: `$CAR_HOME/journals` unless --journal-dir names one. In the flag a
+ * leading `~/.car` stands for CAR_HOME (which may have been moved), any other leading `~` for the
+ * home directory, and a relative path is taken from the working directory.
+ */
+export function resolveJournalDir(flag: string | undefined, where: { carHome: string; home: string; cwd: string }): string {
+  if (flag === undefined) return join(where.carHome, 'journals');
+  const underCarHome = /^~[\\/]\.car(?=[\\/]|$)/.exec(flag);
+  if (underCarHome) return join(where.carHome, flag.slice(underCarHome[0].length));
+  if (/^~(?=[\\/]|$)/.test(flag)) return join(where.home, flag.slice(1));
+  return resolve(where.cwd, flag);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -4,6 +4,8 @@ import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import { Peer, type InboundContext } from '../rpc/peer.js';
 import type { CloseInfo } from '../transport/frame.js';
 import { WsTransport } from '../transport/ws-transport.js';
+import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
+import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
 import { discoverToken } from './token.js';
 import type {
   AuthResult,
@@ -54,6 +56,8 @@ export interface RequestContext {
 export type RequestHandler = (params: unknown, ctx: RequestContext) => unknown;
 export type NotificationHandler = (params: unknown) => void;
 export type ToolHandler = (parameters: Record<string, unknown>, ctx: RequestContext & { call: ToolExecuteParams }) => unknown;
+/** Runs any tool the daemon calls back for: receives the whole `tools.execute` params. */
+export type ToolCallHandler = (call: ToolExecuteParams, ctx: RequestContext) => unknown;
 
 const PROTOCOL_VERSION = 2;
 
@@ -160,21 +164,28 @@ export class CarClient {
    * the tool output; a throw is the tool's error; its signal aborts on `tools.cancel`.
    */
   serveTools(tools: Record<string, ToolHandler>): void {
-    this.onRequest('tools.execute', async (params, ctx) => {
+    this.onRequest('tools.execute', (params, ctx) => {
       const call = params as ToolExecuteParams;
       const handler = Object.hasOwn(tools, call.tool) ? tools[call.tool] : undefined;
       if (!handler) throw new RpcError(ErrorCode.MethodNotFound, `unknown tool: ${call.tool}`);
-      const controller = new AbortController();
-      const onClose = (): void => controller.abort(ctx.signal.reason);
-      ctx.signal.addEventListener('abort', onClose, { once: true });
-      this.toolCalls.set(call.request_id, controller);
-      try {
-        return await handler(call.parameters ?? call.params ?? {}, { id: ctx.id, signal: controller.signal, call });
-      } finally {
-        this.toolCalls.delete(call.request_id);
-        ctx.signal.removeEventListener('abort', onClose);
-      }
+      return this.trackToolCall(call.request_id, ctx, (signal) =>
+        handler(call.parameters ?? call.params ?? {}, { id: ctx.id, signal, call }),
+      );
     });
+  }
+
+  /** Run one tool call with a signal that aborts on `tools.cancel` for its request id or on disconnect. */
+  private async trackToolCall(requestId: string, ctx: RequestContext, run: (signal: AbortSignal) => unknown): Promise<unknown> {
+    const controller = new AbortController();
+    const onClose = (): void => controller.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onClose, { once: true });
+    this.toolCalls.set(requestId, controller);
+    try {
+      return await run(controller.signal);
+    } finally {
+      this.toolCalls.delete(requestId);
+      ctx.signal.removeEventListener('abort', onClose);
+    }
   }
 
   close(code = 1000, reason = ''): Promise<CloseInfo> {
@@ -217,6 +228,26 @@ export class CarClient {
     snapshot: (tenantId?: string): Promise<Record<string, unknown>> =>
       this.call('state.snapshot', stripUndefined({ tenant_id: tenantId })),
   };
+
+  private readonly bound: Call = (method, params) => this.call(method, params);
+  readonly session = sessionApi(this.bound);
+  readonly policy = policyApi(this.bound);
+  readonly proposals = proposalApi(this.bound);
+  readonly permission = permissionApi(this.bound);
+  readonly events = eventsApi(this.bound);
+
+  /**
+   * Submit a proposal and run its tool calls with `toolHandler` (the upstream Node binding's
+   * `executeProposal` shape). The handler becomes this connection's `tools.execute` handler; a
+   * throw or an `{error}` result fails that action. Its signal aborts on `tools.cancel`.
+   */
+  executeProposal(proposal: ProposalInput, toolHandler: ToolCallHandler, options: SubmitOptions = {}): Promise<ProposalResult> {
+    this.onRequest('tools.execute', (params, ctx) => {
+      const call = params as ToolExecuteParams;
+      return this.trackToolCall(call.request_id, ctx, (signal) => toolHandler(call, { id: ctx.id, signal }));
+    });
+    return this.proposals.submit(proposal, options);
+  }
 
   readonly tools = {
     register: (tools: ToolDefinitionInput[]): Promise<number> => this.call('tools.register', tools),

@@ -1,15 +1,26 @@
 import { randomUUID } from 'node:crypto';
+import { eventHash, GENESIS_HASH, verifyChain, type ChainVerdict } from './events/chain.js';
+import type { EventJournal } from './events/journal.js';
+import { Fifo } from './events/fifo.js';
+import { costByAgent, RunningTotals, summarize, type AgentCost, type MetricsSummary } from './events/metrics.js';
+import { queryEvents, type EventFilter } from './events/query.js';
+import { evictionCount, normalizeRetention, type RetentionPolicy } from './events/retention.js';
 
-/** One thing the runtime did, as recorded in a session's event log. */
+/** One thing the runtime did, as recorded in a session's event log (and sent on the wire as is). */
 export interface RuntimeEvent {
-  /** Position in this log, from 0; never reused. */
+  /** Position in this log, from 0; never reused, so retention leaves a visible gap. */
   seq: number;
   id: string;
   kind: string;
+  /** RFC 3339, UTC, millisecond precision. */
   timestamp: string;
   proposal_id?: string;
   action_id?: string;
   data: Record<string, unknown>;
+  /** Set on events appended after `enableChain()`: the previous chained event's `hash`. */
+  prev_hash?: string;
+  /** SHA-256 (hex) of `prev_hash` and this event without `hash`. */
+  hash?: string;
 }
 
 export interface EventFields {
@@ -18,31 +29,136 @@ export interface EventFields {
   data?: Record<string, unknown>;
 }
 
-/** A session's append-only record of what the engine did. */
-export class EventLog {
-  private readonly events: RuntimeEvent[] = [];
-  private nextSeq = 0;
+export interface EventLogOptions {
+  /** Where events are also written as JSON Lines; none by default. */
+  journal?: EventJournal | null;
+  /** Clock in epoch milliseconds (timestamps and the age bound). */
+  now?: () => number;
+  /** Most events ever held, whatever retention policy a client sets; the oldest go first. */
+  capacity?: number;
+}
 
+/**
+ * A session's record of what the engine did: append-only, optionally hash-chained, trimmed by a
+ * retention policy, and mirrored to a journal file when one is given.
+ */
+export class EventLog {
+  private readonly events = new Fifo<RuntimeEvent>();
+  private nextSeq = 0;
+  /** Hash the next chained event links to; null while chaining is off. */
+  private chainHead: string | null = null;
+  private policy: RetentionPolicy = {};
+  private readonly totals = new RunningTotals();
+  private readonly journal: EventJournal | null;
+  private readonly now: () => number;
+  private readonly capacity: number;
+
+  constructor(options: EventLogOptions = {}) {
+    this.journal = options.journal ?? null;
+    this.now = options.now ?? Date.now;
+    this.capacity = options.capacity ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Record an event. Unchained, `data` is copied one level deep (producers hand over fresh objects);
+   * once the chain is on it is stored as a JSON copy, so no later change by a caller can break it.
+   */
   append(kind: string, fields: EventFields = {}): RuntimeEvent {
     const event: RuntimeEvent = {
       seq: this.nextSeq++,
       id: randomUUID(),
       kind,
-      timestamp: new Date().toISOString(),
-      data: fields.data ?? {},
+      timestamp: new Date(this.now()).toISOString(),
+      data: this.chainHead !== null ? jsonCopy(fields.data ?? {}) : { ...fields.data },
     };
     if (fields.proposal_id !== undefined) event.proposal_id = fields.proposal_id;
     if (fields.action_id !== undefined) event.action_id = fields.action_id;
+    if (this.chainHead !== null) {
+      event.prev_hash = this.chainHead;
+      event.hash = eventHash(event);
+      this.chainHead = event.hash;
+    }
     this.events.push(event);
+    this.totals.observe(event);
+    this.journal?.append(event);
+    this.enforceRetention();
     return event;
   }
 
+  /** Events currently held (after retention). */
   get count(): number {
     return this.events.length;
   }
 
-  /** Oldest first. */
+  /** Oldest first. The log's own array: read it, don't keep it across appends. */
   all(): readonly RuntimeEvent[] {
-    return this.events;
+    return this.events.view();
   }
+
+  /** Matching events, newest first. */
+  query(filter: EventFilter = {}): RuntimeEvent[] {
+    return queryEvents(this.events.view(), filter);
+  }
+
+  get chainEnabled(): boolean {
+    return this.chainHead !== null;
+  }
+
+  /** Chain every event appended from now on. Calling it again changes nothing. */
+  enableChain(): void {
+    this.chainHead ??= GENESIS_HASH;
+  }
+
+  verifyChain(): ChainVerdict {
+    return verifyChain(this.events.view());
+  }
+
+  /** The bounds in force; `{}` when unbounded. */
+  get retention(): RetentionPolicy {
+    return { ...this.policy };
+  }
+
+  /**
+   * Replace the policy (absent bounds are lifted) and apply it at once. Returns how many events
+   * were dropped. Throws RetentionPolicyError on an invalid bound.
+   */
+  setRetention(policy: RetentionPolicy): number {
+    this.policy = normalizeRetention(policy);
+    return this.enforceRetention();
+  }
+
+  /** Every inference cost ever appended, in USD; retention does not lower it. */
+  get cumulativeCostUsd(): number {
+    return this.totals.cumulativeCostUsd;
+  }
+
+  /** Events ever appended, including those retention dropped since. */
+  get appendedTotal(): number {
+    return this.totals.appended;
+  }
+
+  summary(): MetricsSummary {
+    return summarize(this.events.view(), this.totals);
+  }
+
+  costByAgent(): AgentCost[] {
+    return costByAgent(this.events.view());
+  }
+
+  private enforceRetention(): number {
+    const drop = Math.max(evictionCount(this.events, this.policy, this.now()), this.events.length - this.capacity);
+    if (drop === 0) return 0;
+    this.events.dropFront(drop);
+    if (this.journal !== null) {
+      this.journal.dropOldest(drop);
+      this.journal.maybeCompact(this.events);
+    }
+    return drop;
+  }
+}
+
+function jsonCopy(data: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  const copy: unknown = text === undefined ? {} : JSON.parse(text);
+  return copy !== null && typeof copy === 'object' && !Array.isArray(copy) ? (copy as Record<string, unknown>) : {};
 }

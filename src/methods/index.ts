@@ -1,9 +1,19 @@
 import type { MethodSpec } from '../server/method.js';
 import { capabilitiesList, rpcDiscover } from './discovery.js';
+import { eventsMethods } from './events.js';
 import { serverHandshake } from './handshake.js';
+import { memoryMethods } from './memory.js';
+import { metricsMethods } from './metrics.js';
+import { permissionMethods } from './permission.js';
+import { policyMethods } from './policy.js';
+import { proposalSubmit } from './proposal.js';
+import { sessionRuntimeMethods } from './session-runtime.js';
+import { replanSetConfig } from './replan.js';
 import { sessionAuth } from './session.js';
+import { skillsMethods } from './skills.js';
 import { stateExists, stateGet, stateKeys, stateSet, stateSnapshot } from './state.js';
 import { toolsCancel, toolsList, toolsPoll, toolsRegister, toolsStreamSubscribe, toolsUnregister } from './tools.js';
+import { verifyMethods } from './verify.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -23,5 +33,15 @@ export function coreMethods(): MethodSpec[] {
     toolsPoll,
     toolsCancel,
     toolsStreamSubscribe,
+    ...sessionRuntimeMethods,
+    ...policyMethods,
+    proposalSubmit,
+    ...permissionMethods,
+    ...eventsMethods,
+    ...metricsMethods,
+    replanSetConfig,
+    ...verifyMethods,
+    ...memoryMethods(),
+    ...skillsMethods,
   ];
 }

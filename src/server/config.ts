@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { MethodSpec } from './method.js';
 
@@ -17,6 +18,15 @@ export interface ServerStateOptions {
   socketPath: string | null;
   /** State root for durable files (approval ledger, run traces, …); `null` keeps everything in memory. */
   carHome: string | null;
+  /** The permission approval journal (`approvals.jsonl`); `null` keeps approvals in memory. */
+  approvalsPath: string | null;
+  /**
+   * Durable memory root (`$CAR_HOME/memory`): namespace and agent graphs, and the sandbox of
+   * `memory.persist` / `memory.load`. `null` keeps every graph in memory and refuses persist/load.
+   */
+  memoryDir: string | null;
+  /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
+  journalDir: string | null;
   /** Server-side deadline for one handler; past it the call fails with -32004. */
   handlerTimeoutMs: number;
   /** How long a `tools.execute` callback may wait when the action declared no budget. */
@@ -43,6 +53,10 @@ export interface ServerStateOptions {
   maxToolsPerSession: number;
   /** Most keys in one session's state map (all tenants together). */
   maxStateKeysPerSession: number;
+  /** Most events one session's event log holds; past it the oldest are dropped, whatever retention is set. */
+  maxEventsPerSession: number;
+  /** Most actions of one proposal running at once (within a DAG level). */
+  maxActionConcurrency: number;
   /** Method prefixes (and exact names) refused with -32005 until `server.handshake` succeeded. */
   handshakeGated: readonly string[];
   /** Extra methods an embedder serves alongside the built-in ones (same gate pipeline). */
@@ -59,6 +73,9 @@ const DEFAULTS: ServerStateOptions = {
   port: 9100,
   socketPath: null,
   carHome: null,
+  approvalsPath: null,
+  memoryDir: null,
+  journalDir: null,
   handlerTimeoutMs: 30 * 60 * 1000,
   toolTimeoutMs: 300 * 1000,
   toolCallbackGraceMs: 5 * 1000,
@@ -72,6 +89,8 @@ const DEFAULTS: ServerStateOptions = {
   heartbeatIntervalMs: 30 * 1000,
   maxToolsPerSession: 4096,
   maxStateKeysPerSession: 100_000,
+  maxEventsPerSession: 100_000,
+  maxActionConcurrency: 64,
   handshakeGated: ['host.subscribe', 'auth.'],
   methods: [],
   logger: silentLogger,
@@ -89,6 +108,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly port!: number;
   readonly socketPath!: string | null;
   readonly carHome!: string | null;
+  readonly approvalsPath!: string | null;
+  readonly memoryDir!: string | null;
+  readonly journalDir!: string | null;
   readonly handlerTimeoutMs!: number;
   readonly toolTimeoutMs!: number;
   readonly toolCallbackGraceMs!: number;
@@ -102,6 +124,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly heartbeatIntervalMs!: number;
   readonly maxToolsPerSession!: number;
   readonly maxStateKeysPerSession!: number;
+  readonly maxEventsPerSession!: number;
+  readonly maxActionConcurrency!: number;
   readonly handshakeGated!: readonly string[];
   readonly methods!: readonly MethodSpec[];
   readonly logger!: Logger;
@@ -162,6 +186,8 @@ function validate(o: ServerStateOptions): void {
     'maxJsonDepth',
     'maxToolsPerSession',
     'maxStateKeysPerSession',
+    'maxEventsPerSession',
+    'maxActionConcurrency',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -181,5 +207,14 @@ function validate(o: ServerStateOptions): void {
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a non-empty string or null`);
     }
+  }
+  if (o.approvalsPath !== null && (typeof o.approvalsPath !== 'string' || o.approvalsPath.length === 0)) {
+    throw new TypeError('ServerStateConfig.approvalsPath must be a non-empty path or null');
+  }
+  if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
+    throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
+  }
+  if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
+    throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
 }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { EventLog } from '../engine/event-log.js';
+import { EventJournal } from '../engine/events/journal.js';
+import { DEFAULT_REPLAN_CONFIG, type ReplanConfig } from '../engine/replan.js';
 import { DEFAULT_TIER, type Tier } from '../engine/permission/tiers.js';
+import { PolicyEngine } from '../engine/policy/policy-engine.js';
 import { StateStore } from '../engine/state-store.js';
 import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
@@ -30,9 +34,13 @@ export class ClientSession {
   /** Set by `tools.stream.subscribe`: chunks are also pushed as `tools.stream.event`. */
   toolStreamSubscribed = false;
   /** Everything the runtime did for this connection (`events.*`, `metrics.*`). */
-  readonly events = new EventLog();
+  readonly events: EventLog;
+  /** Re-plan settings from `replan.set_config`. */
+  replan: ReplanConfig = { ...DEFAULT_REPLAN_CONFIG };
   /** The standing permission tier (`permission.get_tier` / `set_tier`). */
   grantedTier: Tier = DEFAULT_TIER;
+  /** Policies checked before any action dispatches; the runtime session id is the client id. */
+  readonly policies = new PolicyEngine(this.clientId);
 
   constructor(
     readonly channel: WsChannel,
@@ -41,6 +49,7 @@ export class ClientSession {
     readonly remoteAddress: string | undefined,
   ) {
     this.authenticated = !config.authEnabled;
+    this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
     this.state = new StateStore(config.maxStateKeysPerSession);
     this.tools = new ToolRegistry(config.maxToolsPerSession);
     this.toolExecutor = new WsToolExecutor(channel, {
@@ -52,6 +61,15 @@ export class ClientSession {
       onChunk: (handle, chunk) => {
         if (this.toolStreamSubscribed) channel.notifyLossy('tools.stream.event', { handle, chunk }, lossyBound);
       },
+    });
+  }
+
+  /** One JSON Lines file per connection under `journalDir`; created by the first event, not here. */
+  private openJournal(config: ServerStateConfig): EventJournal | null {
+    if (config.journalDir === null) return null;
+    const path = join(config.journalDir, `${this.clientId}.jsonl`);
+    return new EventJournal(path, {
+      onError: (err, during) => config.logger.warn({ err, path, during }, 'event journal write failed'),
     });
   }
 

@@ -1,5 +1,7 @@
 import { CloseCode } from '../transport/frame.js';
 import { coreMethods } from '../methods/index.js';
+import { ApprovalLedger } from '../engine/permission/ledger.js';
+import { MemoryService } from '../memory/service.js';
 import { ServerStateConfig } from './config.js';
 import { MethodTable, type MethodSpec } from './method.js';
 import type { ClientSession } from './session.js';
@@ -18,6 +20,16 @@ export class ServerState {
   readonly attachedAgents = new Map<string, string>();
   /** Per-agent tokens (minted by the agent supervisor); an agent without one uses the daemon token. */
   readonly agentTokens = new Map<string, string>();
+  /**
+   * The daemon-wide permission approval ledger, shared by every connection. Its file is read on
+   * first use and appended per decision; constructing it touches nothing.
+   */
+  readonly approvals: ApprovalLedger;
+  /**
+   * Every memory graph: the shared one unbound sessions use, and the private ones per namespace
+   * and per agent, each opened on first use.
+   */
+  readonly memory: MemoryService;
   private readonly sessionWaiters = new Set<() => void>();
 
   private constructor(
@@ -25,6 +37,8 @@ export class ServerState {
     readonly mode: ServerMode,
   ) {
     this.methods = new MethodTable([...coreMethods(), ...config.methods]);
+    this.approvals = new ApprovalLedger(config.approvalsPath);
+    this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
   }
 
   /** The binary's constructor. */
@@ -72,7 +86,7 @@ export class ServerState {
    */
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     for (const session of this.sessions.values()) session.channel.close(code, reason);
-    if (this.sessions.size === 0) return;
+    if (this.sessions.size === 0) return this.memory.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       const self = this;
@@ -83,5 +97,6 @@ export class ServerState {
       }
       this.sessionWaiters.add(done);
     });
+    await this.memory.close();
   }
 }

@@ -1,0 +1,147 @@
+import type { Action } from '../ir.js';
+import { StateError } from '../state-store.js';
+import type { ToolExecutor } from '../tool-executor.js';
+import type { UndoLog } from './rollback.js';
+
+/** One attempt's outcome. `retryable` is false when trying again could not change it. */
+export type AttemptOutcome =
+  | { ok: true; output: unknown; changes: Record<string, unknown> }
+  | { ok: false; error: string; retryable: boolean };
+
+/** What the per-type runners need from the proposal run. */
+export interface RunnerContext {
+  readonly executor: ToolExecutor;
+  readonly undo: UndoLog;
+  readonly signal: AbortSignal | undefined;
+  readonly sessionId: string | undefined;
+  /** Read through the tenant view. */
+  get(key: string): unknown;
+  /** Counts one tool invocation. */
+  countToolCall(): void;
+}
+
+const NO_CHANGES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** A tool's `{"error": ...}` answer is a failure; returns its message, or null for a normal output. */
+export function toolErrorOf(output: unknown): string | null {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return null;
+  const error = (output as Record<string, unknown>).error;
+  if (error === undefined || error === null || error === false || error === '') return null;
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return JSON.stringify(error) ?? String(error);
+}
+
+/**
+ * Write the action's declared `expected_effects` after it succeeded (on top of `changes`, which
+ * is returned, possibly a new object).
+ */
+function applyEffects(ctx: RunnerContext, action: Action, changes: Record<string, unknown>): Record<string, unknown> {
+  let out = changes;
+  for (const key in action.expected_effects) {
+    if (!Object.hasOwn(action.expected_effects, key)) continue;
+    const value = action.expected_effects[key];
+    ctx.undo.write(key, value);
+    if (out === NO_CHANGES) out = {};
+    out[key] = value === undefined ? null : value;
+  }
+  return out;
+}
+
+function stateFailure(err: unknown): AttemptOutcome {
+  if (err instanceof StateError) return { ok: false, error: err.message, retryable: false };
+  throw err;
+}
+
+function runToolCall(
+  ctx: RunnerContext,
+  action: Action,
+  parameters: Record<string, unknown>,
+  attempt: number,
+): Promise<AttemptOutcome> {
+  const tool = action.tool as string;
+  ctx.countToolCall();
+  return ctx.executor
+    .execute({ tool, parameters, actionId: action.id, timeoutMs: action.timeout_ms, attempt, sessionId: ctx.sessionId }, ctx.signal)
+    .then((outcome): AttemptOutcome => {
+      if (!outcome.ok) {
+        // A cancelled call or a gone client will not answer a retry either.
+        const retryable = outcome.reason === 'tool_error' || outcome.reason === 'timeout';
+        return { ok: false, error: outcome.error, retryable };
+      }
+      const error = toolErrorOf(outcome.output);
+      if (error !== null) return { ok: false, error: `tool '${tool}' returned an error: ${error}`, retryable: true };
+      try {
+        return { ok: true, output: outcome.output, changes: applyEffects(ctx, action, NO_CHANGES) };
+      } catch (err) {
+        return stateFailure(err);
+      }
+    });
+}
+
+function stateKey(action: Action, parameters: Record<string, unknown>): string | AttemptOutcome {
+  const key = parameters.key;
+  if (typeof key === 'string' && key.length > 0) return key;
+  return { ok: false, error: `${action.type} needs parameters.key to be a non-empty string`, retryable: false };
+}
+
+function runStateWrite(ctx: RunnerContext, action: Action, parameters: Record<string, unknown>): AttemptOutcome {
+  const key = stateKey(action, parameters);
+  if (typeof key !== 'string') return key;
+  const value = parameters.value === undefined ? null : parameters.value;
+  try {
+    ctx.undo.write(key, value);
+    const changes = applyEffects(ctx, action, { [key]: value });
+    return { ok: true, output: value, changes };
+  } catch (err) {
+    return stateFailure(err);
+  }
+}
+
+function runStateRead(ctx: RunnerContext, action: Action, parameters: Record<string, unknown>): AttemptOutcome {
+  const key = stateKey(action, parameters);
+  if (typeof key !== 'string') return key;
+  const output = ctx.get(key);
+  try {
+    return { ok: true, output, changes: applyEffects(ctx, action, NO_CHANGES) };
+  } catch (err) {
+    return stateFailure(err);
+  }
+}
+
+function runAssertion(ctx: RunnerContext, action: Action): AttemptOutcome {
+  try {
+    return { ok: true, output: true, changes: applyEffects(ctx, action, NO_CHANGES) };
+  } catch (err) {
+    return stateFailure(err);
+  }
+}
+
+/**
+ * Run one attempt of an action whose admission checks and preconditions passed. State actions
+ * finish synchronously; only `tool_call` returns a promise.
+ */
+export function runAttempt(
+  ctx: RunnerContext,
+  action: Action,
+  parameters: Record<string, unknown>,
+  attempt: number,
+): AttemptOutcome | Promise<AttemptOutcome> {
+  switch (action.type) {
+    case 'tool_call':
+      return runToolCall(ctx, action, parameters, attempt);
+    case 'state_write':
+      return runStateWrite(ctx, action, parameters);
+    case 'state_read':
+      return runStateRead(ctx, action, parameters);
+    case 'assertion':
+      return runAssertion(ctx, action);
+  }
+}
+
+/** Copy a runner's change set for the result (the shared empty one must not leak out frozen). */
+export function changesForResult(changes: Record<string, unknown>): Record<string, unknown> {
+  return changes === NO_CHANGES ? {} : changes;
+}

@@ -1,0 +1,58 @@
+import type { ActionResult, ProposalCost } from './types.js';
+
+const PREVIEW_CHARS = 200;
+
+/** Milliseconds with microsecond resolution. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+let isoMs = -1;
+let isoText = '';
+
+/** The current time as RFC 3339; formatted once per millisecond, however many actions settle in it. */
+export function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** A short text form of an output for the event log; undefined for null/absent outputs. */
+export function outputPreview(output: unknown): string | undefined {
+  if (output === undefined || output === null) return undefined;
+  const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? String(output));
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+}
+
+/** A result that has not been settled yet; every action starts here. */
+export function pendingResult(actionId: string): ActionResult {
+  return { action_id: actionId, status: 'proposed', output: null, error: null, state_changes: {}, duration_ms: 0, timestamp: '' };
+}
+
+export interface Counters {
+  toolCalls: number;
+  retries: number;
+}
+
+/** The cost summary, counted from the settled results. */
+export function buildCost(results: readonly ActionResult[], counters: Counters, totalMs: number): ProposalCost {
+  let executed = 0;
+  let rejected = 0;
+  let skipped = 0;
+  for (const r of results) {
+    if (r.status === 'succeeded' || r.status === 'failed') executed++;
+    else if (r.status === 'rejected') rejected++;
+    else if (r.status === 'skipped') skipped++;
+  }
+  return {
+    tool_calls: counters.toolCalls,
+    actions_executed: executed,
+    actions_rejected: rejected,
+    actions_skipped: skipped,
+    total_duration_ms: roundMs(totalMs),
+    retries: counters.retries,
+  };
+}

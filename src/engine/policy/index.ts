@@ -1,0 +1,15 @@
+export {
+  POLICY_RULES,
+  PolicyError,
+  compilePolicy,
+  describePolicy,
+  evaluatePolicy,
+  paramText,
+  stateMatches,
+  type Policy,
+  type PolicyErrorKind,
+  type PolicyRule,
+  type PolicySpec,
+  type PolicySubject,
+} from './rules.js';
+export { PolicyEngine, PolicySet, recordLookup, type PolicyDenial, type PolicyLimits, type PolicyScope } from './policy-engine.js';

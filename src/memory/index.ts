@@ -1,0 +1,13 @@
+export { MemoryService, type MemoryServiceOptions } from './service.js';
+export { MemoryScope, type ScopeKind } from './scope.js';
+export { MemoryEngine, toRow, clampK, MAX_QUERY_K, type QueryHit, type QueryOptions, type AddResult, type EngineOptions } from './engine.js';
+export { buildContext, contextBudget, DEFAULT_CONTEXT_BUDGET, SECTIONS, type ContextRequest } from './context.js';
+export { planConsolidation, type ConsolidationPlan, type ConsolidationReport } from './consolidation.js';
+export { DurableStore, type DurableStoreOptions, type RecoveryInfo } from './durable-log.js';
+export { encodeNamespace, decodeNamespace, namespaceSnapshotPath, agentSnapshotPath } from './namespaces.js';
+export { resolveSandboxed } from './sandbox.js';
+export { parseSnapshot, serializeSnapshot, snapshotOf, type SnapshotData } from './snapshot.js';
+export { SkillStore, statsOf, isDegraded, urlPatternMatches, GLOBAL_DOMAIN, DEFAULT_EVOLUTION_THRESHOLD, type SkillInput, type SkillMatch, type SkillQuery, type SkillStats } from './skills.js';
+export { evaluate, candidatesFor, decide, planMaintenance, bankInfo, reminderText, triggerActive, type Intervention, type InterveneRequest, type Trigger, type EvaluationCase, type RecentEvent } from './proactive.js';
+export { updateUtility, DEFAULT_UTILITY, type UtilitySettings } from './utility.js';
+export { MemoryError, type FactInput, type FactKind, type FactRecord, type MemoryType, type QueryRow, type SkillRecord } from './types.js';

@@ -1,0 +1,52 @@
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { MemoryError } from './types.js';
+
+function inside(root: string, p: string): boolean {
+  const rel = relative(root, p);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+}
+
+/** The deepest existing path at or above `p`, resolved through symlinks. */
+async function realExistingPrefix(p: string): Promise<string> {
+  let cur = p;
+  for (;;) {
+    try {
+      return await realpath(cur);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      const up = dirname(cur);
+      if (up === cur) throw err;
+      cur = up;
+    }
+  }
+}
+
+/**
+ * Where `memory.persist` / `memory.load` may touch: a path under the memory directory. Relative
+ * paths resolve there; a `..` segment is refused outright; an absolute path must already point
+ * inside; and whatever part of the path exists is resolved through symlinks and must still be
+ * inside (so a symlink cannot lead out). `persist` creates missing parent directories.
+ */
+export async function resolveSandboxed(memoryDir: string, requested: string, verb: 'persist' | 'load'): Promise<string> {
+  const reject = (why: string): MemoryError =>
+    new MemoryError(`memory.${verb} rejected path ${JSON.stringify(requested)}: ${why}`, 'rejected_path');
+  if (requested.length === 0) throw reject('empty path');
+  if (requested.includes('\0')) throw reject('NUL byte in path');
+  if (requested.split(/[\\/]+/).includes('..')) throw reject("'..' is not allowed");
+
+  await mkdir(memoryDir, { recursive: true });
+  const root = await realpath(memoryDir);
+  const lexicalRoot = resolve(memoryDir);
+  const target = isAbsolute(requested) ? resolve(requested) : resolve(lexicalRoot, requested);
+  if (!inside(lexicalRoot, target) && !inside(root, target)) throw reject(`outside the memory directory ${lexicalRoot}`);
+
+  const real = await realExistingPrefix(target);
+  if (real !== root && !inside(root, real)) throw reject('a symlink leads outside the memory directory');
+  const st = await lstat(target).catch(() => null);
+  if (st?.isDirectory()) throw reject('is a directory');
+
+  if (verb === 'persist') await mkdir(dirname(target), { recursive: true });
+  return target;
+}

@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.js';
+import { emptyPlan, planConsolidation, reportOf, type ConsolidationReport } from './consolidation.js';
+import type { DurableStore } from './durable-log.js';
+import type { AddResult, MemoryEngine } from './engine.js';
+import type { FactNode } from './graph.js';
+import type { MemoryOp } from './ops.js';
+import { DEFAULT_EVOLUTION_THRESHOLD, type SkillInput } from './skills.js';
+import { parseSnapshot, serializeSnapshot, snapshotOf } from './snapshot.js';
+import { MemoryError, type FactInput, type SkillRecord } from './types.js';
+
+export type ScopeKind = 'shared' | 'namespace' | 'agent';
+
+/**
+ * One memory graph as the rest of the daemon sees it: the engine plus, for durable scopes, the
+ * store that logs each change before it is applied. Every change goes through `run`, reads go
+ * straight to `engine`.
+ */
+export class MemoryScope {
+  private consolidating: Promise<unknown> | null = null;
+
+  constructor(
+    readonly kind: ScopeKind,
+    /** Namespace or agent id; `null` for the shared scope. */
+    readonly key: string | null,
+    readonly engine: MemoryEngine,
+    private readonly store: DurableStore | null,
+  ) {}
+
+  get durable(): boolean {
+    return this.store !== null;
+  }
+
+  get label(): string {
+    return this.kind === 'shared' ? 'shared' : `${this.kind}:${this.key}`;
+  }
+
+  /** Apply a change; on a durable scope it resolves only once the change is on disk. */
+  async run<R>(op: MemoryOp): Promise<R> {
+    const apply = (): R => this.engine.apply(op) as R;
+    return this.store ? this.store.run(op, apply) : apply();
+  }
+
+  addFact(fact: FactInput, origin: string | null = null): Promise<AddResult> {
+    return this.run<AddResult>({ op: 'add', at: new Date().toISOString(), origin, fact });
+  }
+
+  deleteFact(id: string): Promise<FactNode | undefined> {
+    if (!this.engine.graph.hasId(id)) return Promise.resolve(undefined);
+    return this.run<FactNode | undefined>({ op: 'delete', id });
+  }
+
+  markInjected(id: string): Promise<FactNode | undefined> {
+    return this.run<FactNode | undefined>({ op: 'inject', id, at: new Date().toISOString() });
+  }
+
+  async ingestSkills(skills: SkillInput[]): Promise<SkillRecord[]> {
+    return this.run<SkillRecord[]>({ op: 'skill_ingest', at: new Date().toISOString(), skills });
+  }
+
+  async reportSkill(name: string, outcome: 'success' | 'fail', tenant: string | null): Promise<SkillRecord> {
+    if (!this.engine.skills.get(name, tenant)) throw new MemoryError(`unknown skill '${name}'`, 'not_found');
+    return this.run<SkillRecord>({ op: 'skill_report', at: new Date().toISOString(), name, tenant_id: tenant, outcome });
+  }
+
+  /** One dream pass. Passes on the same scope never overlap: a second waits for the first. */
+  async consolidate(): Promise<ConsolidationReport> {
+    while (this.consolidating) await this.consolidating.catch(() => {});
+    const pass = this.consolidateOnce();
+    this.consolidating = pass;
+    try {
+      return await pass;
+    } finally {
+      this.consolidating = null;
+    }
+  }
+
+  private async consolidateOnce(): Promise<ConsolidationReport> {
+    const started = performance.now();
+    const at = new Date().toISOString();
+    const before = this.engine.factCount;
+    const plan = planConsolidation(this.engine, at);
+    if (!emptyPlan(plan)) await this.run({ op: 'consolidate', at, plan });
+    return {
+      ...reportOf(plan),
+      facts_before: before,
+      facts_after: this.engine.factCount,
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      skills_needing_evolution: this.engine.skills.domainsNeedingEvolution(DEFAULT_EVOLUTION_THRESHOLD),
+      started_at: at,
+    };
+  }
+
+  /** Write the whole graph to `path` (atomically). Returns the number of valid facts written. */
+  async persistTo(path: string): Promise<number> {
+    const data = snapshotOf(this.engine);
+    await writeFileAtomic(path, serializeSnapshot(data));
+    return data.facts.filter((f) => f.valid).length;
+  }
+
+  /**
+   * Replace the graph with the file at `path`. The file is read and parsed whole first; a missing
+   * or malformed file leaves the graph as it was. Returns the valid fact count after loading.
+   */
+  async loadFrom(path: string): Promise<number> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new MemoryError(
+        code === 'ENOENT' ? `memory.load: no such file ${JSON.stringify(path)}` : `memory.load: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`,
+        code === 'ENOENT' ? 'not_found' : 'invalid',
+      );
+    }
+    const data = parseSnapshot(text, path);
+    if (this.store) await this.store.replace(data, () => this.engine.reset(data));
+    else this.engine.reset(data);
+    return this.engine.factCount;
+  }
+
+  async close(): Promise<void> {
+    await this.store?.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { MemoryError } from '../memory/types.js';
+import type { MemoryScope } from '../memory/scope.js';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import type { MethodContext } from '../server/method.js';
+import type { ClientSession } from '../server/session.js';
+
+export const tenantId = z.string().min(1).max(256).optional();
+export const subject = z.string().max(4096);
+export const body = z.string().max(256 * 1024);
+export const tags = z.array(z.string().max(256)).max(64).optional();
+/** Numbers, or numeric strings (the MCP schema sends confidence as a string). */
+export const looseNumber = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/)]).transform(Number);
+
+/** The graph a session's memory calls go to: namespace, then agent, then the shared graph. */
+export async function scopeOf(ctx: MethodContext): Promise<MemoryScope> {
+  try {
+    return await ctx.state.memory.forBinding(ctx.session);
+  } catch (err) {
+    throw asRpcError(err);
+  }
+}
+
+/** Engine errors keep their text (clients match on it) and carry the reason in `data`. */
+export function asRpcError(err: unknown): unknown {
+  if (err instanceof MemoryError) return new RpcError(ErrorCode.InternalError, err.message, { reason: err.code });
+  return err;
+}
+
+/** Run a handler body, mapping engine errors. */
+export async function guarded<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asRpcError(err);
+  }
+}
+
+export interface StatusSlot {
+  id: string;
+  body: string;
+  tenant_id?: string;
+}
+
+/** The proactive status slot is private to a connection: one per tenant, the next update overwrites it. */
+const statusSlots = new WeakMap<ClientSession, Map<string, StatusSlot>>();
+
+export function statusId(tenant: string | undefined): string {
+  return `proactive-status:${tenant ?? 'global'}`;
+}
+
+export function setStatus(session: ClientSession, slot: StatusSlot): void {
+  let slots = statusSlots.get(session);
+  if (!slots) statusSlots.set(session, (slots = new Map()));
+  slots.set(slot.id, slot);
+}
+
+export function getStatus(session: ClientSession, tenant: string | undefined): StatusSlot | undefined {
+  return statusSlots.get(session)?.get(statusId(tenant));
+}
+
+export function clearStatus(session: ClientSession, id: string): boolean {
+  return statusSlots.get(session)?.delete(id) ?? false;
+}
+
+/** What the context Identity section says about the caller. */
+export function identityOf(ctx: MethodContext, scope: MemoryScope): { scope: string; agent_id: string | null; namespace: string | null } {
+  return {
+    scope: scope.kind === 'shared' ? 'shared daemon graph' : scope.label,
+    agent_id: ctx.session.agentId,
+    namespace: ctx.session.memoryNamespace,
+  };
+}

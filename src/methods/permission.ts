@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { EventKind } from '../engine/event-kinds.js';
+import type { Action, ActionProposal } from '../engine/ir.js';
+import { classifyAction, classifyProposal } from '../engine/permission/classifier.js';
+import { evaluateProposal, type PermissionDecisionRow } from '../engine/permission/evaluate.js';
+import { actionFingerprint } from '../engine/permission/fingerprint.js';
+import {
+  checkProposalPermissions,
+  permissionDeniedMessage,
+  rejectedResults,
+  type GateOptions,
+  type PermissionCheck,
+} from '../engine/permission/gate.js';
+import type { ApprovalDecision, ApprovalRecord } from '../engine/permission/ledger.js';
+import { TIERS, compareTiers, type Tier } from '../engine/permission/tiers.js';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { defineMethod, type MethodContext } from '../server/method.js';
+import type { ClientSession } from '../server/session.js';
+import { noParams, readProposal } from './schemas.js';
+
+const tier = z.enum(TIERS);
+const fingerprint = z.string().regex(/^fp-[0-9a-f]{64}$/, 'expected a fingerprint (fp- followed by 64 hex digits)');
+
+/**
+ * A skill whose deployment tier caps the session's. Skills arrive with the memory engine; until
+ * then only an explicit `deployment_tier` applies a ceiling, and a bare name applies none.
+ */
+const skill = z.union([
+  z.string().min(1).max(256),
+  z.object({ name: z.string().min(1).max(256), deployment_tier: tier.optional() }),
+]);
+
+const proposalParams = z.object({ proposal: z.unknown(), skill: skill.optional() });
+
+
+function ceilingOf(s: z.infer<typeof skill> | undefined): Tier | undefined {
+  return typeof s === 'object' ? s.deployment_tier : undefined;
+}
+
+function evaluate(p: z.infer<typeof proposalParams>, ctx: MethodContext) {
+  const proposal = readProposal(p.proposal);
+  const ceiling = ceilingOf(p.skill);
+  const evaluation = evaluateProposal(proposal, ctx.session.grantedTier, ctx.state.approvals, {
+    tools: ctx.session.tools,
+    ceiling,
+  });
+  const out: { decisions: PermissionDecisionRow[]; skill_ceiling?: Tier } = { decisions: evaluation.decisions };
+  if (ceiling !== undefined) out.skill_ceiling = evaluation.effective;
+  return out;
+}
+
+/** True when a host token is configured and this connection did not present it. */
+function lacksHostRole(ctx: MethodContext): boolean {
+  return ctx.state.config.hostToken !== null && !ctx.session.isHost;
+}
+
+export function reviewerOf(session: ClientSession): string {
+  return session.agentId !== null ? `agent:${session.agentId}` : `conn:${session.clientId}`;
+}
+
+export const permissionGetTier = defineMethod({
+  name: 'permission.get_tier',
+  summary: "This connection's standing permission tier.",
+  params: noParams,
+  result: z.object({ granted_tier: tier }),
+  handler: (_p, { session }) => ({ granted_tier: session.grantedTier }),
+});
+
+export const permissionSetTier = defineMethod({
+  name: 'permission.set_tier',
+  summary: "Change this connection's standing tier; raising it needs the host role when a host token is configured.",
+  params: z.object({ tier }),
+  result: z.object({ granted_tier: tier }),
+  handler(p, ctx) {
+    const current = ctx.session.grantedTier;
+    if (compareTiers(p.tier, current) > 0 && lacksHostRole(ctx)) {
+      throw new RpcError(
+        ErrorCode.InternalError,
+        `raising the permission tier from ${current} to ${p.tier} requires the host role (session.auth {host_token}); lowering is always allowed`,
+      );
+    }
+    ctx.session.grantedTier = p.tier;
+    return { granted_tier: p.tier };
+  },
+});
+
+export const permissionClassify = defineMethod({
+  name: 'permission.classify',
+  summary: 'The tier each action of a proposal needs, its reversibility, and the declared rollback contract.',
+  params: z.object({ proposal: z.unknown() }),
+  handler: (p, { session }) => classifyProposal(readProposal(p.proposal), { tools: session.tools }),
+});
+
+export const permissionEvaluate = defineMethod({
+  name: 'permission.evaluate',
+  summary: "Decide each action of a proposal (allow, needs_approval or deny) against this connection's tier and the approval ledger.",
+  params: proposalParams,
+  handler: (p, ctx) => evaluate(p, ctx),
+});
+
+export const permissionPending = defineMethod({
+  name: 'permission.pending',
+  summary: 'The actions of a proposal that would wait for a human approval.',
+  params: proposalParams,
+  handler(p, ctx) {
+    const { decisions } = evaluate(p, ctx);
+    return { pending: decisions.filter((d) => d.decision === 'needs_approval') };
+  },
+});
+
+const decisionParams = z.object({
+  fingerprint: fingerprint.optional(),
+  required_tier: tier.optional(),
+  action: z.unknown().optional(),
+  reason: z.string().max(4096).optional(),
+  evidence: z.unknown().optional(),
+});
+
+function readAction(raw: unknown): Action {
+  const proposal = readProposal({ actions: [raw] });
+  return proposal.actions[0] as Action;
+}
+
+/** Largest `evidence` kept in the journal, as serialised JSON. */
+const MAX_EVIDENCE_BYTES = 64 * 1024;
+
+function recordDecision(decision: ApprovalDecision, p: z.infer<typeof decisionParams>, ctx: MethodContext): ApprovalRecord {
+  if (p.evidence !== undefined && Buffer.byteLength(JSON.stringify(p.evidence) ?? '', 'utf8') > MAX_EVIDENCE_BYTES) {
+    throw RpcError.invalidParams(`evidence must serialise to at most ${MAX_EVIDENCE_BYTES} bytes of JSON`);
+  }
+  let fp: string;
+  let required: Tier;
+  if (p.action !== undefined && p.action !== null) {
+    if (p.fingerprint !== undefined) throw RpcError.invalidParams('give either action or fingerprint, not both');
+    const action = readAction(p.action);
+    fp = actionFingerprint(action);
+    required = classifyAction(action, { tools: ctx.session.tools }).required_tier;
+  } else {
+    if (p.fingerprint === undefined) throw RpcError.invalidParams('fingerprint (with required_tier) or action is required');
+    if (p.required_tier === undefined) throw RpcError.invalidParams('required_tier is required with fingerprint');
+    fp = p.fingerprint;
+    required = p.required_tier;
+  }
+  const record = ctx.state.approvals.record({
+    fingerprint: fp,
+    decision,
+    required_tier: required,
+    reviewer: reviewerOf(ctx.session),
+    reason: p.reason,
+    evidence: p.evidence,
+  });
+  ctx.session.events.append(EventKind.ApprovalRecorded, {
+    data: { fingerprint: fp, decision, required_tier: required, reviewer: record.reviewer },
+  });
+  return record;
+}
+
+export const permissionApprove = defineMethod({
+  name: 'permission.approve',
+  summary: 'Record a durable approval for an operation (by fingerprint and required_tier, or by action); applies to every connection.',
+  params: decisionParams,
+  role: 'host',
+  handler: (p, ctx) => recordDecision('approved', p, ctx),
+});
+
+export const permissionReject = defineMethod({
+  name: 'permission.reject',
+  summary: 'Record a durable rejection for an operation; later evaluations of it are denied on every connection.',
+  params: decisionParams,
+  role: 'host',
+  handler: (p, ctx) => recordDecision('rejected', p, ctx),
+});
+
+/** The RpcError the daemon answers a blocked proposal with: -32603, data `{blocked, results}`. */
+export function permissionGateError(check: PermissionCheck & { ok: false }): RpcError {
+  return new RpcError(ErrorCode.InternalError, permissionDeniedMessage(check.blocked), {
+    blocked: check.blocked,
+    results: rejectedResults(check),
+  });
+}
+
+/**
+ * The permission gate of `proposal.submit`, for one session: decide every action against the
+ * session's tier and the daemon's ledger, record a PermissionDecision per action (and a
+ * GateRejection when blocked), and throw `permissionGateError` when any action is not allowed.
+ * Call it before anything runs or is written. Per-action ActionRejected / ProposalCompleted
+ * events are the caller's.
+ */
+export function enforcePermissionGate(
+  ctx: Pick<MethodContext, 'state' | 'session'>,
+  proposal: Pick<ActionProposal, 'id' | 'actions'>,
+  options: GateOptions = {},
+): PermissionDecisionRow[] {
+  const { session } = ctx;
+  const check = checkProposalPermissions(proposal, session.grantedTier, ctx.state.approvals, {
+    tools: session.tools,
+    ...options,
+  });
+  for (const d of check.decisions) {
+    session.events.append(EventKind.PermissionDecision, {
+      proposal_id: proposal.id,
+      action_id: d.action_id,
+      data: { fingerprint: d.fingerprint, decision: d.decision, required: d.required, granted: d.granted },
+    });
+  }
+  if (check.ok) return check.decisions;
+  const error = permissionGateError(check);
+  session.events.append(EventKind.GateRejection, {
+    proposal_id: proposal.id,
+    data: { gate: 'permission', reason: error.message, blocked: check.blocked },
+  });
+  throw error;
+}
+
+export const permissionMethods = [
+  permissionGetTier,
+  permissionSetTier,
+  permissionClassify,
+  permissionEvaluate,
+  permissionPending,
+  permissionApprove,
+  permissionReject,
+];

@@ -1,0 +1,99 @@
+import { setMaxListeners } from 'node:events';
+import { z } from 'zod';
+import { executeProposal } from '../engine/executor/index.js';
+import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
+import { StateError } from '../engine/state-store.js';
+import { schemaViolations } from '../engine/verify/schema.js';
+import { RpcError } from '../rpc/errors.js';
+import type { ServerStateConfig } from '../server/config.js';
+import { defineMethod } from '../server/method.js';
+import { enforcePermissionGate } from './permission.js';
+import { policyRpcError } from './policy.js';
+import { readProposal } from './schemas.js';
+
+/** Added on top of the summed tool budgets, as the upstream does. */
+const DEADLINE_SLACK_MS = 15_000;
+
+const submitParams = z.object({
+  proposal: z.unknown(),
+  session_id: z.string().min(1).max(256).optional(),
+  scope: z
+    .object({
+      callerId: z.string().max(256).optional(),
+      tenantId: z.string().max(256).optional(),
+      claims: z.unknown().optional(),
+    })
+    .loose()
+    .optional(),
+});
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * How long `proposal.submit` may take: every action's own callback wait (its `timeout_ms` plus
+ * the callback grace, or the default tool timeout) times its attempts, plus 15 s, and never less
+ * than the ordinary handler deadline. Counting the grace keeps the executor's own timeouts firing
+ * before this deadline does. Read from the raw params, which may still be malformed.
+ */
+export function proposalDeadlineMs(rawProposal: unknown, config: ServerStateConfig): number {
+  const actions = isObject(rawProposal) && Array.isArray(rawProposal.actions) ? rawProposal.actions : [];
+  let budget = 0;
+  for (const a of actions) {
+    if (!isObject(a)) continue;
+    const timeout = typeof a.timeout_ms === 'number' && a.timeout_ms >= 0 ? a.timeout_ms : undefined;
+    const wait = timeout === undefined ? config.toolTimeoutMs : timeout + config.toolCallbackGraceMs;
+    const retries =
+      typeof a.max_retries === 'number' && Number.isInteger(a.max_retries) && a.max_retries >= 0 ? a.max_retries : DEFAULT_MAX_RETRIES;
+    budget += wait * (a.failure_behavior === 'retry' ? retries + 1 : 1);
+  }
+  return Math.max(config.handlerTimeoutMs, budget + DEADLINE_SLACK_MS);
+}
+
+
+export const proposalSubmit = defineMethod({
+  name: 'proposal.submit',
+  summary:
+    'Validate and execute a proposal: a DAG of actions whose tool calls come back to this client as tools.execute.',
+  params: submitParams,
+  deadlineMs: (p, state) => proposalDeadlineMs(p.proposal, state.config),
+  handler(p, ctx) {
+    const { session, state } = ctx;
+    const proposal = readProposal(p.proposal);
+    let policies;
+    try {
+      policies = session.policies.policySet(p.session_id);
+    } catch (err) {
+      throw policyRpcError(err);
+    }
+    const tenant = p.scope?.tenantId;
+    try {
+      session.state.view(tenant);
+    } catch (err) {
+      if (err instanceof StateError) throw RpcError.invalidParams(err.message, { field: 'scope.tenantId' });
+      throw err;
+    }
+
+    // permission gate: blocks the whole proposal (nothing runs, nothing is written) with -32603.
+    enforcePermissionGate(ctx, proposal);
+
+    // Each in-flight tool call listens on the handler's signal: up to the concurrency cap at once.
+    const signal = ctx.signal;
+    setMaxListeners(state.config.maxActionConcurrency + 16, signal);
+    return executeProposal(proposal, {
+      executor: session.toolExecutor,
+      store: session.state,
+      tenant,
+      policies,
+      events: session.events,
+      tools: (name) => session.tools.get(name),
+      checkParameters: (tool, parameters) =>
+        schemaViolations(parameters, tool.parameters).map((v) => `${v.path} ${v.message}`),
+      maxConcurrency: state.config.maxActionConcurrency,
+      signal,
+      sessionId: p.session_id ?? session.policies.runtimeSessionId,
+      executorLabel: 'the WebSocket executor',
+    });
+  },
+});

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { defineMethod } from '../server/method.js';
+import { policyDefinition, policyRpcError } from './policy.js';
+import { noParams } from './schemas.js';
+import { toolsRegister } from './tools.js';
+
+/**
+ * The runtime side of `session.*`: `session.init` (tools and policies in one call), policy
+ * sub-contexts, and the substrate bindings this daemon cannot honour yet.
+ */
+
+export const sessionInit = defineMethod({
+  name: 'session.init',
+  summary: "Register tools and policies on this connection's runtime in one call; returns the runtime session id.",
+  params: z.object({
+    tools: toolsRegister.params.optional(),
+    policies: z.array(policyDefinition).max(4096).optional(),
+  }),
+  handler(p, ctx) {
+    const { session } = ctx;
+    // Check every policy before anything is registered, so a bad one leaves the session unchanged.
+    const policies = p.policies ?? [];
+    try {
+      session.policies.validate(policies);
+    } catch (err) {
+      throw policyRpcError(err);
+    }
+    const toolsRegistered = p.tools === undefined ? 0 : (toolsRegister.handler(p.tools, ctx) as number);
+    try {
+      for (const policy of policies) session.policies.register(policy);
+    } catch (err) {
+      throw policyRpcError(err);
+    }
+    return {
+      session_id: session.policies.runtimeSessionId,
+      tools_registered: toolsRegistered,
+      policies_registered: policies.length,
+    };
+  },
+});
+
+export const sessionPolicyOpen = defineMethod({
+  name: 'session.policy.open',
+  summary: 'Open a policy sub-context; its policies stack on the global ones for proposals that name it.',
+  params: noParams,
+  handler(_p, { session }) {
+    try {
+      return { session_id: session.policies.open() };
+    } catch (err) {
+      throw policyRpcError(err);
+    }
+  },
+});
+
+export const sessionPolicyClose = defineMethod({
+  name: 'session.policy.close',
+  summary: "Close a policy sub-context and drop its policies; closed is false for an unknown id.",
+  params: z.object({ session_id: z.string().min(1, 'session_id must be a non-empty string').max(256) }),
+  handler: (p, { session }) => ({ closed: session.policies.close(p.session_id) }),
+});
+
+export const sessionBindSubstrate = defineMethod({
+  name: 'session.bindSubstrate',
+  summary: 'Route the built-in file tools to an MCP connector (no connectors are available on this daemon yet).',
+  params: z.object({ connector: z.string().min(1, 'connector must be a non-empty string').max(256) }),
+  handler(p) {
+    // Connectors arrive with a later issue; until then every slug is an unknown connector.
+    throw new RpcError(ErrorCode.InternalError, `connector '${p.connector}' is not connected`);
+  },
+});
+
+export const sessionBindSandbox = defineMethod({
+  name: 'session.bindSandbox',
+  summary: 'Run shell and the file built-ins in a Docker container (not supported by this daemon).',
+  params: z.object({
+    working_dir: z.string().min(1, 'working_dir must be a non-empty string'),
+    image: z.string().min(1).optional(),
+    network: z.string().min(1).optional(),
+    memory: z.string().min(1).optional(),
+    cpus: z.union([z.number().positive(), z.string().min(1)]).optional(),
+    pids_limit: z.number().int().positive().optional(),
+    command_timeout_secs: z.number().int().min(1, 'command_timeout_secs must be at least 1').optional(),
+  }),
+  handler() {
+    throw new RpcError(
+      ErrorCode.InternalError,
+      'session.bindSandbox is not supported: it needs Docker, which this daemon does not drive; there is no host fallback',
+    );
+  },
+});
+
+export const sessionRuntimeMethods = [
+  sessionInit,
+  sessionPolicyOpen,
+  sessionPolicyClose,
+  sessionBindSubstrate,
+  sessionBindSandbox,
+];

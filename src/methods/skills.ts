@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { DEFAULT_EVOLUTION_THRESHOLD, statsOf, type SkillInput } from '../memory/skills.js';
+import type { SkillRecord } from '../memory/types.js';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { defineMethod } from '../server/method.js';
+import { guarded, scopeOf, tenantId } from './memory-common.js';
+
+const name = z.string().min(1).max(256);
+const keywords = z.array(z.string().max(256)).max(256).optional();
+
+/** How skills appear on the wire: the record plus its stats. */
+function view(s: SkillRecord) {
+  const stats = statsOf(s);
+  return {
+    name: s.name,
+    code: s.code,
+    platform: s.platform,
+    persona: s.persona,
+    url_pattern: s.url_pattern,
+    task_keywords: s.task_keywords,
+    description: s.description,
+    domain: s.domain,
+    when_to_apply: s.when_to_apply,
+    source: s.source,
+    deprecated: s.deprecated,
+    superseded_by: s.superseded_by,
+    degraded: stats.degraded,
+    stats,
+  };
+}
+
+export const skillIngest = defineMethod({
+  name: 'skill.ingest',
+  summary: 'Store a skill with its trigger context (persona, URL pattern, task keywords); supersedes deprecates another. Returns its node index.',
+  params: z.object({
+    name,
+    code: z.string().max(1024 * 1024),
+    platform: z.string().max(256).optional(),
+    persona: z.string().max(1024).optional(),
+    url_pattern: z.string().max(4096).optional(),
+    task_keywords: keywords,
+    description: z.string().max(64 * 1024).optional(),
+    domain: z.string().max(256).optional(),
+    when_to_apply: z.string().max(64 * 1024).optional(),
+    supersedes: name.nullable().optional(),
+    tenant_id: tenantId,
+  }),
+  result: z.number(),
+  handler: (p, ctx) =>
+    guarded(async () => {
+      const scope = await scopeOf(ctx);
+      const [skill] = await scope.ingestSkills([p]);
+      return skill!.index;
+    }),
+});
+
+export const skillFind = defineMethod({
+  name: 'skill.find',
+  summary: 'Find skills for a context (persona, URL, task), ranked by match and past success; null when none match.',
+  params: z.object({
+    persona: z.string().max(1024).optional(),
+    url: z.string().max(4096).optional(),
+    task: z.string().max(64 * 1024).optional(),
+    max_results: z.number().int().min(1).max(100).optional(),
+    k: z.number().int().min(1).max(100).optional(),
+    tenant_id: tenantId,
+  }),
+  handler: (p, ctx) =>
+    guarded(async () => {
+      const scope = await scopeOf(ctx);
+      const matches = scope.engine.skills.find(p, p.max_results ?? p.k ?? 5);
+      if (matches.length === 0) return null;
+      return matches.map(({ skill, match_score }) => ({ ...view(skill), match_score }));
+    }),
+});
+
+export const skillReport = defineMethod({
+  name: 'skill.report',
+  summary: 'Record a success or failure of a skill; it is degraded once failures exceed successes by more than two.',
+  params: z.object({
+    name,
+    outcome: z.enum(['success', 'fail', 'failure']).transform((o) => (o === 'failure' ? 'fail' : o)),
+    tenant_id: tenantId,
+  }),
+  handler: (p, ctx) =>
+    guarded(async () => {
+      const scope = await scopeOf(ctx);
+      const skill = await scope.reportSkill(p.name, p.outcome, p.tenant_id ?? null);
+      return { name: skill.name, ...statsOf(skill) };
+    }),
+});
+
+export const skillsList = defineMethod({
+  name: 'skills.list',
+  summary: 'List skills; a domain filter returns global skills plus that domain\'s.',
+  params: z.object({ domain: z.string().max(256).optional(), tenant_id: tenantId }),
+  handler: (p, ctx) =>
+    guarded(async () => (await scopeOf(ctx)).engine.skills.list(p.domain, p.tenant_id ?? null).map(view)),
+});
+
+const distilled = z.object({
+  name,
+  code: z.string().max(1024 * 1024).default(''),
+  description: z.string().max(64 * 1024).optional(),
+  when_to_apply: z.string().max(64 * 1024).optional(),
+  domain: z.string().max(256).optional(),
+  scope: z.object({ domain: z.string().max(256).optional() }).loose().optional(),
+  source: z.string().max(256).optional(),
+  platform: z.string().max(256).optional(),
+  trigger: z
+    .object({ persona: z.string().max(1024).optional(), url_pattern: z.string().max(4096).optional(), task_keywords: keywords })
+    .loose()
+    .optional(),
+});
+type Distilled = z.infer<typeof distilled>;
+
+function fromDistilled(d: Distilled, tenant: string | undefined): SkillInput {
+  return {
+    name: d.name,
+    code: d.code,
+    platform: d.platform,
+    description: d.description,
+    when_to_apply: d.when_to_apply,
+    domain: d.domain ?? d.scope?.domain,
+    source: d.source ?? 'distilled',
+    persona: d.trigger?.persona,
+    url_pattern: d.trigger?.url_pattern,
+    task_keywords: d.trigger?.task_keywords,
+    tenant_id: tenant,
+  };
+}
+
+export const skillsIngestDistilled = defineMethod({
+  name: 'skills.ingest_distilled',
+  summary: 'Ingest DistilledSkill records (from skills.distill or a file); returns how many were stored.',
+  params: z.union([
+    z.object({ skills: z.array(distilled).max(10_000), tenant_id: tenantId }),
+    z.array(distilled).max(10_000).transform((skills) => ({ skills, tenant_id: undefined })),
+  ]),
+  result: z.number(),
+  handler: (p, ctx) =>
+    guarded(async () => {
+      const scope = await scopeOf(ctx);
+      if (p.skills.length === 0) return 0;
+      return (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length;
+    }),
+});
+
+export const skillsDomainsNeedingEvolution = defineMethod({
+  name: 'skills.domains_needing_evolution',
+  summary: 'Domains whose pooled skill success rate is below the threshold (default 0.6).',
+  params: z.object({ threshold: z.number().min(0).max(1).optional(), tenant_id: tenantId }),
+  result: z.array(z.string()),
+  handler: (p, ctx) =>
+    guarded(async () =>
+      (await scopeOf(ctx)).engine.skills.domainsNeedingEvolution(p.threshold ?? DEFAULT_EVOLUTION_THRESHOLD, p.tenant_id ?? null),
+    ),
+});
+
+function needsInference(method: string) {
+  return (): never => {
+    throw new RpcError(
+      ErrorCode.InternalError,
+      `${method} needs an inference provider, and none is configured on this daemon`,
+      { reason: 'inference_unavailable' },
+    );
+  };
+}
+
+export const skillsDistill = defineMethod({
+  name: 'skills.distill',
+  summary: 'Distil skills from trace events (needs an inference provider).',
+  params: z.unknown(),
+  handler: needsInference('skills.distill'),
+});
+
+export const skillsEvolve = defineMethod({
+  name: 'skills.evolve',
+  summary: 'Generate new skills for an underperforming domain (needs an inference provider).',
+  params: z.unknown(),
+  handler: needsInference('skills.evolve'),
+});
+
+export const skillRepair = defineMethod({
+  name: 'skill.repair',
+  summary: 'Propose repaired code for a degraded skill (needs an inference provider).',
+  params: z.unknown(),
+  handler: needsInference('skill.repair'),
+});
+
+/** Every `skill.*` / `skills.*` method. */
+export const skillsMethods = [
+  skillIngest,
+  skillFind,
+  skillReport,
+  skillRepair,
+  skillsList,
+  skillsIngestDistilled,
+  skillsDomainsNeedingEvolution,
+  skillsDistill,
+  skillsEvolve,
+];

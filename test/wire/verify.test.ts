@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import test, { after, before, describe } from 'node:test';
+import { delay } from '../helpers/raw-client.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const weather = {
+  name: 'weather',
+  description: 'forecast',
+  parameters: {
+    type: 'object',
+    required: ['city'],
+    properties: { city: { type: 'string' }, days: { type: 'integer' } },
+  },
+};
+const search = { name: 'search', parameters: { type: 'object', properties: { q: { type: 'string' } } } };
+
+/** No server→client tool callback was ever sent on this connection. */
+async function assertNoCallbacks(c: RawClient): Promise<void> {
+  await delay(20);
+  assert.equal(
+    c.received.filter((f) => f?.method === 'tools.execute').length,
+    0,
+    'verify must not call any tool',
+  );
+  assert.equal(c.pendingFrames, 0);
+}
+
+describe('verify over the wire', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('an unregistered tool → valid:false with a decision_procedure error, and no callback (behaviour 40)', async () => {
+    const c = await server.authed();
+    assert.equal(await c.result('tools.register', [weather]), 1);
+    const r = await c.result('verify', {
+      proposal: { actions: [{ id: 'a1', type: 'tool_call', tool: 'launch_rockets', parameters: {} }] },
+    });
+    assert.equal(r.valid, false);
+    assert.deepEqual(r.issues, [
+      { action_id: 'a1', severity: 'error', message: "tool 'launch_rockets' is not registered", tier: 'decision_procedure' },
+    ]);
+    assert.deepEqual(r.execution_levels, [['a1']]);
+    assert.deepEqual(r.conflicts, []);
+    assert.deepEqual(Object.keys(r).sort(), ['conflicts', 'evidence', 'execution_levels', 'issues', 'simulated_state', 'valid']);
+    assert.deepEqual(Object.keys(r.evidence).sort(), ['assumptions', 'checks', 'confidence', 'residual_risks', 'untested_regions']);
+    await assertNoCallbacks(c);
+  });
+
+  test('a wrong-typed parameter against a registered schema → valid:false (behaviour 41)', async () => {
+    const c = await server.authed();
+    await c.result('tools.register', [weather]);
+    const proposal = (params: unknown) => ({ actions: [{ id: 'w', type: 'tool_call', tool: 'weather', parameters: params }] });
+    const bad = await c.result('verify', { proposal: proposal({ city: 'Oslo', days: 'three' }) });
+    assert.equal(bad.valid, false);
+    assert.equal(bad.issues.length, 1);
+    assert.equal(bad.issues[0].severity, 'error');
+    assert.match(bad.issues[0].message, /parameters\.days must be integer/);
+    const missing = await c.result('verify', { proposal: proposal({ days: 3 }) });
+    assert.equal(missing.valid, false);
+    assert.match(missing.issues[0].message, /parameters\.city is required/);
+    const good = await c.result('verify', { proposal: proposal({ city: 'Oslo', days: 3 }) });
+    assert.equal(good.valid, true);
+    assert.deepEqual(good.issues, []);
+    await assertNoCallbacks(c);
+  });
+
+  test('three identical calls → a heuristic issue (behaviour 42)', async () => {
+    const c = await server.authed();
+    await c.result('tools.register', [search]);
+    const call = (id: string) => ({ id, type: 'tool_call', tool: 'search', parameters: { q: 'same' } });
+    const r = await c.result('verify', { proposal: { actions: [call('s1'), call('s2'), call('s3')] } });
+    const heuristic = r.issues.filter((i: { tier: string }) => i.tier === 'heuristic');
+    assert.equal(heuristic.length, 1);
+    assert.equal(heuristic[0].action_id, 's3');
+    assert.equal(r.valid, true, 'the loop rule warns; it does not invalidate');
+    await assertNoCallbacks(c);
+  });
+
+  test('tools are per connection: another connection sees them as unregistered', async () => {
+    const owner = await server.authed();
+    await owner.result('tools.register', [search]);
+    const other = await server.authed();
+    const r = await other.result('verify', { proposal: { actions: [{ id: 'x', type: 'tool_call', tool: 'search' }] } });
+    assert.equal(r.valid, false);
+  });
+
+  test('initial_state feeds preconditions and simulated_state; handshake is not required', async () => {
+    const c = await server.authed({ handshake: false });
+    const proposal = {
+      actions: [
+        { id: 'w', type: 'state_write', parameters: { key: 'count', value: 2 }, preconditions: [{ key: 'ready', operator: 'eq', value: true }] },
+      ],
+    };
+    const without = await c.result('verify', { proposal });
+    assert.equal(without.valid, false);
+    const withState = await c.result('verify', { proposal, initial_state: { ready: true } });
+    assert.equal(withState.valid, true);
+    assert.deepEqual(withState.simulated_state, { ready: true, count: 2 });
+    assert.deepEqual(await c.result('state.keys', {}), [], 'verify writes nothing to session state');
+  });
+
+  test('a malformed proposal → -32602 naming the action and the field', async () => {
+    const c = await server.authed();
+    const err = await c.error('verify', { proposal: { actions: [{ id: 'ok', type: 'state_read', parameters: { key: 'k' } }, { id: 'bad', type: 'tool_call' }] } });
+    assert.equal(err.code, -32602);
+    assert.match(err.message, /^invalid params: /);
+    assert.match(err.message, /actions\[1\]\.tool/);
+    assert.match(err.message, /'bad'/);
+    assert.deepEqual(err.data, { path: 'actions[1].tool', action_id: 'bad' });
+
+    const bad = await c.error('verify', { proposal: { actions: [{ id: 'p', type: 'tool_call', tool: 't', failure_behavior: 'explode' }] } });
+    assert.equal(bad.code, -32602);
+    assert.deepEqual(bad.data, { path: 'actions[0].failure_behavior', action_id: 'p' });
+
+    const missing = await c.error('verify', {});
+    assert.equal(missing.code, -32602);
+    const notObject = await c.error('verify', { proposal: { actions: [] }, initial_state: [1] });
+    assert.equal(notObject.code, -32602);
+  });
+
+  test('verify and verify.monte_carlo are listed by capabilities.list', async () => {
+    const c = await server.authed();
+    const caps = JSON.stringify(await c.result('capabilities.list', {}));
+    assert.match(caps, /"verify"/);
+    assert.match(caps, /"verify\.monte_carlo"/);
+  });
+});
+
+describe('verify.monte_carlo over the wire', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const proposal = {
+    actions: [
+      { id: 'f', type: 'tool_call', tool: 'fetch', expected_effects: { fetched: true } },
+      { id: 's', type: 'tool_call', tool: 'store', dependencies: ['f'], expected_effects: { stored: true } },
+    ],
+  };
+
+  test('seeded and deterministic; caller rates and defaults are reported by provenance', async () => {
+    const c = await server.authed();
+    const params = { proposal, tool_success_rates: { fetch: 0.8 }, goal: { stored: true }, config: { trials: 500, seed: 11 } };
+    const a = await c.result('verify.monte_carlo', params);
+    const b = await c.result('verify.monte_carlo', params);
+    assert.deepEqual(a, b);
+    assert.equal(a.trials, 500);
+    assert.equal(a.seed, 11);
+    assert.deepEqual(a.rate_provenance, { fetch: 'caller', store: 'default' });
+    assert.equal(a.rate_window_days, 30);
+    assert.ok(a.p_goal_reached > 0.3 && a.p_goal_reached < 0.5, `p_goal_reached ${a.p_goal_reached}`);
+    for (const key of ['p_all_effects_landed', 'tool_calls', 'actions_executed', 'state_distribution', 'action_outcomes']) {
+      assert.ok(key in a, key);
+    }
+    const other = await c.result('verify.monte_carlo', { ...params, config: { trials: 500, seed: 12 } });
+    assert.notDeepEqual(other.action_outcomes, a.action_outcomes);
+    await assertNoCallbacks(c);
+  });
+
+  test('certain success and certain failure', async () => {
+    const c = await server.authed();
+    const sure = await c.result('verify.monte_carlo', { proposal, tool_success_rates: { fetch: 1, store: 1 }, goal: { stored: true } });
+    assert.equal(sure.p_goal_reached, 1);
+    assert.equal(sure.p_all_effects_landed, 1);
+    const never = await c.result('verify.monte_carlo', { proposal, config: { default_success_rate: 0 }, goal: { stored: true } });
+    assert.equal(never.p_goal_reached, 0);
+    assert.deepEqual(never.action_outcomes.s, { succeeded: 0, failed: 0, skipped: 1 });
+  });
+
+  test('out-of-range inputs → -32602', async () => {
+    const c = await server.authed();
+    assert.equal((await c.error('verify.monte_carlo', { proposal, tool_success_rates: { fetch: 1.5 } })).code, -32602);
+    assert.equal((await c.error('verify.monte_carlo', { proposal, config: { trials: 0 } })).code, -32602);
+    assert.equal((await c.error('verify.monte_carlo', { proposal, config: { seed: -3 } })).code, -32602);
+    const big = await c.error('verify.monte_carlo', { proposal, config: { trials: 100_001 } });
+    assert.equal(big.code, -32602);
+    assert.deepEqual(big.data, { field: 'config.trials' });
+    const badProposal = await c.error('verify.monte_carlo', { proposal: { actions: 'nope' } });
+    assert.equal(badProposal.code, -32602);
+    assert.deepEqual(badProposal.data, { path: 'proposal.actions' });
+  });
+});
