@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
+import { runMemoryBench } from './memory.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
 import { printReport, Results } from './report.js';
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     printReport({ targets, startFailures, results, pinning, elapsedMs: performance.now() - started });
     runVerifyBench();
     await runProposalBench(targets);
+    await runMemoryBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));

@@ -48,6 +48,21 @@ export {
   type BlockedAction,
 } from './engine/permission/index.js';
 export { permissionGateError, enforcePermissionGate } from './methods/permission.js';
+export {
+  MemoryService,
+  MemoryScope,
+  MemoryEngine,
+  MemoryError,
+  buildContext,
+  encodeNamespace,
+  type MemoryServiceOptions,
+  type Embedder,
+  type FactInput,
+  type FactRecord,
+  type QueryRow,
+  type ConsolidationReport,
+  type SkillRecord,
+} from './memory/index.js';
 
 export { RpcError, RemoteError, RequestAbortedError, ErrorCode, type JsonRpcErrorObject } from './rpc/errors.js';
 export {

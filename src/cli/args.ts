@@ -8,6 +8,8 @@ export interface CliArgs {
   requireAuth: boolean;
   socket: string | undefined;
   journalDir: string | undefined;
+  /** --dream-interval as given (parsed in settings). */
+  dreamInterval: string | undefined;
   help: boolean;
   version: boolean;
 }
@@ -23,6 +25,9 @@ Options:
   --journal-dir DIR
                    where each connection's event journal is written
                    (default $CAR_HOME/journals; a leading ~/.car/ means $CAR_HOME)
+  --dream-interval T
+                   memory consolidation cadence: seconds, or with a unit
+                   (ms, s, m, h); default 15m; 0 turns it off
   -h, --help       show this help
   --version        print the version
 
@@ -32,6 +37,7 @@ Environment:
   CAR_SERVER_SOCKET    Unix socket path
   CAR_HANDLER_TIMEOUT  per-handler deadline, seconds
   CAR_TOOL_TIMEOUT     default tool callback deadline, seconds
+  CAR_DREAM_INTERVAL   same as --dream-interval
   CAR_LOG              log level: fatal, error, warn, info (default), debug, trace, silent
 `;
 
@@ -49,6 +55,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'require-auth': { type: 'boolean', default: false },
         socket: { type: 'string' },
         'journal-dir': { type: 'string' },
+        'dream-interval': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -68,6 +75,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     requireAuth: values['require-auth'],
     socket: values.socket,
     journalDir: values['journal-dir'],
+    dreamInterval: values['dream-interval'],
     help: values.help,
     version: values.version,
   };

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
 import { perPortSocketPath, type CarHome, type Platform } from '../util/car-paths.js';
+import { DEFAULT_DREAM_INTERVAL_MS, DreamLoop } from './dream.js';
 import { establishPrimacy, type DaemonLock, type Primacy } from './primacy.js';
 import { resolveJournalDir, type Settings } from './settings.js';
 import { mintToken, removeFile, TokenFiles } from './tokens.js';
@@ -35,6 +36,7 @@ export class Daemon {
   private stopped: Promise<void> | null = null;
   private stopping = false;
   private state: ServerState | null = null;
+  private dream: DreamLoop | null = null;
   private readonly listeners: Listener[] = [];
   private ownSocket: string | null = null;
   private lock: DaemonLock | null = null;
@@ -82,7 +84,7 @@ export class Daemon {
 
     const primacy = await establishPrimacy(this.plan.lockPath, sharedSocket);
     if (primacy.primary) this.lock = primacy.lock;
-    else this.logger.warn(describeSecondary(primacy), 'another car-server daemon is primary: not writing token files');
+    else this.logger.warn(describeSecondary(primacy), 'another car-server daemon is primary: not writing token files, memory kept in memory only');
     this.abortIfStopping();
 
     const state = ServerState.standalone(
@@ -95,7 +97,8 @@ export class Daemon {
         socketPath: primacy.primary ? sharedSocket : null,
         carHome: this.plan.carHome.dir,
         approvalsPath: join(this.plan.carHome.dir, 'approvals.jsonl'),
-        memoryDir: join(this.plan.carHome.dir, 'memory'),
+        // Two daemons must never write the same memory files: only the primary keeps them.
+        memoryDir: primacy.primary ? join(this.plan.carHome.dir, 'memory') : null,
         journalDir: resolveJournalDir(settings.journalDir, {
           carHome: this.plan.carHome.dir,
           home: this.plan.platform.home,
@@ -136,6 +139,8 @@ export class Daemon {
       },
       'listening',
     );
+    this.dream = new DreamLoop(state.memory, settings.dreamIntervalMs ?? DEFAULT_DREAM_INTERVAL_MS, this.logger);
+    this.dream.start();
   }
 
   private socketPathFor(primacy: Primacy, tcp: Listener): string | null {
@@ -167,6 +172,7 @@ export class Daemon {
     this.stopping = true;
     await this.starting?.catch(() => {});
     await Promise.all(this.listeners.map((l) => l.close()));
+    await this.dream?.stop();
     await this.state?.close();
     this.cleanupSync();
   }

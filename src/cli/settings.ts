@@ -14,6 +14,8 @@ export interface Settings {
   logLevel: LogLevel;
   /** --journal-dir as given (present only when the flag was); see resolveJournalDir. */
   journalDir?: string;
+  /** Memory consolidation cadence (--dream-interval / CAR_DREAM_INTERVAL), present when either is; 0 = off. */
+  dreamIntervalMs?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -34,6 +36,7 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     toolTimeoutMs: parseSeconds(env, 'CAR_TOOL_TIMEOUT'),
     logLevel: parseLogLevel(env),
     ...(args.journalDir !== undefined && { journalDir: args.journalDir }),
+    ...dreamInterval(args.dreamInterval ?? nonEmpty(env.CAR_DREAM_INTERVAL)),
   };
 }
 
@@ -48,6 +51,19 @@ export function resolveJournalDir(flag: string | undefined, where: { carHome: st
   if (underCarHome) return join(where.carHome, flag.slice(underCarHome[0].length));
   if (/^~(?=[\\/]|$)/.test(flag)) return join(where.home, flag.slice(1));
   return resolve(where.cwd, flag);
+}
+
+const INTERVAL_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `900`, `900s`, `15m`, `1.5h`, `250ms`; a bare number is seconds; `0` is off. */
+function dreamInterval(raw: string | undefined): { dreamIntervalMs?: number } {
+  if (raw === undefined) return {};
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
+  const ms = m ? Math.round(Number(m[1]) * INTERVAL_UNITS[m[2] ?? 's']!) : NaN;
+  if (!Number.isFinite(ms) || ms > MAX_TIMER_MS) {
+    throw new UsageError(`--dream-interval must be a duration like 900, 15m or 0 (off), got ${JSON.stringify(raw)}`);
+  }
+  return { dreamIntervalMs: ms };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

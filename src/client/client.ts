@@ -4,6 +4,7 @@ import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import { Peer, type InboundContext } from '../rpc/peer.js';
 import type { CloseInfo } from '../transport/frame.js';
 import { WsTransport } from '../transport/ws-transport.js';
+import { memoryApi } from './memory-api.js';
 import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
 import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
 import { discoverToken } from './token.js';
@@ -235,6 +236,8 @@ export class CarClient {
   readonly proposals = proposalApi(this.bound);
   readonly permission = permissionApi(this.bound);
   readonly events = eventsApi(this.bound);
+  /** Memory and skills (`memory.*`, `skill.*`, `skills.*`), with the upstream Node names. */
+  readonly memory = memoryApi((method, params) => this.call(method, params));
 
   /**
    * Submit a proposal and run its tool calls with `toolHandler` (the upstream Node binding's

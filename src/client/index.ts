@@ -3,3 +3,5 @@ export { discoverToken, discoverHostToken, defaultTokenFile, type TokenLookup } 
 export type * from './types.js';
 export { RemoteError, RequestAbortedError, ErrorCode } from '../rpc/errors.js';
 export type * from './runtime-types.js';
+export type { MemoryApi } from './memory-api.js';
+export type * from './memory.js';

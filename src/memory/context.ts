@@ -26,6 +26,8 @@ export interface ContextRequest {
   now?: Date;
   /** build_context_fast: no graph walk, facts in creation order, no Known Unknowns. */
   fast?: boolean;
+  /** The query's embedding (scopes with an embedder, full mode only). */
+  vector?: Float32Array;
 }
 
 /** Token budget for a context block. */
@@ -67,18 +69,26 @@ export function buildContext(engine: MemoryEngine, req: ContextRequest): string 
   if (id.agent_id) add('Identity', 1, 1000, `- Agent: ${id.agent_id}`);
   if (id.namespace) add('Identity', 2, 1000, `- Memory namespace: ${id.namespace}`);
   if (tenant !== null) add('Identity', 3, 1000, `- Tenant: ${tenant}`);
-  engine
-    .facts(tenant, (n) => n.memory_type === 'identity' && n.superseded_by === null)
+  engine.graph
+    .group(tenant, 'identity')
+    .filter((n) => n.superseded_by === null)
+    .slice(-RELEVANT_FACTS)
     .forEach((n, i) => add('Identity', 10 + i, 900, factLine(n)));
 
-  const constraints = engine.facts(tenant, (n) => n.kind === 'constraint' && n.superseded_by === null);
+  // Constraints are hard rules: all of them go in while the budget lasts, the ones relevant to the
+  // request first. Past a few dozen, only the relevant and the newest are considered.
+  const allConstraints = engine.graph.group(tenant, 'constraint');
   const constraintScore = new Map<string, number>();
   if (!req.fast) {
-    for (const h of engine.query(req.query, { k: RELEVANT_FACTS, tenant_id: tenant, kind: 'constraint', touch: false })) {
+    for (const h of engine.query(req.query, { k: RELEVANT_FACTS, tenant_id: tenant, kind: 'constraint', touch: false, vector: req.vector })) {
       constraintScore.set(h.node.id, h.score);
     }
   }
-  const rankedConstraints = constraints
+  const candidates = new Map<string, FactNode>();
+  for (const n of allConstraints.slice(-RELEVANT_FACTS)) candidates.set(n.id, n);
+  for (const id of constraintScore.keys()) candidates.set(id, engine.graph.getById(id)!);
+  const rankedConstraints = [...candidates.values()]
+    .filter((n) => n.superseded_by === null)
     .map((n) => ({ n, s: constraintScore.get(n.id) ?? 0 }))
     .sort((a, b) => a.s - b.s || a.n.ix - b.n.ix);
   rankedConstraints.forEach(({ n, s }, i) => add('Constraints', i, 800 + 100 * s, factLine(n)));
@@ -93,6 +103,7 @@ export function buildContext(engine: MemoryEngine, req: ContextRequest): string 
       kind: 'pattern',
       types: factTypes,
       lexicalOnly: req.fast === true,
+      vector: req.fast ? undefined : req.vector,
     })
     .filter((h) => h.node.superseded_by === null);
   const chosen = new Set(hits.map((h) => h.node.id));
@@ -105,17 +116,18 @@ export function buildContext(engine: MemoryEngine, req: ContextRequest): string 
       .sort((a, b) => a.authority - b.authority);
     ranked.forEach(({ h, authority }, i) => add('Facts', 1000 + i, 600 + 100 * authority, factLine(h.node)));
   }
-  const background = engine.facts(tenant, (n) => isFact(n) && !chosen.has(n.id)).slice(-BACKGROUND_FACTS);
+  const background = engine.graph.latest(tenant, BACKGROUND_FACTS, (n) => isFact(n) && !chosen.has(n.id)).reverse();
   background.forEach((n, i) => add('Facts', i, 100 + i / BACKGROUND_FACTS, factLine(n)));
 
-  const turns = engine.facts(tenant, (n) => n.memory_type === 'conversation').slice(-CONVERSATION_TURNS);
+  const turns = engine.graph.group(tenant, 'conversation').slice(-CONVERSATION_TURNS);
   turns.forEach((n, i) => add('Conversation', i, 300 + i / CONVERSATION_TURNS, factLine(n)));
 
   add('Environment', 0, 700, `- Time: ${now.toISOString()}`);
-  add('Environment', 1, 700, `- Facts in memory: ${engine.factCount} (${constraints.length} constraints)`);
+  add('Environment', 1, 700, `- Facts in memory: ${engine.factCount} (${allConstraints.length} constraints)`);
   if (req.status) add('Environment', 2, 700, `- Status: ${req.status}`);
-  engine
-    .facts(tenant, (n) => n.memory_type === 'environment' && n.superseded_by === null)
+  engine.graph
+    .group(tenant, 'environment')
+    .filter((n) => n.superseded_by === null)
     .slice(-10)
     .forEach((n, i) => add('Environment', 10 + i, 650, factLine(n)));
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 import type { MemoryEngine } from './engine.js';
@@ -72,6 +72,7 @@ export class DurableStore {
   ): Promise<{ store: DurableStore; recovery: RecoveryInfo }> {
     const logPath = snapshotPath.replace(/\.json$/, '') + '.log';
     await mkdir(dirname(snapshotPath), { recursive: true });
+    await removeStaleTemps(snapshotPath);
     let seq = 0;
     let snapshotBytes = 0;
     let snapshotFacts = 0;
@@ -126,11 +127,6 @@ export class DurableStore {
       await this.writeSnapshot(serializeSnapshot({ ...data, seq: this.seq }));
       apply();
     });
-  }
-
-  /** Snapshot now (queued behind pending writes). */
-  compactNow(): Promise<void> {
-    return this.barrier(() => this.compact());
   }
 
   /** Wait for pending writes, snapshot if the log holds anything, close the log. */
@@ -227,6 +223,14 @@ export class DurableStore {
     await this.fh.truncate(0);
     await this.fh.datasync();
     this.logBytes = 0;
+  }
+}
+
+/** Temp files of snapshots a crash interrupted (never renamed, so never part of the state). */
+async function removeStaleTemps(snapshotPath: string): Promise<void> {
+  const prefix = `${basename(snapshotPath)}.tmp-`;
+  for (const name of await readdir(dirname(snapshotPath))) {
+    if (name.startsWith(prefix)) await unlink(join(dirname(snapshotPath), name)).catch(() => {});
   }
 }
 

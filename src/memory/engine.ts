@@ -1,23 +1,24 @@
 import { applyPlan, type ConsolidationPlan } from './consolidation.js';
-import { FactGraph, type FactNode } from './graph.js';
+import { fuseSeeds, VectorStore } from './embedder.js';
+import { FactGraph, META_CONSTRAINT, META_TYPE, META_VALID, type FactNode } from './graph.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { MemoryOp } from './ops.js';
 import { activate, DEFAULT_ACTIVATION, type ActivationOptions } from './ranking.js';
-import { SkillStore, type SkillInput } from './skills.js';
+import { SkillStore } from './skills.js';
 import type { SnapshotData } from './snapshot.js';
-import { normalizeSubject, terms } from './text.js';
-import { MemoryError, type FactInput, type FactKind, type FactRecord, type MemoryType, type QueryRow } from './types.js';
+import { rankBelowSuccessors, supersede, SUPERSEDED_PENALTY, SUPERSEDES_WEIGHT } from './supersession.js';
+import { terms } from './text.js';
+import { MEMORY_TYPES, MemoryError, type FactInput, type FactKind, type FactRecord, type MemoryType, type QueryRow } from './types.js';
 import { DEFAULT_UTILITY, utilityFactor, type UtilitySettings } from './utility.js';
 
 /** Facts a connection adds within this window of its previous one are linked (co-occurrence). */
 const CO_OCCURRENCE_WINDOW_MS = 10 * 60 * 1000;
 const CO_OCCURRENCE_WEIGHT = 0.3;
-const SUPERSEDES_WEIGHT = 0.5;
-/** A superseded fact keeps this share of its activation, and never ranks above its successor. */
-const SUPERSEDED_PENALTY = 0.35;
 const SEED_LIMIT = 40;
 /** Each query term also seeds its best few facts, even when common words fill the top. */
 const PER_TERM_SEEDS = 3;
+/** Nearest facts by embedding added to the seeds when the query carries a vector. */
+const VECTOR_SEEDS = 10;
 export const MAX_QUERY_K = 50;
 
 export interface QueryOptions {
@@ -30,6 +31,8 @@ export interface QueryOptions {
   kind?: FactKind;
   /** Count the returned facts as accessed (default true). Evaluation passes false. */
   touch?: boolean;
+  /** The query's embedding, when the scope has an embedder: its nearest facts join the seeds. */
+  vector?: Float32Array;
   /** Clock for access stamps. */
   now?: string;
 }
@@ -66,6 +69,8 @@ export class MemoryEngine {
   private readonly lastByOrigin = new Map<string, { ix: number; atMs: number }>();
   /** Queries answered, for the exploration bonus. */
   queries = 0;
+  /** Fact embeddings, present once a scope with an embedder uses this engine. */
+  vectors: VectorStore | null = null;
 
   constructor(opts: EngineOptions = {}) {
     this.utility = opts.utility ?? { ...DEFAULT_UTILITY };
@@ -126,7 +131,7 @@ export class MemoryEngine {
       decayed_at: null,
       origin,
     };
-    const superseded = this.supersede(record);
+    const superseded = supersede(this.graph, record);
     const node = this.graph.insert(record);
     this.index.add(node);
     for (const id of superseded) {
@@ -135,21 +140,6 @@ export class MemoryEngine {
     }
     this.linkCoOccurrence(node, at, origin);
     return { node, superseded };
-  }
-
-  /** Older valid facts on the same subject, of the same kind and type, with a different body. */
-  private supersede(record: FactRecord): string[] {
-    const out: string[] = [];
-    const body = normalizeSubject(record.body);
-    for (const ix of this.graph.subjectMates(record)) {
-      const old = this.graph.get(ix);
-      if (!old || old.superseded_by !== null) continue;
-      if (old.kind !== record.kind || old.memory_type !== record.memory_type) continue;
-      if (normalizeSubject(old.body) === body) continue;
-      old.superseded_by = record.id;
-      out.push(old.id);
-    }
-    return out;
   }
 
   private linkCoOccurrence(node: FactNode, at: string, origin: string | null): void {
@@ -178,6 +168,7 @@ export class MemoryEngine {
     const node = this.graph.getById(id);
     if (!node) return undefined;
     this.index.remove(node);
+    this.vectors?.delete(node.ix);
     this.graph.delete(node.ix);
     for (const other of this.graph.all()) if (other.superseded_by === id) other.superseded_by = null;
     return node;
@@ -195,6 +186,7 @@ export class MemoryEngine {
   retire(node: FactNode, at: string): void {
     if (!node.valid) return;
     this.index.remove(node);
+    this.vectors?.delete(node.ix);
     this.graph.retire(node.ix, at);
   }
 
@@ -202,26 +194,37 @@ export class MemoryEngine {
     applyPlan(this, plan, at);
   }
 
-  ingestSkills(skills: SkillInput[], at: string): number[] {
-    return skills.map((s) => this.skills.ingest(s, at).index);
-  }
-
-  /** Whether a node is visible to a query in `tenant` with these filters. */
-  private accepts(node: FactNode | undefined, tenant: string | null, opts: QueryOptions): node is FactNode {
-    if (!node || !node.valid || node.tenant_id !== tenant) return false;
-    if (opts.kind !== undefined && node.kind !== opts.kind) return false;
-    if (opts.types !== undefined && !opts.types.has(node.memory_type)) return false;
-    return true;
+  /**
+   * The visibility test of a query: valid, of the kind and types asked for. It reads the graph's
+   * per-node flags, not the node objects, because it runs for every matching fact. Tenants need
+   * no test here: everything a query walks (index postings, subject groups, explicit edges) is
+   * kept per tenant.
+   */
+  private acceptor(opts: QueryOptions): (ix: number) => boolean {
+    const g = this.graph;
+    const kind = opts.kind === undefined ? -1 : opts.kind === 'constraint' ? META_CONSTRAINT : 0;
+    let types = 0;
+    for (const t of opts.types ?? []) types |= 1 << MEMORY_TYPES.indexOf(t);
+    return (ix) => {
+      const m = g.metaAt(ix);
+      if ((m & META_VALID) === 0) return false;
+      if (kind >= 0 && (m & META_CONSTRAINT) !== kind) return false;
+      return types === 0 || (types & (1 << (m & META_TYPE))) !== 0;
+    };
   }
 
   /** Ranked facts for a natural-language query. */
   query(text: string, opts: QueryOptions = {}): QueryHit[] {
     const k = clampK(opts.k);
     const tenant = opts.tenant_id ?? null;
-    const accept = (ix: number): boolean => this.accepts(this.graph.get(ix), tenant, opts);
+    const accept = this.acceptor(opts);
     // The index holds only valid facts, per tenant: without kind or type filters, all it returns is visible.
     const filtered = opts.kind !== undefined || opts.types !== undefined;
-    const lexical = this.index.search(tenant, text, Math.max(SEED_LIMIT, k), filtered ? accept : null, PER_TERM_SEEDS);
+    let lexical = this.index.search(tenant, text, Math.max(SEED_LIMIT, k), filtered ? accept : null, PER_TERM_SEEDS);
+    if (opts.vector && this.vectors) {
+      const near = this.vectors.nearest(opts.vector, VECTOR_SEEDS, (ix) => accept(ix) && this.graph.get(ix)!.tenant_id === tenant);
+      lexical = { ...lexical, hits: fuseSeeds(lexical.hits, near) };
+    }
     const seeds = lexical.hits;
     if (seeds.length === 0) return [];
     this.queries++;
@@ -232,23 +235,19 @@ export class MemoryEngine {
 
     const scored: { node: FactNode; score: number }[] = [];
     for (const [ix, mass] of raw) {
-      const node = this.graph.get(ix);
-      if (!this.accepts(node, tenant, opts)) continue;
+      if (!accept(ix)) continue;
+      const node = this.graph.get(ix)!;
       let score = mass * (0.6 + 0.4 * node.confidence);
       if (node.superseded_by !== null) score *= SUPERSEDED_PENALTY;
       score *= utilityFactor(node, this.utility, this.queries);
       scored.push({ node, score });
     }
-    const byId = new Map(scored.map((s) => [s.node.id, s]));
-    for (const s of scored) {
-      const successor = s.node.superseded_by === null ? undefined : byId.get(s.node.superseded_by);
-      if (successor && s.score >= successor.score) s.score = successor.score * 0.9;
-    }
+    rankBelowSuccessors(scored);
     scored.sort((a, b) => b.score - a.score || b.node.ix - a.node.ix);
 
     const top = scored.slice(0, k);
     const max = top[0]?.score ?? 0;
-    const strength = 1 - Math.exp(-(seeds[0]?.score ?? 0) / 4);
+    const strength = top[0] ? this.coverage(text, top[0].node, tenant) : 0;
     const hits = top.map((s) => ({ node: s.node, score: max > 0 ? round((s.score / max) * strength) : 0 }));
     if (opts.touch !== false) {
       const now = opts.now ?? new Date().toISOString();
@@ -258,6 +257,27 @@ export class MemoryEngine {
       }
     }
     return hits;
+  }
+
+  /**
+   * How much of the query (its terms weighted by rarity, unknown terms weighing most) one fact
+   * covers, in [0,1]. Scales the activations of a query so that a full match reads close to 1
+   * whatever the graph size, and a partial one lower.
+   */
+  coverage(text: string, node: FactNode, tenant: string | null): number {
+    const query = new Set(terms(text));
+    if (query.size === 0) return 0;
+    const own = new Set(terms(`${node.subject} ${node.body} ${node.tags.join(' ')}`));
+    const n = Math.max(1, this.index.docCount(tenant));
+    let total = 0;
+    let covered = 0;
+    for (const t of query) {
+      const df = this.index.df(tenant, t);
+      const w = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      total += w;
+      if (own.has(t)) covered += w;
+    }
+    return total > 0 ? covered / total : 0;
   }
 
   /** Query terms no stored fact of the tenant contains (the Known Unknowns of a context). */
@@ -276,6 +296,7 @@ export class MemoryEngine {
   reset(data: SnapshotData): void {
     this.factGraph = new FactGraph();
     this.index.clear();
+    if (this.vectors) this.vectors = new VectorStore(this.vectors.dimensions);
     this.lastByOrigin.clear();
     this.nextAutoId = Math.max(1, data.next_auto_id);
     const docs: FactNode[] = [];

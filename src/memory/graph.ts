@@ -1,5 +1,5 @@
 import { normalizeSubject } from './text.js';
-import type { EdgeKind, EdgeRecord, FactRecord } from './types.js';
+import { MEMORY_TYPES, type EdgeKind, type EdgeRecord, type FactRecord, type MemoryType } from './types.js';
 
 /** A fact in the graph: the stored record plus its node index (never reused). */
 export interface FactNode extends FactRecord {
@@ -35,7 +35,11 @@ export class FactGraph {
   private nodes: (FactNode | undefined)[] = [];
   private readonly byId = new Map<string, number>();
   private readonly bySubject = new Map<string, number[]>();
+  /** Valid facts per tenant and group (`constraint`, or a memory type other than `fact`), in insertion order. */
+  private readonly byGroup = new Map<string, Set<number>>();
   private readonly edges = new Map<number, Edge[]>();
+  /** Per node: VALID | CONSTRAINT | memory type index, for filters that must not touch the node objects. */
+  private meta = new Uint8Array(1024);
   private valid = 0;
 
   /** Facts stored, retired ones included. */
@@ -43,9 +47,19 @@ export class FactGraph {
     return this.byId.size;
   }
 
+  /** One past the highest node index ever used. */
+  get capacity(): number {
+    return this.nodes.length;
+  }
+
   /** Facts still valid (what `fact_count` reports). */
   get validCount(): number {
     return this.valid;
+  }
+
+  /** VALID | CONSTRAINT | type index of a node (0 when there is none). */
+  metaAt(ix: number): number {
+    return this.meta[ix] ?? 0;
   }
 
   get(ix: number): FactNode | undefined {
@@ -65,6 +79,12 @@ export class FactGraph {
   insert(record: FactRecord): FactNode {
     const node: FactNode = { ...record, ix: this.nodes.length };
     this.nodes.push(node);
+    if (node.ix >= this.meta.length) {
+      const grown = new Uint8Array(this.meta.length * 2);
+      grown.set(this.meta);
+      this.meta = grown;
+    }
+    this.meta[node.ix] = metaOf(node);
     this.byId.set(node.id, node.ix);
     if (node.valid) this.link(node);
     return node;
@@ -74,12 +94,37 @@ export class FactGraph {
     this.valid++;
     const scope = scopeKey(node.tenant_id);
     push(this.bySubject, `${scope}\u0000${normalizeSubject(node.subject)}`, node.ix);
+    for (const group of groupsOf(node)) {
+      const key = `${scope}\u0000${group}`;
+      let set = this.byGroup.get(key);
+      if (!set) this.byGroup.set(key, (set = new Set()));
+      set.add(node.ix);
+    }
   }
 
   private unlink(node: FactNode): void {
     this.valid--;
     const scope = scopeKey(node.tenant_id);
     removeFrom(this.bySubject, `${scope}\u0000${normalizeSubject(node.subject)}`, node.ix);
+    for (const group of groupsOf(node)) this.byGroup.get(`${scope}\u0000${group}`)?.delete(node.ix);
+  }
+
+  /** Valid facts of a tenant in a group: `constraint`, or a memory type (not `fact`). Oldest first. */
+  group(tenant: string | null, group: 'constraint' | Exclude<MemoryType, 'fact'>): FactNode[] {
+    const set = this.byGroup.get(`${scopeKey(tenant)}\u0000${group}`);
+    const out: FactNode[] = [];
+    if (set) for (const ix of set) out.push(this.nodes[ix]!);
+    return out;
+  }
+
+  /** The newest valid facts of a tenant that pass `filter`, newest first, at most `limit`. */
+  latest(tenant: string | null, limit: number, filter: (n: FactNode) => boolean): FactNode[] {
+    const out: FactNode[] = [];
+    for (let ix = this.nodes.length - 1; ix >= 0 && out.length < limit; ix--) {
+      const n = this.nodes[ix];
+      if (n && n.valid && n.tenant_id === tenant && filter(n)) out.push(n);
+    }
+    return out;
   }
 
   /** Mark a fact retired: it stays stored (and persisted) but leaves retrieval. */
@@ -89,6 +134,7 @@ export class FactGraph {
     this.unlink(node);
     node.valid = false;
     node.invalidated_at = at;
+    this.meta[ix] = metaOf(node);
   }
 
   /** Remove a fact for good, with its edges. */
@@ -98,6 +144,7 @@ export class FactGraph {
     if (node.valid) this.unlink(node);
     this.byId.delete(node.id);
     this.nodes[ix] = undefined;
+    this.meta[ix] = 0;
     for (const e of this.edges.get(ix) ?? []) {
       const back = this.edges.get(e.to);
       if (!back) continue;
@@ -115,8 +162,11 @@ export class FactGraph {
     return node.ix === undefined ? list.slice() : list.filter((ix) => ix !== node.ix);
   }
 
+  /** Link two facts (both directions). Facts of different tenants are never linked. */
   addEdge(a: number, b: number, kind: EdgeKind, weight: number): void {
-    if (a === b || !this.nodes[a] || !this.nodes[b]) return;
+    const x = this.nodes[a];
+    const y = this.nodes[b];
+    if (a === b || !x || !y || x.tenant_id !== y.tenant_id) return;
     push(this.edges, a, { to: b, kind, weight });
     push(this.edges, b, { to: a, kind, weight });
   }
@@ -147,6 +197,20 @@ export class FactGraph {
 }
 
 const EMPTY_EDGES: readonly Edge[] = Object.freeze([]);
+
+export const META_VALID = 0x80;
+export const META_CONSTRAINT = 0x40;
+export const META_TYPE = 0x0f;
+
+function metaOf(node: FactRecord): number {
+  return (node.valid ? META_VALID : 0) | (node.kind === 'constraint' ? META_CONSTRAINT : 0) | MEMORY_TYPES.indexOf(node.memory_type);
+}
+
+function groupsOf(node: FactRecord): string[] {
+  const out: string[] = node.kind === 'constraint' ? ['constraint'] : [];
+  if (node.memory_type !== 'fact') out.push(node.memory_type);
+  return out;
+}
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

@@ -10,4 +10,5 @@ export { parseSnapshot, serializeSnapshot, snapshotOf, type SnapshotData } from 
 export { SkillStore, statsOf, isDegraded, urlPatternMatches, GLOBAL_DOMAIN, DEFAULT_EVOLUTION_THRESHOLD, type SkillInput, type SkillMatch, type SkillQuery, type SkillStats } from './skills.js';
 export { evaluate, candidatesFor, decide, planMaintenance, bankInfo, reminderText, triggerActive, type Intervention, type InterveneRequest, type Trigger, type EvaluationCase, type RecentEvent } from './proactive.js';
 export { updateUtility, DEFAULT_UTILITY, type UtilitySettings } from './utility.js';
+export { VectorStore, type Embedder } from './embedder.js';
 export { MemoryError, type FactInput, type FactKind, type FactRecord, type MemoryType, type QueryRow, type SkillRecord } from './types.js';

@@ -58,12 +58,8 @@ function failureTrigger(t: Trigger | undefined): boolean {
 }
 
 export function bankInfo(engine: MemoryEngine, tenant: string | null): BankInfo {
-  let knowledge = 0;
-  let procedural = 0;
-  for (const n of engine.facts(tenant, (f) => BANK_TYPES.has(f.memory_type))) {
-    if (n.memory_type === 'knowledge') knowledge++;
-    else procedural++;
-  }
+  const knowledge = engine.graph.group(tenant, 'knowledge').length;
+  const procedural = engine.graph.group(tenant, 'procedural').length;
   return { size: knowledge + procedural, knowledge, procedural };
 }
 

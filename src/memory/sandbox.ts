@@ -1,4 +1,4 @@
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { MemoryError } from './types.js';
 
@@ -46,6 +46,11 @@ export async function resolveSandboxed(memoryDir: string, requested: string, ver
   if (real !== root && !inside(root, real)) throw reject('a symlink leads outside the memory directory');
   const st = await lstat(target).catch(() => null);
   if (st?.isDirectory()) throw reject('is a directory');
+  if (st?.isSymbolicLink()) {
+    // A dangling link is judged by where it points.
+    const pointee = await realExistingPrefix(resolve(dirname(target), await readlink(target)));
+    if (pointee !== root && !inside(root, pointee)) throw reject('a symlink leads outside the memory directory');
+  }
 
   if (verb === 'persist') await mkdir(dirname(target), { recursive: true });
   return target;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.js';
 import { emptyPlan, planConsolidation, reportOf, type ConsolidationReport } from './consolidation.js';
 import type { DurableStore } from './durable-log.js';
-import type { AddResult, MemoryEngine } from './engine.js';
+import { VectorStore, type Embedder } from './embedder.js';
+import type { AddResult, MemoryEngine, QueryHit, QueryOptions } from './engine.js';
 import type { FactNode } from './graph.js';
 import type { MemoryOp } from './ops.js';
 import { DEFAULT_EVOLUTION_THRESHOLD, type SkillInput } from './skills.js';
@@ -18,6 +19,11 @@ export type ScopeKind = 'shared' | 'namespace' | 'agent';
  */
 export class MemoryScope {
   private consolidating: Promise<unknown> | null = null;
+  private embedding: Promise<void> = Promise.resolve();
+  /** Facts below this node index have been offered to the embedder. */
+  private embedCursor = 0;
+  /** Optional vector similarity; everything works without it. */
+  private embedder: Embedder | null = null;
 
   constructor(
     readonly kind: ScopeKind,
@@ -25,7 +31,17 @@ export class MemoryScope {
     readonly key: string | null,
     readonly engine: MemoryEngine,
     private readonly store: DurableStore | null,
-  ) {}
+    embedder: Embedder | null = null,
+  ) {
+    if (embedder) this.useEmbedder(embedder);
+  }
+
+  /** Add vector similarity to this graph's retrieval (facts are embedded on the next query). */
+  useEmbedder(embedder: Embedder): void {
+    this.embedder = embedder;
+    if (this.engine.vectors?.dimensions !== embedder.dimensions) this.engine.vectors = new VectorStore(embedder.dimensions);
+    this.embedCursor = 0;
+  }
 
   get durable(): boolean {
     return this.store !== null;
@@ -41,8 +57,58 @@ export class MemoryScope {
     return this.store ? this.store.run(op, apply) : apply();
   }
 
-  addFact(fact: FactInput, origin: string | null = null): Promise<AddResult> {
-    return this.run<AddResult>({ op: 'add', at: new Date().toISOString(), origin, fact });
+  async addFact(fact: FactInput, origin: string | null = null): Promise<AddResult> {
+    const result = await this.run<AddResult>({ op: 'add', at: new Date().toISOString(), origin, fact });
+    if (this.embedder) this.flushEmbeddings();
+    return result;
+  }
+
+  /** Ranked facts; with an embedder, pending embeddings are flushed and the query is embedded too. */
+  async query(text: string, opts: QueryOptions = {}): Promise<QueryHit[]> {
+    return this.engine.query(text, { ...opts, vector: await this.queryVector(text) });
+  }
+
+  /** The query's embedding, after flushing pending fact embeddings; undefined without an embedder. */
+  async queryVector(text: string): Promise<Float32Array | undefined> {
+    if (!this.embedder) return undefined;
+    await this.flushEmbeddings();
+    try {
+      const [vector] = await this.embedder.embed([text]);
+      return vector;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private flushEmbeddings(): Promise<void> {
+    this.embedding = this.embedding.then(() => this.embedMissing()).catch(() => {});
+    return this.embedding;
+  }
+
+  /** Embed the facts added since the last flush (all of them after a load). */
+  private async embedMissing(): Promise<void> {
+    const vectors = this.engine.vectors;
+    if (!this.embedder || !vectors) return;
+    const todo = [];
+    const end = this.engine.graph.capacity;
+    for (let ix = this.embedCursor; ix < end; ix++) {
+      const n = this.engine.graph.get(ix);
+      if (n?.valid && !vectors.has(ix)) todo.push(n);
+    }
+    this.embedCursor = end;
+    for (let i = 0; i < todo.length; i += 64) {
+      const batch = todo.slice(i, i + 64);
+      try {
+        const out = await this.embedder.embed(batch.map((n) => `${n.subject}: ${n.body}`));
+        batch.forEach((n, j) => {
+          const v = out[j];
+          if (v && n.valid) vectors.set(n.ix, v);
+        });
+      } catch {
+        // A failing provider costs similarity only; lexical and graph retrieval carry on.
+        return;
+      }
+    }
   }
 
   deleteFact(id: string): Promise<FactNode | undefined> {
@@ -116,6 +182,7 @@ export class MemoryScope {
     const data = parseSnapshot(text, path);
     if (this.store) await this.store.replace(data, () => this.engine.reset(data));
     else this.engine.reset(data);
+    this.embedCursor = 0;
     return this.engine.factCount;
   }
 

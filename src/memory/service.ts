@@ -1,6 +1,7 @@
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { ConsolidationReport } from './consolidation.js';
 import { DurableStore } from './durable-log.js';
+import type { Embedder } from './embedder.js';
 import { MemoryEngine } from './engine.js';
 import { agentSnapshotPath, namespaceSnapshotPath } from './namespaces.js';
 import { resolveSandboxed } from './sandbox.js';
@@ -27,9 +28,16 @@ export class MemoryService {
   private sharedScope: MemoryScope | null = null;
   private readonly opened = new Map<string, Promise<MemoryScope>>();
   private readonly logger: Logger;
+  private embedder: Embedder | null = null;
 
   constructor(private readonly opts: MemoryServiceOptions) {
     this.logger = opts.logger ?? silentLogger;
+  }
+
+  /** Give every graph (open now or later) vector similarity from `embedder`. Optional. */
+  async useEmbedder(embedder: Embedder): Promise<void> {
+    this.embedder = embedder;
+    for (const scope of await this.scopes()) scope.useEmbedder(embedder);
   }
 
   get memoryDir(): string | null {
@@ -38,7 +46,7 @@ export class MemoryService {
 
   /** The daemon-wide graph (in memory; saved only through `memory.persist`). */
   shared(): MemoryScope {
-    this.sharedScope ??= new MemoryScope('shared', null, this.newEngine(), null);
+    this.sharedScope ??= new MemoryScope('shared', null, this.newEngine(), null, this.embedder);
     return this.sharedScope;
   }
 
@@ -114,13 +122,13 @@ export class MemoryService {
   private async load(kind: 'namespace' | 'agent', key: string, pathOf: (dir: string) => string): Promise<MemoryScope> {
     const engine = this.newEngine();
     const dir = this.opts.memoryDir;
-    if (dir === null) return new MemoryScope(kind, key, engine, null);
+    if (dir === null) return new MemoryScope(kind, key, engine, null, this.embedder);
     const path = pathOf(dir);
     const { store, recovery } = await DurableStore.open(path, engine, {
       compactMinBytes: this.opts.compactMinBytes,
       logger: this.logger,
     });
     this.logger.info({ scope: `${kind}:${key}`, path, facts: engine.factCount, ...recovery }, 'memory graph loaded');
-    return new MemoryScope(kind, key, engine, store);
+    return new MemoryScope(kind, key, engine, store, this.embedder);
   }
 }

@@ -38,10 +38,6 @@ export function serializeSnapshot(data: SnapshotData): string {
   });
 }
 
-export function emptySnapshot(): SnapshotData {
-  return { seq: 0, next_auto_id: 1, facts: [], edges: [], skills: [] };
-}
-
 /**
  * Parse a snapshot, all or nothing. Besides our own format it takes a bare array of facts and the
  * bundle seed shape `{text, kind: "Constraint", confidence}`; kinds are matched case-insensitively.

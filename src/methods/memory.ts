@@ -56,7 +56,7 @@ export const memoryQuery = defineMethod({
   handler: (p, ctx) =>
     guarded(async () => {
       const scope = await scopeOf(ctx);
-      return scope.engine.query(p.query, { k: p.k, tenant_id: p.tenant_id }).map(toRow);
+      return (await scope.query(p.query, { k: p.k, tenant_id: p.tenant_id })).map(toRow);
     }),
 });
 
@@ -77,6 +77,7 @@ function contextHandler(fast: boolean) {
         identity: identityOf(ctx, scope),
         status: getStatus(ctx.session, p.tenant_id)?.body ?? null,
         fast,
+        vector: fast ? undefined : await scope.queryVector(p.query),
       });
     });
 }
@@ -146,10 +147,14 @@ export const memoryUtilityGet = defineMethod({
 });
 
 /** Anything numeric-ish is accepted; whatever is not a finite number becomes 0. */
-const knob = z
-  .union([z.number(), z.string(), z.null()])
-  .optional()
-  .transform((v) => (v === undefined ? undefined : finiteOrZero(Number(v))));
+const knob = z.optional(
+  z.unknown().transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    if (typeof v === 'number' || typeof v === 'string' || v === null) return finiteOrZero(Number(v));
+    ctx.addIssue({ code: 'custom', message: 'must be a number' });
+    return z.NEVER;
+  }),
+);
 
 function finiteOrZero(n: number): number {
   return Number.isFinite(n) ? n : 0;

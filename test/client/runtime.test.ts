@@ -120,4 +120,15 @@ describe('CarClient runtime helpers', () => {
     await car.close();
     await host.close();
   });
+
+  test('memory helpers carry the upstream Node names', async () => {
+    const car = await CarClient.connect({ url, token: TOKEN });
+    const before = await car.memory.factCount();
+    assert.equal(await car.memory.addFact('project_language', 'The project is written in TypeScript'), before + 1);
+    const hits = await car.memory.queryFacts('what language is the project written in?', 3);
+    assert.equal(hits[0]?.subject, 'project_language');
+    const context = await car.memory.buildContext('which language?');
+    assert.match(context, /TypeScript/);
+    await car.close();
+  });
 });

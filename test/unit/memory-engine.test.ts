@@ -145,6 +145,23 @@ describe('memory engine: tenant scoping', () => {
     assert.equal(e.facts('t1')[0]!.superseded_by, null);
     assert.equal(e.facts(null)[0]!.superseded_by, null);
   });
+
+  test('a snapshot cannot link facts of different tenants', () => {
+    const e = new MemoryEngine();
+    e.reset(
+      parseSnapshot(
+        JSON.stringify({
+          facts: [
+            { id: 'a', subject: 'launch', body: 'friday', tenant_id: 't1' },
+            { id: 'b', subject: 'rocket', body: 'blue', tenant_id: 't2' },
+          ],
+          edges: [{ from: 'a', to: 'b', kind: 'related', weight: 1 }],
+        }),
+      ),
+    );
+    assert.deepEqual(e.graph.edgeRecords(), []);
+    assert.deepEqual(e.query('launch rocket', { tenant_id: 't2' }).map((h) => h.node.id), ['b']);
+  });
 });
 
 describe('memory engine: consolidation', () => {
