@@ -19,7 +19,10 @@ export const EventKind = {
   ActionRolledBack: 'ActionRolledBack',
   /** action_id set; data: {policy_name, reason} */
   PolicyViolation: 'PolicyViolation',
-  /** action_id set; data: {fingerprint, decision, required, granted} */
+  /**
+   * A blocked action: action_id set, data {fingerprint, decision, required, granted, count: 1}.
+   * The allowed actions of a proposal: one event, data {decision: 'allow', count, granted}.
+   */
   PermissionDecision: 'PermissionDecision',
   /** data: {gate: 'permission'|'supervision'|'verify', reason, blocked?: [...]} */
   GateRejection: 'GateRejection',

@@ -181,7 +181,8 @@ export function permissionGateError(check: PermissionCheck & { ok: false }): Rpc
 
 /**
  * The permission gate of `proposal.submit`, for one session: decide every action against the
- * session's tier and the daemon's ledger, record a PermissionDecision per action (and a
+ * session's tier and the daemon's ledger, record PermissionDecision events (one per action that is
+ * not allowed, one for all the allowed ones together) (and a
  * GateRejection when blocked), and throw `permissionGateError` when any action is not allowed.
  * Call it before anything runs or is written. Per-action ActionRejected / ProposalCompleted
  * events are the caller's.
@@ -196,11 +197,24 @@ export function enforcePermissionGate(
     tools: session.tools,
     ...options,
   });
+  // Allowed actions are recorded as one event per proposal (their runs are audited one by one by
+  // the executor); every action that is not allowed gets its own event.
+  let allowed = 0;
   for (const d of check.decisions) {
+    if (d.decision === 'allow') {
+      allowed++;
+      continue;
+    }
     session.events.append(EventKind.PermissionDecision, {
       proposal_id: proposal.id,
       action_id: d.action_id,
-      data: { fingerprint: d.fingerprint, decision: d.decision, required: d.required, granted: d.granted },
+      data: { fingerprint: d.fingerprint, decision: d.decision, required: d.required, granted: d.granted, count: 1 },
+    });
+  }
+  if (allowed > 0) {
+    session.events.append(EventKind.PermissionDecision, {
+      proposal_id: proposal.id,
+      data: { decision: 'allow', count: allowed, granted: session.grantedTier },
     });
   }
   if (check.ok) return check.decisions;

@@ -58,7 +58,9 @@ describe('proposal.submit behind the permission gate (behaviours 35, 36)', () =>
     const gate = events.filter((e) => e.kind === EventKind.GateRejection);
     assert.equal(gate.length, 1);
     assert.equal(gate[0]!.data.gate, 'permission');
-    assert.equal(events.filter((e) => e.kind === EventKind.PermissionDecision).length, 3);
+    const decisions = events.filter((e) => e.kind === EventKind.PermissionDecision);
+    assert.equal(decisions.reduce((n, e) => n + (e.data.count as number), 0), 3, 'every action decided once');
+    assert.ok(decisions.some((e) => e.action_id === 'a1' && e.data.decision !== 'allow'));
     assert.ok(!events.some((e) => e.kind === EventKind.ActionSucceeded || e.kind === EventKind.ActionFailed));
   });
 

@@ -114,7 +114,7 @@ export function summarize(events: readonly RuntimeEvent[], totals: RunningTotals
         approvals++;
         break;
       case EventKind.PermissionDecision:
-        permissionDecisions++;
+        permissionDecisions += countOf(data);
         break;
       case EventKind.GateRejection:
         gateRejections++;
@@ -152,4 +152,10 @@ export function summarize(events: readonly RuntimeEvent[], totals: RunningTotals
     goals_ungrounded: goalsUngrounded,
     cost_by_agent: agents,
   };
+}
+
+/** How many decisions one PermissionDecision event stands for (allowed actions are batched). */
+function countOf(data: Record<string, unknown>): number {
+  const n = data.count;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 1;
 }

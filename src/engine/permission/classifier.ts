@@ -147,22 +147,41 @@ export function nameSegments(name: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-function classifyToolName(tool: string, acc: TierAccumulator): void {
+/** Memo of tool-name and parameter-key verdicts: names repeat across actions and proposals. */
+class BoundedMemo<V> {
+  private readonly map = new Map<string, V>();
+
+  constructor(private readonly limit: number) {}
+
+  get(key: string, compute: (key: string) => V): V {
+    let value = this.map.get(key);
+    if (value === undefined && !this.map.has(key)) {
+      value = compute(key);
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(key, value);
+    }
+    return value as V;
+  }
+}
+
+const toolNameVerdicts = new BoundedMemo<{ tier: Tier; note: string }>(4096);
+
+function toolNameVerdict(tool: string): { tier: Tier; note: string } {
   const segments = nameSegments(tool);
-  let matched = false;
   for (const [tier, list] of [
     ['full_access', FULL_SEGMENTS],
     ['sandbox_edit', WRITE_SEGMENTS],
     ['read_only', READ_SEGMENTS],
   ] as const) {
     const hit = segments.find((s) => list.includes(s));
-    if (hit !== undefined) {
-      acc.raise(tier, `tool name '${tool}' contains '${hit}'`);
-      matched = true;
-      break;
-    }
+    if (hit !== undefined) return { tier, note: `tool name '${tool}' contains '${hit}'` };
   }
-  if (!matched) acc.raise('sandbox_edit', `tool '${tool}' matches no read-only keyword`);
+  return { tier: 'sandbox_edit', note: `tool '${tool}' matches no read-only keyword` };
+}
+
+function classifyToolName(tool: string, acc: TierAccumulator): void {
+  const verdict = toolNameVerdicts.get(tool, toolNameVerdict);
+  acc.raise(verdict.tier, verdict.note);
 }
 
 /** Words of a command line, split on whitespace and shell operators. */
@@ -187,7 +206,13 @@ function classifyCommand(key: string, value: unknown, acc: TierAccumulator): voi
   }
 }
 
+const credentialKeys = new BoundedMemo<string | undefined>(4096);
+
 function isCredentialKey(key: string): string | undefined {
+  return credentialKeys.get(key, credentialIn);
+}
+
+function credentialIn(key: string): string | undefined {
   const segments = nameSegments(key);
   if (segments.some((s) => NON_SECRET_QUALIFIERS.includes(s))) return undefined;
   for (let i = 0; i < segments.length; i++) {
