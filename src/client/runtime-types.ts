@@ -1,39 +1,12 @@
 /** Wire shapes of the runtime methods (proposals, verify, policies, permissions, events). */
 
-export type ActionStatus = 'proposed' | 'validated' | 'rejected' | 'executing' | 'succeeded' | 'failed' | 'skipped';
-
-export interface ActionResult {
-  action_id: string;
-  status: ActionStatus;
-  output: unknown;
-  error: string | null;
-  state_changes: Record<string, unknown>;
-  duration_ms: number;
-  timestamp: string;
-  rolled_back?: boolean;
-}
-
-export interface ProposalCost {
-  tool_calls: number;
-  actions_executed: number;
-  actions_rejected: number;
-  actions_skipped: number;
-  total_duration_ms: number;
-  retries: number;
-}
-
-export interface PolicyViolation {
-  policy_name: string;
-  action_id: string;
-  reason: string;
-}
-
-export interface ProposalResult {
-  proposal_id: string;
-  results: ActionResult[];
-  cost: ProposalCost;
-  violations?: PolicyViolation[];
-}
+export type {
+  ActionResult,
+  ActionStatus,
+  PolicyViolation,
+  ProposalCost,
+  ProposalResult,
+} from '../engine/executor/types.js';
 
 /** A proposal as sent: only `actions` is required; the daemon fills the defaults. */
 export interface ProposalInput {
@@ -108,15 +81,8 @@ export interface PermissionDecision {
   reason?: string;
 }
 
-export interface RuntimeEventRecord {
-  id: string;
-  kind: string;
-  timestamp: string;
-  proposal_id?: string;
-  action_id?: string;
-  data: Record<string, unknown>;
-  [extra: string]: unknown;
-}
+/** One event as `events.query` returns it. */
+export type { RuntimeEvent as RuntimeEventRecord } from '../engine/event-log.js';
 
 export interface EventQuery {
   kinds?: string[];
