@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { runMemoryBench } from './memory.js';
+import { runHostBench } from './host.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
 import { printReport, Results } from './report.js';
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     runVerifyBench();
     await runProposalBench(targets);
     await runMemoryBench();
+    await runHostBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));

@@ -1,4 +1,5 @@
 export { ServerState, type ServerMode } from './server/state.js';
+export { DEFAULT_GATED_METHODS, type ApprovalGateOptions } from './server/config.js';
 export { ServerStateConfig, PROTOCOL_VERSION, type ServerStateOptions } from './server/config.js';
 export { ClientSession } from './server/session.js';
 export { runDispatch, handleConnection, handleConnectionUnix, type RunDispatchOptions } from './server/dispatch.js';
@@ -7,6 +8,22 @@ export { WsChannel } from './server/channel.js';
 export { WsToolExecutor, type WsToolExecutorOptions } from './server/tool-executor.js';
 export { defineMethod, MethodTable, type MethodSpec, type MethodContext, type Role } from './server/method.js';
 export { coreMethods } from './methods/index.js';
+export {
+  HostState,
+  HostSubscribers,
+  HostError,
+  MAX_HOST_EVENTS,
+  AGENT_STATUSES,
+  type AgentStatus,
+  type HostAgent,
+  type HostDevice,
+  type HostApproval,
+  type HostEvent,
+  type HostEventSink,
+  type HostSnapshot,
+  type ApprovalOutcome,
+} from './host/index.js';
+export { ApprovalGate, GATE_ACTION_PREFIX } from './server/approval-gate.js';
 
 export type { ToolCall, ToolExecutor, ToolOutcome, ToolFailureReason } from './engine/tool-executor.js';
 export { StateStore, StateView, StateError } from './engine/state-store.js';
@@ -49,6 +66,28 @@ export {
 } from './engine/permission/index.js';
 export { permissionGateError, enforcePermissionGate } from './methods/permission.js';
 export {
+  Supervisor,
+  SupervisionError,
+  buildIntent,
+  parametersDigest,
+  filterMatches,
+  type SupervisionIntent,
+  type IntentAction,
+  type SupervisionFilter,
+  type SupervisionDecision,
+  type SupervisionVerdict,
+  type SupervisorHandle,
+} from './engine/supervision/index.js';
+export { enforceSupervisionGate } from './methods/supervision.js';
+export {
+  InferenceAdmission,
+  permitsForMemory,
+  BYTES_PER_PERMIT,
+  type AdmissionOptions,
+  type AdmissionStatus,
+  type Permit,
+} from './engine/admission.js';
+export {
   MemoryService,
   MemoryScope,
   MemoryEngine,
@@ -64,6 +103,29 @@ export {
   type SkillRecord,
 } from './memory/index.js';
 
+export {
+  RunStore,
+  RunFiles,
+  RunError,
+  RUN_LIMITS,
+  type RunStoreOptions,
+  type RunRecord,
+  type RunTurn,
+  type RunOutcome,
+  type RunStatus,
+  type RunSummary,
+  type TraceEvent,
+  type TraceSnapshot,
+  type RecordTurnsResult,
+} from './engine/runs/index.js';
+export {
+  RegistryService,
+  RegistryStore,
+  RegistryError,
+  type RegistryEntry,
+  type RegistryEntryInput,
+  type RegistryStatus,
+} from './registry/index.js';
 export { RpcError, RemoteError, RequestAbortedError, ErrorCode, type JsonRpcErrorObject } from './rpc/errors.js';
 export {
   classify,
@@ -85,4 +147,11 @@ export { WsTransport, type WsTransportOptions } from './transport/ws-transport.j
 export { WsEndpoint, type WsEndpointOptions } from './transport/ws-endpoint.js';
 export { createMemoryPair, MemoryTransport } from './transport/memory.js';
 export { isAllowedOrigin, isLoopbackHost } from './transport/origin.js';
+export {
+  createDashboardHandler,
+  listenDashboard,
+  isLoopbackRequest,
+  type DashboardHandler,
+  type DashboardOptions,
+} from './dashboard/index.js';
 export { silentLogger, type Logger } from './util/logger.js';

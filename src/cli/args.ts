@@ -5,6 +5,10 @@ export interface CliArgs {
   port: number | undefined;
   host: string | undefined;
   noAuth: boolean;
+  /** --no-approvals: switch off the high-risk method approval gate. */
+  noApprovals: boolean;
+  /** --no-dashboard: do not serve the dashboard on port+1. */
+  noDashboard: boolean;
   requireAuth: boolean;
   socket: string | undefined;
   journalDir: string | undefined;
@@ -20,6 +24,9 @@ Options:
   --port N         TCP port to listen on (default 9100; 0 picks a free port)
   --host H         address to bind (default 127.0.0.1)
   --no-auth        disable token auth (same as CAR_NO_AUTH=1)
+  --no-approvals   run high-risk methods without waiting for a human approval
+                   (same as CAR_NO_APPROVALS=1)
+  --no-dashboard   do not serve the dashboard on 127.0.0.1:<port+1>
   --require-auth   deprecated, no effect: auth is on unless --no-auth is given
   --socket PATH    Unix socket path (same as CAR_SERVER_SOCKET)
   --journal-dir DIR
@@ -34,10 +41,12 @@ Options:
 Environment:
   CAR_HOME             state root, absolute path (default ~/.car); $CAR_HOME/env is loaded first
   CAR_NO_AUTH          1 disables auth
+  CAR_NO_APPROVALS     1 switches off the approval gate
   CAR_SERVER_SOCKET    Unix socket path
   CAR_HANDLER_TIMEOUT  per-handler deadline, seconds
   CAR_TOOL_TIMEOUT     default tool callback deadline, seconds
   CAR_DREAM_INTERVAL   same as --dream-interval
+  CAR_INFERENCE_MAX_CONCURRENT  inference permits (default: one per 8 GiB of RAM, 1-8)
   CAR_LOG              log level: fatal, error, warn, info (default), debug, trace, silent
 `;
 
@@ -52,6 +61,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         port: { type: 'string' },
         host: { type: 'string' },
         'no-auth': { type: 'boolean', default: false },
+        'no-approvals': { type: 'boolean', default: false },
+        'no-dashboard': { type: 'boolean', default: false },
         'require-auth': { type: 'boolean', default: false },
         socket: { type: 'string' },
         'journal-dir': { type: 'string' },
@@ -72,6 +83,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     port: values.port === undefined ? undefined : parsePort(values.port),
     host: values.host,
     noAuth: values['no-auth'],
+    noApprovals: values['no-approvals'],
+    noDashboard: values['no-dashboard'],
     requireAuth: values['require-auth'],
     socket: values.socket,
     journalDir: values['journal-dir'],

@@ -1,6 +1,7 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
+import { listenDashboard } from '../dashboard/index.js';
 import { perPortSocketPath, type CarHome, type Platform } from '../util/car-paths.js';
 import { DEFAULT_DREAM_INTERVAL_MS, DreamLoop } from './dream.js';
 import { establishPrimacy, type DaemonLock, type Primacy } from './primacy.js';
@@ -104,8 +105,12 @@ export class Daemon {
           home: this.plan.platform.home,
           cwd: this.plan.platform.cwd,
         }),
+        runsDir: resolve(this.plan.carHome.dir, 'runs'),
+        registryDir: resolve(this.plan.carHome.dir, 'registry'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
+        approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
+        inferenceMaxConcurrent: settings.inferenceMaxConcurrent,
         logger: this.logger,
       }),
     );
@@ -117,6 +122,8 @@ export class Daemon {
       await this.listen(socketPath, () => listenUnix(state, socketPath));
       this.ownSocket = socketPath;
     }
+
+    const dashboardUrl = await this.startDashboard(authToken, tcp.port);
 
     let tokenPath: string | null = null;
     if (primacy.primary) {
@@ -131,6 +138,7 @@ export class Daemon {
         host: settings.host,
         port: tcp.port,
         socket: socketPath,
+        dashboard: dashboardUrl,
         token_path: tokenPath,
         host_token_path: this.tokenFiles?.hostTokenPath ?? null,
         auth: authToken !== null,
@@ -141,6 +149,23 @@ export class Daemon {
     );
     this.dream = new DreamLoop(state.memory, settings.dreamIntervalMs ?? DEFAULT_DREAM_INTERVAL_MS, this.logger);
     this.dream.start();
+  }
+
+  /** The dashboard on 127.0.0.1:<port+1>. Not being able to bind it is worth a warning, not a failed start. */
+  private async startDashboard(authToken: string | null, port: number | undefined): Promise<string | null> {
+    if (this.plan.settings.dashboard === false || port === undefined) return null;
+    const dashboardPort = port + 1;
+    if (dashboardPort > 65535) return null;
+    let listener: Listener;
+    try {
+      listener = await listenDashboard({ authToken, port: dashboardPort });
+    } catch (err) {
+      this.logger.warn({ err, port: dashboardPort }, 'dashboard not served: cannot listen on its port');
+      return null;
+    }
+    this.listeners.push(listener);
+    this.abortIfStopping();
+    return `http://${listener.address}/`;
   }
 
   private socketPathFor(primacy: Primacy, tcp: Listener): string | null {

@@ -7,6 +7,8 @@ export interface Settings {
   host: string;
   port: number;
   auth: boolean;
+  /** false with --no-approvals or CAR_NO_APPROVALS=1 (the approval gate is off); absent means on. */
+  approvals?: false;
   /** --socket or CAR_SERVER_SOCKET; otherwise the path rules decide. */
   socketOverride: string | undefined;
   handlerTimeoutMs: number | undefined;
@@ -16,6 +18,10 @@ export interface Settings {
   journalDir?: string;
   /** Memory consolidation cadence (--dream-interval / CAR_DREAM_INTERVAL), present when either is; 0 = off. */
   dreamIntervalMs?: number;
+  /** CAR_INFERENCE_MAX_CONCURRENT: inference permits, present when set. */
+  inferenceMaxConcurrent?: number;
+  /** false with --no-dashboard; absent means the dashboard is served. */
+  dashboard?: false;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,12 +37,15 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     host: args.host ?? DEFAULT_HOST,
     port: args.port ?? DEFAULT_PORT,
     auth: !(args.noAuth || parseFlag(env, 'CAR_NO_AUTH')),
+    ...((args.noApprovals || parseFlag(env, 'CAR_NO_APPROVALS')) && { approvals: false as const }),
     socketOverride: args.socket ?? nonEmpty(env.CAR_SERVER_SOCKET),
     handlerTimeoutMs: parseSeconds(env, 'CAR_HANDLER_TIMEOUT'),
     toolTimeoutMs: parseSeconds(env, 'CAR_TOOL_TIMEOUT'),
     logLevel: parseLogLevel(env),
     ...(args.journalDir !== undefined && { journalDir: args.journalDir }),
     ...dreamInterval(args.dreamInterval ?? nonEmpty(env.CAR_DREAM_INTERVAL)),
+    ...inferencePermits(nonEmpty(env.CAR_INFERENCE_MAX_CONCURRENT)),
+    ...(args.noDashboard && { dashboard: false as const }),
   };
 }
 
@@ -64,6 +73,15 @@ function dreamInterval(raw: string | undefined): { dreamIntervalMs?: number } {
     throw new UsageError(`--dream-interval must be a duration like 900, 15m or 0 (off), got ${JSON.stringify(raw)}`);
   }
   return { dreamIntervalMs: ms };
+}
+
+function inferencePermits(raw: string | undefined): { inferenceMaxConcurrent?: number } {
+  if (raw === undefined) return {};
+  const n = Number(raw.trim());
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new UsageError(`CAR_INFERENCE_MAX_CONCURRENT must be a whole number from 1 to 1024, got ${JSON.stringify(raw)}`);
+  }
+  return { inferenceMaxConcurrent: n };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

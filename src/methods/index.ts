@@ -11,9 +11,15 @@ import { sessionRuntimeMethods } from './session-runtime.js';
 import { replanSetConfig } from './replan.js';
 import { sessionAuth } from './session.js';
 import { skillsMethods } from './skills.js';
+import { supervisionMethods } from './supervision.js';
+import { admissionStatus } from './admission.js';
 import { stateExists, stateGet, stateKeys, stateSet, stateSnapshot } from './state.js';
 import { toolsCancel, toolsList, toolsPoll, toolsRegister, toolsStreamSubscribe, toolsUnregister } from './tools.js';
 import { verifyMethods } from './verify.js';
+import { runsMethods } from './runs.js';
+import { registryMethods } from './registry.js';
+import { hostMethods, unsupportedPlatformMethods } from './host.js';
+import { DEFAULT_GATED_METHODS } from '../server/config.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -43,5 +49,11 @@ export function coreMethods(): MethodSpec[] {
     ...verifyMethods,
     ...memoryMethods(),
     ...skillsMethods,
+    ...runsMethods,
+    ...registryMethods,
+    ...supervisionMethods,
+    ...hostMethods,
+    ...unsupportedPlatformMethods(DEFAULT_GATED_METHODS),
+    admissionStatus,
   ];
 }

@@ -10,6 +10,7 @@ import { defineMethod } from '../server/method.js';
 import { enforcePermissionGate } from './permission.js';
 import { policyRpcError } from './policy.js';
 import { readProposal } from './schemas.js';
+import { enforceSupervisionGate } from './supervision.js';
 
 /** Added on top of the summed tool budgets, as the upstream does. */
 const DEADLINE_SLACK_MS = 15_000;
@@ -57,8 +58,10 @@ export const proposalSubmit = defineMethod({
   summary:
     'Validate and execute a proposal: a DAG of actions whose tool calls come back to this client as tools.execute.',
   params: submitParams,
-  deadlineMs: (p, state) => proposalDeadlineMs(p.proposal, state.config),
-  handler(p, ctx) {
+  // A supervised proposal may first wait out the supervision decision timeout.
+  deadlineMs: (p, state) =>
+    proposalDeadlineMs(p.proposal, state.config) + (state.supervision.supervisorCount > 0 ? state.config.supervisionDecisionTimeoutMs : 0),
+  async handler(p, ctx) {
     const { session, state } = ctx;
     const proposal = readProposal(p.proposal);
     let policies;
@@ -74,6 +77,9 @@ export const proposalSubmit = defineMethod({
       if (err instanceof StateError) throw RpcError.invalidParams(err.message, { field: 'scope.tenantId' });
       throw err;
     }
+
+    // supervision gate: a matching supervisor allows, denies or escalates first; allow still faces the permission gate.
+    await enforceSupervisionGate(ctx, proposal, { sessionId: p.session_id ?? session.policies.runtimeSessionId, scope: p.scope });
 
     // permission gate: blocks the whole proposal (nothing runs, nothing is written) with -32603.
     enforcePermissionGate(ctx, proposal);
@@ -92,7 +98,8 @@ export const proposalSubmit = defineMethod({
         schemaViolations(parameters, tool.parameters).map((v) => `${v.path} ${v.message}`),
       maxConcurrency: state.config.maxActionConcurrency,
       signal,
-      sessionId: p.session_id ?? session.policies.runtimeSessionId,
+      // tools.execute carries the open run's id unless the proposal named a policy session
+      sessionId: p.session_id ?? session.currentRunId ?? session.policies.runtimeSessionId,
       executorLabel: 'the WebSocket executor',
     });
   },

@@ -5,6 +5,24 @@ import type { MethodSpec } from './method.js';
 /** The wire protocol version this daemon speaks; `server.handshake` requires an exact match. */
 export const PROTOCOL_VERSION = 2;
 
+/** The high-risk method gate: which methods park for a human approval, and for how long. */
+export interface ApprovalGateOptions {
+  enabled: boolean;
+  methods: readonly string[];
+  /** How long a gated call waits for `host.resolve_approval` before failing with -32003. */
+  timeoutMs: number;
+}
+
+/** The macOS/Windows integrations gated by default. */
+export const DEFAULT_GATED_METHODS: readonly string[] = [
+  'automation.run_applescript',
+  'automation.run_powershell',
+  'automation.shortcuts.run',
+  'messages.send',
+  'mail.send',
+  'vision.ocr',
+];
+
 export interface ServerStateOptions {
   /** Token clients must present to `session.auth`; `null` disables auth. */
   authToken: string | null;
@@ -27,6 +45,12 @@ export interface ServerStateOptions {
   memoryDir: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
+  /** Root of the durable run traces (`<runsDir>/<agent_id>/<run_id>.jsonl`); `null` keeps runs in memory. */
+  runsDir: string | null;
+  /** Registry directory (`<registryDir>/<name>.json`); `null` refuses every `registry.*` call. */
+  registryDir: string | null;
+  /** How long an open run outlives its dropped connection before it is ended `incomplete`. */
+  runCompleteGraceMs: number;
   /** Server-side deadline for one handler; past it the call fails with -32004. */
   handlerTimeoutMs: number;
   /** How long a `tools.execute` callback may wait when the action declared no budget. */
@@ -61,8 +85,16 @@ export interface ServerStateOptions {
   handshakeGated: readonly string[];
   /** Extra methods an embedder serves alongside the built-in ones (same gate pipeline). */
   methods: readonly MethodSpec[];
+  /** High-risk methods that wait for a human approval before their handler runs. */
+  approvalGate: ApprovalGateOptions;
   /** Structured logger; silent by default. */
   logger: Logger;
+  /** How long a supervised proposal waits for a supervisor's decision before it is rejected. */
+  supervisionDecisionTimeoutMs: number;
+  /** Inference permits; `null` sizes them from host memory (one per 8 GiB, 1..8). */
+  inferenceMaxConcurrent: number | null;
+  /** Host memory used to size inference permits; `null` asks the OS the first time it is needed. */
+  totalMemoryBytes: number | null;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -76,6 +108,9 @@ const DEFAULTS: ServerStateOptions = {
   approvalsPath: null,
   memoryDir: null,
   journalDir: null,
+  runsDir: null,
+  registryDir: null,
+  runCompleteGraceMs: 250,
   handlerTimeoutMs: 30 * 60 * 1000,
   toolTimeoutMs: 300 * 1000,
   toolCallbackGraceMs: 5 * 1000,
@@ -93,7 +128,11 @@ const DEFAULTS: ServerStateOptions = {
   maxActionConcurrency: 64,
   handshakeGated: ['host.subscribe', 'auth.'],
   methods: [],
+  approvalGate: { enabled: true, methods: DEFAULT_GATED_METHODS, timeoutMs: 60 * 1000 },
   logger: silentLogger,
+  supervisionDecisionTimeoutMs: 30_000,
+  inferenceMaxConcurrent: null,
+  totalMemoryBytes: null,
 };
 
 /**
@@ -111,6 +150,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly approvalsPath!: string | null;
   readonly memoryDir!: string | null;
   readonly journalDir!: string | null;
+  readonly runsDir!: string | null;
+  readonly registryDir!: string | null;
+  readonly runCompleteGraceMs!: number;
   readonly handlerTimeoutMs!: number;
   readonly toolTimeoutMs!: number;
   readonly toolCallbackGraceMs!: number;
@@ -128,11 +170,17 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxActionConcurrency!: number;
   readonly handshakeGated!: readonly string[];
   readonly methods!: readonly MethodSpec[];
+  readonly approvalGate!: ApprovalGateOptions;
   readonly logger!: Logger;
+  readonly supervisionDecisionTimeoutMs!: number;
+  readonly inferenceMaxConcurrent!: number | null;
+  readonly totalMemoryBytes!: number | null;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
     validate(merged);
+    const gate = merged.approvalGate;
+    merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -188,6 +236,7 @@ function validate(o: ServerStateOptions): void {
     'maxStateKeysPerSession',
     'maxEventsPerSession',
     'maxActionConcurrency',
+    'supervisionDecisionTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -195,7 +244,7 @@ function validate(o: ServerStateOptions): void {
       throw new RangeError(`ServerStateConfig.${key} must be a positive number, got ${String(v)}`);
     }
   }
-  for (const key of ['toolCallbackGraceMs', 'heartbeatIntervalMs', 'port'] as const) {
+  for (const key of ['toolCallbackGraceMs', 'heartbeatIntervalMs', 'port', 'runCompleteGraceMs'] as const) {
     const v = o[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       throw new RangeError(`ServerStateConfig.${key} must be a non-negative number, got ${String(v)}`);
@@ -214,7 +263,28 @@ function validate(o: ServerStateOptions): void {
   if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
     throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
   }
+  const gate = o.approvalGate;
+  if (typeof gate !== 'object' || gate === null || typeof gate.enabled !== 'boolean' || !Array.isArray(gate.methods)) {
+    throw new TypeError('ServerStateConfig.approvalGate must be {enabled: boolean, methods: string[], timeoutMs: number}');
+  }
+  if (typeof gate.timeoutMs !== 'number' || !Number.isFinite(gate.timeoutMs) || gate.timeoutMs <= 0) {
+    throw new RangeError(`ServerStateConfig.approvalGate.timeoutMs must be a positive number, got ${String(gate.timeoutMs)}`);
+  }
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
+  }
+  for (const key of ['runsDir', 'registryDir'] as const) {
+    const v = o[key];
+    if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
+      throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
+    }
+  }
+  const permits = o.inferenceMaxConcurrent;
+  if (permits !== null && (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 1)) {
+    throw new RangeError(`ServerStateConfig.inferenceMaxConcurrent must be a positive integer or null, got ${String(permits)}`);
+  }
+  const mem = o.totalMemoryBytes;
+  if (mem !== null && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < 0)) {
+    throw new RangeError(`ServerStateConfig.totalMemoryBytes must be a non-negative number or null, got ${String(mem)}`);
   }
 }

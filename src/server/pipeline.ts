@@ -4,6 +4,7 @@ import type { InboundContext, InboundHandler } from '../rpc/peer.js';
 import { CloseCode } from '../transport/frame.js';
 import { formatSeconds } from '../util/duration.js';
 import type { Logger } from '../util/logger.js';
+import { ApprovalGate } from './approval-gate.js';
 import { ROLE_RANK, type MethodContext, type MethodSpec } from './method.js';
 import { formatParamsError } from './params.js';
 import type { ClientSession } from './session.js';
@@ -32,10 +33,11 @@ export function mayCall(spec: MethodSpec, session: ClientSession, state: ServerS
 
 /**
  * The gate pipeline, in order: auth → handshake → method lookup → role → params schema →
- * handler under its deadline. Everything a request passes through before a handler runs is here.
+ * approval gate → handler under its deadline. Everything a request passes through before a handler runs is here.
  */
 export function createGatePipeline(state: ServerState, session: ClientSession, log: Logger): InboundHandler {
   const config = state.config;
+  const approvalGate = new ApprovalGate(config.approvalGate, state.host);
   // Deadline waits still open on this connection. One close listener ends them all, so no deadline
   // timer outlives its connection, without an AbortSignal listener per async call.
   const deadlines = new Set<(reason: unknown) => void>();
@@ -80,16 +82,25 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
     if (!parsed.success) throw RpcError.invalidParams(formatParamsError(parsed.error), { method });
     const params = parsed.data;
 
-    // 6. handler, under its deadline
+    // 6. approval gate: a high-risk method parks until a human approves it (its own timeout, not the deadline)
     const ctx = new HandlerContext(state, session, rpc, method, log);
+    if (approvalGate.gates(method)) {
+      return approvalGate.admit(method, params, rpc.signal).then(() => runHandler(spec, params, ctx, rpc));
+    }
+
+    // 7. handler, under its deadline
+    return runHandler(spec, params, ctx, rpc);
+  };
+
+  function runHandler(spec: MethodSpec, params: unknown, ctx: HandlerContext, rpc: InboundContext): unknown {
     const out = spec.handler(params, ctx);
     if (!isThenable(out)) return out;
     const deadline =
       typeof spec.deadlineMs === 'function'
         ? spec.deadlineMs(params, state)
         : (spec.deadlineMs ?? config.handlerTimeoutMs);
-    return withDeadline(out, deadline, method, rpc, deadlines);
-  };
+    return withDeadline(out, deadline, ctx.method, rpc, deadlines);
+  }
 }
 
 function withDeadline(

@@ -26,6 +26,8 @@ export class ClientSession {
   /** Private memory graph chosen by `session.auth {memory_namespace}`. */
   memoryNamespace: string | null = null;
   tenant: string | null = null;
+  /** The run `runs.start` last opened on this connection; its id is the `session_id` of `tools.execute`. */
+  currentRunId: string | null = null;
   readonly state: StateStore;
   readonly tools: ToolRegistry;
   readonly toolExecutor: WsToolExecutor;

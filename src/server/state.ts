@@ -2,6 +2,12 @@ import { CloseCode } from '../transport/frame.js';
 import { coreMethods } from '../methods/index.js';
 import { ApprovalLedger } from '../engine/permission/ledger.js';
 import { MemoryService } from '../memory/service.js';
+import { HostState } from '../host/host-state.js';
+import { totalmem } from 'node:os';
+import { InferenceAdmission } from '../engine/admission.js';
+import { Supervisor } from '../engine/supervision/supervisor.js';
+import { RunStore } from '../engine/runs/run-store.js';
+import { RegistryService } from '../registry/service.js';
 import { ServerStateConfig } from './config.js';
 import { MethodTable, type MethodSpec } from './method.js';
 import type { ClientSession } from './session.js';
@@ -30,6 +36,16 @@ export class ServerState {
    * and per agent, each opened on first use.
    */
   readonly memory: MemoryService;
+  /** The supervision gate every proposal passes before the permission gate. */
+  readonly supervision: Supervisor;
+  /** The process-wide semaphore inference-class work goes through. */
+  readonly admission: InferenceAdmission;
+  /** Host-facing state: registered agents and devices, approvals, the event ring and its subscribers. */
+  readonly host = new HostState();
+  /** Durable run traces (`runs.*`); files are touched only by runs. */
+  readonly runs: RunStore;
+  /** The product registry (`registry.*`); refused when no registry dir is configured. */
+  readonly registry: RegistryService;
   private readonly sessionWaiters = new Set<() => void>();
 
   private constructor(
@@ -39,6 +55,17 @@ export class ServerState {
     this.methods = new MethodTable([...coreMethods(), ...config.methods]);
     this.approvals = new ApprovalLedger(config.approvalsPath);
     this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
+    this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs);
+    this.runs = new RunStore({
+      runsDir: config.runsDir,
+      completeGraceMs: config.runCompleteGraceMs,
+      onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
+    });
+    this.registry = new RegistryService(config.registryDir);
+    this.admission = new InferenceAdmission({
+      override: config.inferenceMaxConcurrent,
+      totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
+    });
   }
 
   /** The binary's constructor. */
@@ -64,6 +91,9 @@ export class ServerState {
   /** @internal */
   removeSession(session: ClientSession): void {
     this.sessions.delete(session.clientId);
+    this.host.dropSession(session.clientId);
+    this.supervision.unsubscribe(session.clientId);
+    this.runs.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
       this.attachedAgents.delete(session.agentId);
     }
@@ -86,7 +116,10 @@ export class ServerState {
    */
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     for (const session of this.sessions.values()) session.channel.close(code, reason);
-    if (this.sessions.size === 0) return this.memory.close();
+    if (this.sessions.size === 0) {
+      await this.runs.close();
+      return this.memory.close();
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       const self = this;
@@ -97,6 +130,7 @@ export class ServerState {
       }
       this.sessionWaiters.add(done);
     });
+    await this.runs.close();
     await this.memory.close();
   }
 }

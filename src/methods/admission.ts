@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { defineMethod } from '../server/method.js';
+import { noParams } from './schemas.js';
+
+export const admissionStatus = defineMethod({
+  name: 'admission.status',
+  summary: 'A snapshot of the shared inference semaphore: permits total, free and held, the override, and the queue.',
+  params: noParams,
+  result: z.object({
+    permits_total: z.number(),
+    permits_available: z.number(),
+    permits_in_use: z.number(),
+    env_override: z.number().nullable(),
+    queue_depth: z.number(),
+  }),
+  handler: (_p, { state }) => state.admission.status(),
+});

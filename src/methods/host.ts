@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { HostError } from '../host/types.js';
+import { AGENT_STATUSES, type HostEvent } from '../host/types.js';
+import type { HostEventSink } from '../host/subscribers.js';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { defineMethod, type MethodSpec } from '../server/method.js';
+import type { ClientSession } from '../server/session.js';
+
+/** `host.*`: the shared view a host UI watches, with the per-session ACL of the host surface. */
+
+const str = z.string().min(1);
+const metadata = z.record(z.string(), z.unknown());
+
+function hostCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof HostError) throw new RpcError(ErrorCode.InternalError, err.message);
+    throw err;
+  }
+}
+
+/** Delivers `host.event` to one connection; a client that leaves too much unread loses events. */
+function sessionSink(session: ClientSession, maxBufferedBytes: number): HostEventSink {
+  return {
+    get open() {
+      return session.channel.isOpen;
+    },
+    send: (event: HostEvent) => session.channel.notifyLossy('host.event', event as unknown as Record<string, unknown>, maxBufferedBytes),
+  };
+}
+
+export const hostSubscribe = defineMethod({
+  name: 'host.subscribe',
+  summary: 'Snapshot of agents, devices, approvals and recent events, and a live host.event stream from then on.',
+  params: z.object({}).passthrough(),
+  needsHandshake: true,
+  handler(_p, { state, session }) {
+    const snapshot = state.host.subscribe(session.clientId, sessionSink(session, state.config.maxOutboundBufferedBytes / 2));
+    return {
+      subscribed: true,
+      ...snapshot,
+      identity: { version: state.config.serverVersion, pid: process.pid, manifest_path: null, manifest_role: 'none' },
+    };
+  },
+});
+
+export const hostAgents = defineMethod({
+  name: 'host.agents',
+  summary: 'Every registered agent.',
+  params: z.object({}).passthrough(),
+  handler: (_p, { state }) => state.host.listAgents(),
+});
+
+export const hostDevices = defineMethod({
+  name: 'host.devices',
+  summary: 'Every registered device.',
+  params: z.object({}).passthrough(),
+  handler: (_p, { state }) => state.host.listDevices(),
+});
+
+export const hostEvents = defineMethod({
+  name: 'host.events',
+  summary: 'The newest host events (limit, default 100, at most 500), oldest first.',
+  params: z.object({ limit: z.number().int().nonnegative().optional() }),
+  handler: (p, { state }) => ({ events: state.host.events(p.limit ?? 100) }),
+});
+
+export const hostApprovals = defineMethod({
+  name: 'host.approvals',
+  summary: 'Every approval, pending and resolved.',
+  params: z.object({}).passthrough(),
+  handler: (_p, { state }) => ({ approvals: state.host.listApprovals() }),
+});
+
+export const hostRegisterAgent = defineMethod({
+  name: 'host.register_agent',
+  summary: 'Register (or, as its owner, update) an agent; the calling session becomes its owner.',
+  params: z.object({
+    id: str.optional(),
+    name: str,
+    kind: str,
+    capabilities: z.array(z.string()).optional(),
+    project: z.string().optional(),
+    pid: z.number().int().nonnegative().optional(),
+    display: z.unknown().optional(),
+    metadata: metadata.optional(),
+  }),
+  handler: (p, { state, session }) => hostCall(() => state.host.registerAgent(session.clientId, p)),
+});
+
+export const hostUnregisterAgent = defineMethod({
+  name: 'host.unregister_agent',
+  summary: 'Remove an agent this session registered.',
+  params: z.object({ agent_id: str }),
+  handler: (p, { state, session }) =>
+    hostCall(() => {
+      state.host.unregisterAgent(session.clientId, p.agent_id);
+      return { ok: true };
+    }),
+});
+
+export const hostSetStatus = defineMethod({
+  name: 'host.set_status',
+  summary: "Set an owned agent's status; broadcasts agent.status_changed.",
+  params: z.object({
+    agent_id: str,
+    status: z.enum(AGENT_STATUSES),
+    current_task: z.string().optional(),
+    message: z.string().optional(),
+    payload: z.unknown().optional(),
+  }),
+  handler: (p, { state, session }) => hostCall(() => state.host.setStatus(session.clientId, p)),
+});
+
+export const hostNotify = defineMethod({
+  name: 'host.notify',
+  summary: 'Record a host event and broadcast it to subscribers.',
+  params: z.object({
+    kind: str.optional(),
+    agent_id: z.string().optional(),
+    message: z.string().optional(),
+    payload: z.unknown().optional(),
+  }),
+  handler: (p, { state }) =>
+    state.host.recordEvent(p.kind ?? 'host.notification', p.agent_id ?? null, p.message ?? null, p.payload ?? {}),
+});
+
+export const hostRegisterDevice = defineMethod({
+  name: 'host.register_device',
+  summary: 'Register (or, as its owner, update) a device.',
+  params: z.object({
+    id: str.optional(),
+    name: str,
+    platform: str,
+    capabilities: z.array(z.string()).optional(),
+    status: z.string().optional(),
+    metadata: metadata.optional(),
+  }),
+  handler: (p, { state, session }) => hostCall(() => state.host.registerDevice(session.clientId, p)),
+});
+
+export const hostUpdateDevice = defineMethod({
+  name: 'host.update_device',
+  summary: 'Update a device this session registered; broadcasts device.updated.',
+  params: z.object({
+    device_id: str,
+    name: str.optional(),
+    platform: str.optional(),
+    capabilities: z.array(z.string()).optional(),
+    status: z.string().optional(),
+    metadata: metadata.optional(),
+  }),
+  handler: (p, { state, session }) => hostCall(() => state.host.updateDevice(session.clientId, p)),
+});
+
+export const hostRequestApproval = defineMethod({
+  name: 'host.request_approval',
+  summary: 'Ask a human for an approval; only this session may resolve it.',
+  params: z.object({
+    agent_id: str.optional(),
+    title: str,
+    description: z.string().optional(),
+    context: z.unknown().optional(),
+    required_approvals: z.number().int().positive().optional(),
+  }),
+  handler: (p, { state, session }) => hostCall(() => state.host.createApproval(session.clientId, p)),
+});
+
+export const hostResolveApproval = defineMethod({
+  name: 'host.resolve_approval',
+  summary: 'Approve or deny an approval ({approved: bool}, or resolution "approve"|"deny"); the first decision stands.',
+  params: z
+    .object({
+      approval_id: str,
+      approved: z.boolean().optional(),
+      resolution: z.enum(['approve', 'deny']).optional(),
+      notes: z.string().optional(),
+    })
+    .refine((p) => p.approved !== undefined || p.resolution !== undefined, {
+      message: 'one of approved (boolean) or resolution ("approve" | "deny") is required',
+    })
+    .refine((p) => p.approved === undefined || p.resolution === undefined || p.approved === (p.resolution === 'approve'), {
+      message: 'approved and resolution disagree',
+    }),
+  handler: (p, { state, session }) =>
+    hostCall(() =>
+      state.host.resolveApproval(session.clientId, p.approval_id, p.approved ?? p.resolution === 'approve', p.notes),
+    ),
+});
+
+/** The default gated integrations. Nothing here can drive them, so once approved they say so. */
+export function unsupportedPlatformMethods(names: readonly string[]): MethodSpec[] {
+  return names.map((name) =>
+    defineMethod({
+      name,
+      summary: `${name}: a macOS/Windows integration, gated by the approval gate; not available in this daemon.`,
+      params: z.object({}).passthrough(),
+      handler() {
+        throw new RpcError(
+          ErrorCode.InternalError,
+          `'${name}' is not supported on this platform (${process.platform}): this daemon has no ${name.split('.')[0]} integration`,
+        );
+      },
+    }),
+  );
+}
+
+export const hostMethods: MethodSpec[] = [
+  hostSubscribe,
+  hostAgents,
+  hostDevices,
+  hostEvents,
+  hostApprovals,
+  hostRegisterAgent,
+  hostUnregisterAgent,
+  hostSetStatus,
+  hostNotify,
+  hostRegisterDevice,
+  hostUpdateDevice,
+  hostRequestApproval,
+  hostResolveApproval,
+];

@@ -1,0 +1,62 @@
+import { ErrorCode, RpcError } from '../rpc/errors.js';
+import type { HostState } from '../host/host-state.js';
+import { formatSeconds } from '../util/duration.js';
+import type { ApprovalGateOptions } from './config.js';
+
+/** Action prefix of gate approvals, so a UI can tell them from approvals agents asked for. */
+export const GATE_ACTION_PREFIX = 'ws.method:';
+/** Longest params preview kept on a gate approval. */
+export const GATE_PREVIEW_CHARS = 512;
+
+/**
+ * The high-risk method gate: a gated call raises a system approval (no owning session) and parks
+ * until someone resolves it. Approve lets the handler run; deny or the timeout fail the call with
+ * -32003, leave the connection open, and (on timeout) the row pending for later inspection.
+ */
+export class ApprovalGate {
+  private readonly gated: ReadonlySet<string>;
+
+  constructor(
+    private readonly options: ApprovalGateOptions,
+    private readonly host: HostState,
+  ) {
+    this.gated = new Set(options.enabled ? options.methods : []);
+  }
+
+  gates(method: string): boolean {
+    return this.gated.has(method);
+  }
+
+  /** Resolves once approved; rejects with -32003 on deny or timeout. */
+  async admit(method: string, params: unknown, signal?: AbortSignal): Promise<void> {
+    const approval = this.host.createApproval(null, {
+      title: `Allow ${method}?`,
+      action: `${GATE_ACTION_PREFIX}${method}`,
+      details: { method, params_preview: preview(params) },
+    });
+    const outcome = await this.host.waitForResolution(approval.id, this.options.timeoutMs, signal);
+    if (outcome === 'approved') return;
+    const data = { approval_id: approval.id, method };
+    if (outcome === 'denied') {
+      throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was denied by the approval gate (${approval.id})`, data);
+    }
+    if (outcome === 'timeout') {
+      throw new RpcError(
+        ErrorCode.ApprovalDenied,
+        `'${method}' was not approved within ${formatSeconds(this.options.timeoutMs)}; approval ${approval.id} is still pending`,
+        data,
+      );
+    }
+    throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was abandoned while waiting for approval ${approval.id}`, data);
+  }
+}
+
+function preview(params: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(params) ?? 'null';
+  } catch {
+    text = String(params);
+  }
+  return text.length > GATE_PREVIEW_CHARS ? `${text.slice(0, GATE_PREVIEW_CHARS)}…` : text;
+}
