@@ -4,6 +4,11 @@
  * (for example `(m, p) => client.call(m, p)`) and returns parsed values, not JSON strings.
  */
 
+import type { ConsolidationReport } from '../memory/consolidation.js';
+import type { SkillStats } from '../memory/skills.js';
+
+export type { ConsolidationReport, SkillStats };
+
 export type RpcCall = (method: string, params: Record<string, unknown>) => Promise<unknown>;
 
 export type FactKind = 'pattern' | 'constraint';
@@ -17,19 +22,6 @@ export interface QueryRow {
   confidence: number;
   tags: string[];
   source: string | null;
-}
-
-export interface ConsolidationReport {
-  candidates_promoted: number;
-  candidates_rejected: number;
-  merged: number;
-  decayed: number;
-  superseded_retired: number;
-  facts_before: number;
-  facts_after: number;
-  duration_ms: number;
-  skills_needing_evolution: string[];
-  started_at: string;
 }
 
 export interface SaveParams {
@@ -117,16 +109,6 @@ export interface MaintainResult {
 export interface UtilitySettings {
   utility_weight: number;
   utility_exploration: number;
-}
-
-export interface SkillStats {
-  success_count: number;
-  fail_count: number;
-  success_rate: number;
-  degraded: boolean;
-  broken_for_repair: boolean;
-  last_outcome: 'success' | 'fail' | null;
-  last_used_at: string | null;
 }
 
 export interface Skill {
