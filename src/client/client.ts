@@ -4,6 +4,7 @@ import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import { Peer, type InboundContext } from '../rpc/peer.js';
 import type { CloseInfo } from '../transport/frame.js';
 import { WsTransport } from '../transport/ws-transport.js';
+import { hostApi, registryApi, runsApi, supervisionApi } from './host-api.js';
 import { memoryApi } from './memory-api.js';
 import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
 import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
@@ -236,6 +237,10 @@ export class CarClient {
   readonly proposals = proposalApi(this.bound);
   readonly permission = permissionApi(this.bound);
   readonly events = eventsApi(this.bound);
+  readonly host = hostApi(this.bound);
+  readonly supervision = supervisionApi(this.bound);
+  readonly runs = runsApi(this.bound);
+  readonly registry = registryApi(this.bound);
   /** Memory and skills (`memory.*`, `skill.*`, `skills.*`), with the upstream Node names. */
   readonly memory = memoryApi((method, params) => this.call(method, params));
 

@@ -131,4 +131,32 @@ describe('CarClient runtime helpers', () => {
     assert.match(context, /TypeScript/);
     await car.close();
   });
+
+  test('host, supervision, runs and registry helpers', async () => {
+    const car = await CarClient.connect({ url, token: TOKEN });
+    const host = await CarClient.connect({ url, hostToken: HOST });
+    const events: unknown[] = [];
+    host.onNotification('host.event', (e) => events.push(e));
+    const snapshot = await host.host.subscribe();
+    assert.equal(snapshot.subscribed, true);
+    const agent = await car.host.registerAgent({ id: 'helper-agent', name: 'Helper', kind: 'test' });
+    assert.equal(agent.id, 'helper-agent');
+    assert.equal((await car.host.setStatus('helper-agent', 'running')).status, 'running');
+    for (let i = 0; i < 50 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(events.length >= 2, 'host.event notifications arrive');
+
+    const supervised = await host.supervision.subscribe({ tools: ['nothing-matches'] });
+    assert.equal(supervised.subscribed, true);
+    assert.deepEqual((await host.supervision.pending()).intents, []);
+    assert.equal(typeof (await car.supervision.admissionStatus()).permits_total, 'number');
+
+    const run = await car.runs.start('try the helpers', { agent_id: 'helper-agent' });
+    assert.equal((await car.runs.recordTurns(run.run_id, [{ prompt: 'hi', output: 'hello' }])).ok, true);
+    assert.equal((await car.runs.complete(run.run_id, { status: 'success', summary: 'done' })).ok, true);
+    assert.equal(((await host.runs.getTrace(run.run_id)).records as unknown[]).length, 3);
+
+    await assert.rejects(car.registry.list(), (err: unknown) => err instanceof RemoteError);
+    await car.close();
+    await host.close();
+  });
 });
