@@ -17,6 +17,8 @@ export function readsOf(action: Action): string[] {
 }
 
 export interface Dag {
+  /** State key → ids of the actions that write it, in proposal order. */
+  writers: Map<string, string[]>;
   /** Action ids that must finish before each action (explicit dependencies plus state ordering). */
   predecessors: Map<string, Set<string>>;
   /** Topological levels, each in proposal order; actions in one level are independent. */
@@ -78,5 +80,5 @@ export function buildDag(actions: readonly Action[]): Dag {
     current = next.sort(byOrder);
   }
   const cyclic = placed === actions.length ? [] : actions.filter((a) => (remaining.get(a.id) as number) > 0).map((a) => a.id);
-  return { predecessors, levels, cyclic };
+  return { writers, predecessors, levels, cyclic };
 }

@@ -22,14 +22,7 @@ export interface WalkRun {
  */
 export function walk(actions: readonly Action[], dag: Dag, opts: VerifyOptions): WalkRun {
   const byId = new Map(actions.map((a) => [a.id, a]));
-  const writers = new Map<string, string[]>();
-  for (const a of actions) {
-    for (const key of writesOf(a)) {
-      const list = writers.get(key);
-      if (list) list.push(a.id);
-      else writers.set(key, [a.id]);
-    }
-  }
+  const writers = dag.writers;
   /** Up to six writers of `key` other than `self`, and how many there are in all. */
   const otherWriters = (key: string, self: Action): { names: string[]; count: number } => {
     const all = writers.get(key) ?? [];
