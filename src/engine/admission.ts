@@ -1,3 +1,5 @@
+import { CarError } from '../util/errors.js';
+
 /** One permit per this much host memory. */
 export const BYTES_PER_PERMIT = 8 * 1024 ** 3;
 export const MIN_PERMITS = 1;
@@ -14,6 +16,11 @@ export interface AdmissionOptions {
   override?: number | null;
   /** Host memory in bytes, or a function asked once, the first time the size is needed. */
   totalMemoryBytes: number | (() => number);
+  /**
+   * Most callers waiting for a permit; one more is refused at once with a `limit` error (what
+   * Ollama answers with 503 once its queue is full). Unbounded when absent.
+   */
+  maxQueue?: number;
 }
 
 export interface AdmissionStatus {
@@ -21,7 +28,10 @@ export interface AdmissionStatus {
   permits_available: number;
   permits_in_use: number;
   env_override: number | null;
+  /** Callers waiting for a permit right now. */
   queue_depth: number;
+  /** Most callers that may wait; past it acquiring fails with a busy error. */
+  queue_max: number | null;
 }
 
 /** A held permit; `release` is idempotent. */
@@ -33,16 +43,28 @@ interface Waiter {
   grant(permit: Permit): void;
 }
 
+/** Refused at once: every permit is held and the wait queue is full. */
+export class AdmissionBusyError extends CarError {
+  constructor(queued: number, maxQueue: number, permits: number) {
+    super(
+      'limit',
+      `inference is busy: all ${permits} permit(s) are held and ${queued} caller(s) already wait (queue limit ${maxQueue}); retry later`,
+      { limit: maxQueue, detail: { reason: 'inference_busy', permits_total: permits, queue_depth: queued } },
+    );
+  }
+}
+
 /**
  * The process-wide FIFO counting semaphore every inference-class call goes through. Excess
- * acquirers queue in arrival order; none is refused. A streaming caller keeps its permit until
- * its stream is done.
+ * acquirers queue in arrival order up to `maxQueue`; past that they are refused at once. A
+ * streaming caller keeps its permit until its stream is done.
  */
 export class InferenceAdmission {
   private total: number | null = null;
   private inUse = 0;
   private readonly queue = new Set<Waiter>();
   private readonly override: number | null;
+  private readonly maxQueue: number | null;
 
   constructor(private readonly options: AdmissionOptions) {
     const o = options.override ?? null;
@@ -50,6 +72,11 @@ export class InferenceAdmission {
       throw new RangeError(`the inference permit override must be a positive integer, got ${String(o)}`);
     }
     this.override = o;
+    const q = options.maxQueue ?? null;
+    if (q !== null && (!Number.isInteger(q) || q < 0)) {
+      throw new RangeError(`the inference queue limit must be a non-negative integer, got ${String(q)}`);
+    }
+    this.maxQueue = q;
   }
 
   get permitsTotal(): number {
@@ -68,13 +95,20 @@ export class InferenceAdmission {
       permits_in_use: this.inUse,
       env_override: this.override,
       queue_depth: this.queue.size,
+      queue_max: this.maxQueue,
     };
   }
 
-  /** Wait for a permit, in arrival order. Aborting `signal` leaves the queue and rejects. */
+  /**
+   * Wait for a permit, in arrival order. Aborting `signal` leaves the queue and rejects. With the
+   * queue full, rejects at once with `AdmissionBusyError`.
+   */
   acquire(signal?: AbortSignal): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     if (this.queue.size === 0 && this.inUse < this.permitsTotal) return Promise.resolve(this.take());
+    if (this.maxQueue !== null && this.queue.size >= this.maxQueue) {
+      return Promise.reject(new AdmissionBusyError(this.queue.size, this.maxQueue, this.permitsTotal));
+    }
     return new Promise<Permit>((resolve, reject) => {
       const onAbort = (): void => {
         if (this.queue.delete(waiter)) reject(signal?.reason ?? new Error('aborted'));

@@ -95,6 +95,31 @@ export interface ServerStateOptions {
   inferenceMaxConcurrent: number | null;
   /** Host memory used to size inference permits; `null` asks the OS the first time it is needed. */
   totalMemoryBytes: number | null;
+  /** Most inference callers waiting for a permit; one more is refused at once as busy. 0 = never wait. */
+  inferenceQueueMax: number;
+  /** Period of the `infer.progress` keep-alive sent while an `infer` call runs. */
+  inferenceProgressIntervalMs: number;
+  /** Longest one provider attempt may take (request, stream and all) before it fails as a timeout. */
+  inferenceRequestTimeoutMs: number;
+  /** Extra attempts on the same model after a retryable provider error (429, 5xx, a cut connection). */
+  inferenceMaxRetries: number;
+  /** First retry delay; doubled per attempt, with jitter, up to `inferenceRetryMaxDelayMs` (a provider's Retry-After wins up to that cap). */
+  inferenceRetryBaseDelayMs: number;
+  inferenceRetryMaxDelayMs: number;
+  /** Runner events buffered per delegated call before the runner's `inference.runner.event` replies wait for the reader. */
+  inferenceRunnerQueueMax: number;
+  /** How long boot-time discovery waits for the local Ollama to list its models. */
+  ollamaDiscoveryTimeoutMs: number;
+  /** Local Ollama whose models are discovered (native `/api/tags`); `null` skips discovery. */
+  ollamaEndpoint: string | null;
+  /** The user's model registry file (`models.json`); `null` serves the built-in catalogue only. */
+  modelsPath: string | null;
+  /** Where `api_key_env` names are looked up (the binary passes its environment); nothing else reads it. */
+  providerEnv: Readonly<Record<string, string | undefined>>;
+  /** Model whose embeddings give memory its vector seeds; `null` keeps memory lexical only. */
+  embedModel: string | null;
+  /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
+  skillsModel: string | null;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -133,6 +158,19 @@ const DEFAULTS: ServerStateOptions = {
   supervisionDecisionTimeoutMs: 30_000,
   inferenceMaxConcurrent: null,
   totalMemoryBytes: null,
+  inferenceQueueMax: 512,
+  inferenceProgressIntervalMs: 10_000,
+  inferenceRequestTimeoutMs: 10 * 60 * 1000,
+  inferenceMaxRetries: 2,
+  inferenceRetryBaseDelayMs: 250,
+  inferenceRetryMaxDelayMs: 8000,
+  inferenceRunnerQueueMax: 256,
+  ollamaDiscoveryTimeoutMs: 500,
+  ollamaEndpoint: null,
+  modelsPath: null,
+  providerEnv: {},
+  embedModel: null,
+  skillsModel: null,
 };
 
 /**
@@ -175,12 +213,26 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly supervisionDecisionTimeoutMs!: number;
   readonly inferenceMaxConcurrent!: number | null;
   readonly totalMemoryBytes!: number | null;
+  readonly inferenceQueueMax!: number;
+  readonly inferenceProgressIntervalMs!: number;
+  readonly inferenceRequestTimeoutMs!: number;
+  readonly inferenceMaxRetries!: number;
+  readonly inferenceRetryBaseDelayMs!: number;
+  readonly inferenceRetryMaxDelayMs!: number;
+  readonly inferenceRunnerQueueMax!: number;
+  readonly ollamaDiscoveryTimeoutMs!: number;
+  readonly ollamaEndpoint!: string | null;
+  readonly modelsPath!: string | null;
+  readonly providerEnv!: Readonly<Record<string, string | undefined>>;
+  readonly embedModel!: string | null;
+  readonly skillsModel!: string | null;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
     validate(merged);
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
+    merged.providerEnv = Object.freeze({ ...merged.providerEnv });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -237,6 +289,10 @@ function validate(o: ServerStateOptions): void {
     'maxEventsPerSession',
     'maxActionConcurrency',
     'supervisionDecisionTimeoutMs',
+    'inferenceProgressIntervalMs',
+    'inferenceRequestTimeoutMs',
+    'inferenceRunnerQueueMax',
+    'ollamaDiscoveryTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -244,7 +300,14 @@ function validate(o: ServerStateOptions): void {
       throw new RangeError(`ServerStateConfig.${key} must be a positive number, got ${String(v)}`);
     }
   }
-  for (const key of ['toolCallbackGraceMs', 'heartbeatIntervalMs', 'port', 'runCompleteGraceMs'] as const) {
+  for (const key of [
+    'toolCallbackGraceMs',
+    'heartbeatIntervalMs',
+    'port',
+    'runCompleteGraceMs',
+    'inferenceRetryBaseDelayMs',
+    'inferenceRetryMaxDelayMs',
+  ] as const) {
     const v = o[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       throw new RangeError(`ServerStateConfig.${key} must be a non-negative number, got ${String(v)}`);
@@ -283,8 +346,39 @@ function validate(o: ServerStateOptions): void {
   if (permits !== null && (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 1)) {
     throw new RangeError(`ServerStateConfig.inferenceMaxConcurrent must be a positive integer or null, got ${String(permits)}`);
   }
+  for (const key of ['inferenceQueueMax', 'inferenceMaxRetries'] as const) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new RangeError(`ServerStateConfig.${key} must be a non-negative integer, got ${String(v)}`);
+    }
+  }
+  if (o.modelsPath !== null && (typeof o.modelsPath !== 'string' || !isAbsolute(o.modelsPath))) {
+    throw new TypeError('ServerStateConfig.modelsPath must be an absolute path or null');
+  }
+  if (o.ollamaEndpoint !== null && !isHttpUrl(o.ollamaEndpoint)) {
+    throw new TypeError(`ServerStateConfig.ollamaEndpoint must be an http(s) URL or null, got ${String(o.ollamaEndpoint)}`);
+  }
+  if (typeof o.providerEnv !== 'object' || o.providerEnv === null) {
+    throw new TypeError('ServerStateConfig.providerEnv must be an object of strings');
+  }
+  for (const key of ['embedModel', 'skillsModel'] as const) {
+    const v = o[key];
+    if (v !== null && (typeof v !== 'string' || v.length === 0)) {
+      throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
+    }
+  }
   const mem = o.totalMemoryBytes;
   if (mem !== null && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < 0)) {
     throw new RangeError(`ServerStateConfig.totalMemoryBytes must be a non-negative number or null, got ${String(mem)}`);
+  }
+}
+
+function isHttpUrl(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
   }
 }

@@ -37,6 +37,11 @@ export interface MethodSpec<S extends z.ZodType = z.ZodType> {
   public?: boolean;
   /** Refused with -32005 until `server.handshake` succeeded. */
   needsHandshake?: boolean;
+  /**
+   * Inference-class work: the call holds an `InferenceAdmission` permit while its handler runs
+   * (streaming calls until the stream ends).
+   */
+  admission?: boolean;
   /** Deadline override in ms, fixed or derived from the params. Defaults to the config's handler timeout. */
   deadlineMs?: number | ((params: z.infer<S>, state: ServerState) => number);
   handler(params: z.infer<S>, ctx: MethodContext): unknown;

@@ -65,6 +65,7 @@ export class ServerState {
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
+      maxQueue: config.inferenceQueueMax,
     });
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test, { describe } from 'node:test';
-import { BYTES_PER_PERMIT, InferenceAdmission, permitsForMemory } from '../../src/engine/admission.js';
+import { AdmissionBusyError, BYTES_PER_PERMIT, InferenceAdmission, permitsForMemory } from '../../src/engine/admission.js';
 import { ServerState, ServerStateConfig } from '../../src/index.js';
 
 const GiB = 1024 ** 3;
@@ -26,7 +26,7 @@ describe('permit sizing', () => {
     assert.equal(a.status().env_override, null);
     assert.equal(asked, 1);
     const o = new InferenceAdmission({ override: 3, totalMemoryBytes: () => assert.fail('not asked') });
-    assert.deepEqual(o.status(), { permits_total: 3, permits_available: 3, permits_in_use: 0, env_override: 3, queue_depth: 0 });
+    assert.deepEqual(o.status(), { permits_total: 3, permits_available: 3, permits_in_use: 0, env_override: 3, queue_depth: 0, queue_max: null });
     assert.throws(() => new InferenceAdmission({ override: 0, totalMemoryBytes: 0 }), RangeError);
   });
 
@@ -50,7 +50,7 @@ describe('InferenceAdmission', () => {
     const p2 = await a.acquire();
     const waiting = [3, 4, 5].map((n) => a.acquire().then((p) => (order.push(n), p)));
     await tick();
-    assert.deepEqual(a.status(), { permits_total: 2, permits_available: 0, permits_in_use: 2, env_override: 2, queue_depth: 3 });
+    assert.deepEqual(a.status(), { permits_total: 2, permits_available: 0, permits_in_use: 2, env_override: 2, queue_depth: 3, queue_max: null });
     p1.release();
     p1.release(); // idempotent
     await tick();
@@ -64,7 +64,7 @@ describe('InferenceAdmission', () => {
     (await p5).release();
     p4.release();
     assert.deepEqual(order, [3, 4, 5]);
-    assert.deepEqual(a.status(), { permits_total: 2, permits_available: 2, permits_in_use: 0, env_override: 2, queue_depth: 0 });
+    assert.deepEqual(a.status(), { permits_total: 2, permits_available: 2, permits_in_use: 0, env_override: 2, queue_depth: 0, queue_max: null });
   });
 
   test('a newcomer does not overtake the queue', async () => {
@@ -120,5 +120,48 @@ describe('InferenceAdmission', () => {
     assert.equal(await oneShot, true);
     await assert.rejects(a.withPermit(() => Promise.reject(new Error('boom'))), /boom/);
     assert.equal(a.status().permits_in_use, 0);
+  });
+});
+
+describe('the bounded wait queue', () => {
+  test('past maxQueue waiters a caller is refused at once as busy; a freed slot admits the next', async () => {
+    const a = new InferenceAdmission({ override: 1, totalMemoryBytes: 0, maxQueue: 2 });
+    const held = await a.acquire();
+    const w1 = a.acquire();
+    const w2 = a.acquire();
+    assert.equal(a.status().queue_depth, 2);
+    await assert.rejects(a.acquire(), (err: unknown) => {
+      assert.ok(err instanceof AdmissionBusyError);
+      assert.equal(err.kind, 'limit');
+      assert.equal(err.limit, 2);
+      assert.match(err.message, /busy/);
+      assert.deepEqual(err.detail, { reason: 'inference_busy', permits_total: 1, queue_depth: 2 });
+      return true;
+    });
+    assert.equal(a.status().queue_depth, 2, 'the refused caller never joined the queue');
+    held.release();
+    (await w1).release();
+    const w3 = a.acquire();
+    assert.equal(a.status().queue_depth, 1);
+    (await w2).release();
+    (await w3).release();
+    assert.deepEqual(a.status(), { permits_total: 1, permits_available: 1, permits_in_use: 0, env_override: 1, queue_depth: 0, queue_max: 2 });
+  });
+
+  test('maxQueue 0: a free permit is still granted, but nobody waits', async () => {
+    const a = new InferenceAdmission({ override: 1, totalMemoryBytes: 0, maxQueue: 0 });
+    const held = await a.acquire();
+    await assert.rejects(a.acquire(), AdmissionBusyError);
+    held.release();
+    (await a.acquire()).release();
+    assert.throws(() => new InferenceAdmission({ totalMemoryBytes: 0, maxQueue: -1 }), RangeError);
+  });
+
+  test('ServerState takes the queue limit from inferenceQueueMax (default 512)', () => {
+    assert.equal(new ServerStateConfig().inferenceQueueMax, 512);
+    const s = ServerState.embedded(new ServerStateConfig({ inferenceQueueMax: 3, inferenceMaxConcurrent: 1 }));
+    assert.equal(s.admission.status().queue_max, 3);
+    assert.throws(() => new ServerStateConfig({ inferenceQueueMax: -1 }), RangeError);
+    assert.throws(() => new ServerStateConfig({ inferenceQueueMax: 1.5 }), RangeError);
   });
 });

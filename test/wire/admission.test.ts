@@ -22,6 +22,7 @@ describe('admission.status (behaviour 64)', () => {
       permits_in_use: 0,
       env_override: null,
       queue_depth: 0,
+      queue_max: 512,
     });
   });
 
@@ -35,6 +36,7 @@ describe('admission.status (behaviour 64)', () => {
       permits_in_use: 0,
       env_override: 2,
       queue_depth: 0,
+      queue_max: 512,
     });
     const held = [await server.state.admission.acquire(), await server.state.admission.acquire()];
     const queued = server.state.admission.acquire();
@@ -44,6 +46,7 @@ describe('admission.status (behaviour 64)', () => {
       permits_in_use: 2,
       env_override: 2,
       queue_depth: 1,
+      queue_max: 512,
     });
     held[0]!.release();
     (await queued).release();
