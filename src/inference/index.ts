@@ -1,0 +1,12 @@
+export { InferenceService, type InferenceOptions, type GenerateOptions, type GenerateOutcome } from './service.js';
+export { ModelRegistry, REGISTER_NOTE } from './registry.js';
+export { ModelStats, type ModelProfile } from './stats.js';
+export { RunnerHub, parseRunnerEvent, type RunnerLink, type RunnerEvent } from './runner.js';
+export { route, type RouteDecision, type RouteCandidate } from './router.js';
+export { createEmbedder } from './embedder.js';
+export { ContentRefusedError, ProviderError, UnsupportedModeError } from './errors.js';
+export { BUILTIN_MODELS } from './catalogue.js';
+export { modelSchema, type ModelSchema, type ModelEntry, type ModelSource, type ModelCost } from './model-schema.js';
+export type { UnifiedModel } from './unified.js';
+export type { Provider, ProviderCall, EmbedOutput } from './provider.js';
+export type * from './types.js';
