@@ -20,6 +20,9 @@ import { runsMethods } from './runs.js';
 import { registryMethods } from './registry.js';
 import { hostMethods, unsupportedPlatformMethods } from './host.js';
 import { DEFAULT_GATED_METHODS } from '../server/config.js';
+import { inferenceMethods } from './inference.js';
+import { modelsMethods } from './models.js';
+import { runnerMethods } from './inference-runner.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -55,5 +58,8 @@ export function coreMethods(): MethodSpec[] {
     ...hostMethods,
     ...unsupportedPlatformMethods(DEFAULT_GATED_METHODS),
     admissionStatus,
+    ...inferenceMethods,
+    ...modelsMethods,
+    ...runnerMethods,
   ];
 }

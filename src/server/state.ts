@@ -8,6 +8,7 @@ import { InferenceAdmission } from '../engine/admission.js';
 import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
+import { InferenceService } from '../inference/service.js';
 import { ServerStateConfig } from './config.js';
 import { MethodTable, type MethodSpec } from './method.js';
 import type { ClientSession } from './session.js';
@@ -46,6 +47,11 @@ export class ServerState {
   readonly runs: RunStore;
   /** The product registry (`registry.*`); refused when no registry dir is configured. */
   readonly registry: RegistryService;
+  /**
+   * Models, providers, routing and the delegated runner. models.json is read and Ollama asked on
+   * first use (or when the binary calls `inference.load()` at boot), never at construction.
+   */
+  readonly inference: InferenceService;
   private readonly sessionWaiters = new Set<() => void>();
 
   private constructor(
@@ -62,6 +68,17 @@ export class ServerState {
       onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
     });
     this.registry = new RegistryService(config.registryDir);
+    this.inference = new InferenceService({
+      modelsPath: config.modelsPath,
+      ollamaEndpoint: config.ollamaEndpoint,
+      discoveryTimeoutMs: config.ollamaDiscoveryTimeoutMs,
+      env: config.providerEnv,
+      requestTimeoutMs: config.inferenceRequestTimeoutMs,
+      maxRetries: config.inferenceMaxRetries,
+      retryBaseDelayMs: config.inferenceRetryBaseDelayMs,
+      retryMaxDelayMs: config.inferenceRetryMaxDelayMs,
+      runnerQueueMax: config.inferenceRunnerQueueMax,
+    });
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
