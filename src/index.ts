@@ -81,12 +81,32 @@ export {
 export { enforceSupervisionGate } from './methods/supervision.js';
 export {
   InferenceAdmission,
+  AdmissionBusyError,
   permitsForMemory,
   BYTES_PER_PERMIT,
   type AdmissionOptions,
   type AdmissionStatus,
   type Permit,
 } from './engine/admission.js';
+export {
+  InferenceService,
+  ModelRegistry,
+  RunnerHub,
+  createEmbedder,
+  ContentRefusedError,
+  ProviderError,
+  UnsupportedModeError,
+  BUILTIN_MODELS,
+  type InferenceOptions,
+  type ModelSchema,
+  type ModelEntry,
+  type Provider,
+  type GenerateRequest,
+  type GenerateResult,
+  type StreamEvent,
+  type RouteDecision,
+  type UnifiedModel,
+} from './inference/index.js';
 export {
   MemoryService,
   MemoryScope,

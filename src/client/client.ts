@@ -6,6 +6,7 @@ import type { CloseInfo } from '../transport/frame.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { hostApi, registryApi, runsApi, supervisionApi } from './host-api.js';
 import { memoryApi } from './memory-api.js';
+import { inferenceApi } from './inference-api.js';
 import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
 import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
 import { discoverToken } from './token.js';
@@ -47,6 +48,8 @@ export interface ConnectOptions {
 export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Request id to use (from `nextRequestId()`), when the caller must know it before the reply. */
+  id?: string | number;
 }
 
 export interface RequestContext {
@@ -141,7 +144,13 @@ export class CarClient {
     return this.peer.request<T>(method, params, {
       timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
       signal: options.signal,
+      ...(options.id !== undefined && { id: options.id }),
     });
+  }
+
+  /** A fresh request id for `call({id})`: streamed notifications name the request they belong to. */
+  nextRequestId(): string | number {
+    return this.peer.nextRequestId();
   }
 
   notify(method: string, params?: JsonRpcParams): boolean {
@@ -241,6 +250,11 @@ export class CarClient {
   readonly supervision = supervisionApi(this.bound);
   readonly runs = runsApi(this.bound);
   readonly registry = registryApi(this.bound);
+  /**
+   * Inference (`infer`, `infer_stream`, `embed`, `classify`, `tokenize`, `models.*`) and the
+   * delegated runner, with the upstream Node names (`infer`, `inferStream`, `embed`, `registerRunner`).
+   */
+  readonly inference = inferenceApi(this);
   /** Memory and skills (`memory.*`, `skill.*`, `skills.*`), with the upstream Node names. */
   readonly memory = memoryApi((method, params) => this.call(method, params));
 
