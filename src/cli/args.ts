@@ -47,6 +47,12 @@ Environment:
   CAR_TOOL_TIMEOUT     default tool callback deadline, seconds
   CAR_DREAM_INTERVAL   same as --dream-interval
   CAR_INFERENCE_MAX_CONCURRENT  inference permits (default: one per 8 GiB of RAM, 1-8)
+  CAR_MODELS_PATH      model registry file (default $CAR_HOME/models.json)
+  OLLAMA_HOST          local Ollama whose models are discovered (default 127.0.0.1:11434)
+  CAR_NO_OLLAMA        1 skips Ollama discovery
+  CAR_EMBED_MODEL      model id memory embeds facts with (default: none, lexical only)
+  CAR_SKILLS_MODEL     model id skills.distill / skills.evolve / skill.repair run on (default: routed)
+  OPENAI_API_KEY, ANTHROPIC_API_KEY, …  keys named by a model's api_key_env (read once, at start)
   CAR_LOG              log level: fatal, error, warn, info (default), debug, trace, silent
 `;
 

@@ -6,6 +6,8 @@ import { perPortSocketPath, type CarHome, type Platform } from '../util/car-path
 import { DEFAULT_DREAM_INTERVAL_MS, DreamLoop } from './dream.js';
 import { establishPrimacy, type DaemonLock, type Primacy } from './primacy.js';
 import { resolveJournalDir, type Settings } from './settings.js';
+import { resolveInferenceSettings } from './inference-settings.js';
+import { createEmbedder } from '../inference/embedder.js';
 import { mintToken, removeFile, TokenFiles } from './tokens.js';
 
 /** Everything resolved from flags, environment and platform before anything is started. */
@@ -17,6 +19,8 @@ export interface DaemonPlan {
   sharedSocket: string | null;
   lockPath: string;
   serverVersion: string;
+  /** The environment (after `$CAR_HOME/env`): models' `api_key_env` and the inference variables. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export class StartupError extends Error {
@@ -88,6 +92,7 @@ export class Daemon {
     else this.logger.warn(describeSecondary(primacy), 'another car-server daemon is primary: not writing token files, memory kept in memory only');
     this.abortIfStopping();
 
+    const inference = resolveInferenceSettings(this.plan.env, this.plan.carHome.dir);
     const state = ServerState.standalone(
       new ServerStateConfig({
         authToken,
@@ -111,10 +116,18 @@ export class Daemon {
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
         inferenceMaxConcurrent: settings.inferenceMaxConcurrent,
+        modelsPath: inference.modelsPath,
+        ollamaEndpoint: inference.ollamaEndpoint,
+        providerEnv: this.plan.env,
+        embedModel: inference.embedModel,
+        skillsModel: inference.skillsModel,
         logger: this.logger,
       }),
     );
     this.state = state;
+
+    await this.loadModels(state);
+    this.abortIfStopping();
 
     const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
     const socketPath = this.socketPathFor(primacy, tcp);
@@ -149,6 +162,25 @@ export class Daemon {
     );
     this.dream = new DreamLoop(state.memory, settings.dreamIntervalMs ?? DEFAULT_DREAM_INTERVAL_MS, this.logger);
     this.dream.start();
+  }
+
+  /** Read models.json and ask the local Ollama once, at boot; wire memory's embedder when one is named. */
+  private async loadModels(state: ServerState): Promise<void> {
+    await state.inference.load();
+    for (const problem of state.inference.registry.problems) this.logger.warn({ models_path: state.config.modelsPath }, problem);
+    const models = await state.inference.listUnified();
+    this.logger.info(
+      { models: models.length, available: models.filter((m) => m.available).map((m) => m.id) },
+      'model registry loaded',
+    );
+    const embedModel = state.config.embedModel;
+    if (embedModel === null) return;
+    try {
+      await state.memory.useEmbedder(await createEmbedder(state.inference, embedModel));
+      this.logger.info({ model: embedModel }, 'memory embeds facts with this model');
+    } catch (err) {
+      this.logger.warn({ err, model: embedModel }, 'memory embedder not available; memory stays lexical');
+    }
   }
 
   /** The dashboard on 127.0.0.1:<port+1>. Not being able to bind it is worth a warning, not a failed start. */

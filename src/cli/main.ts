@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       sharedSocket: sharedSocketPath(platform, carHome, settings.socketOverride),
       lockPath: lockPath(platform, carHome),
       serverVersion: packageVersion(),
+      env: { ...process.env },
     },
     logger,
   );
