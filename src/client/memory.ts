@@ -278,17 +278,17 @@ export function domainsNeedingEvolution(call: RpcCall, threshold?: number): Prom
   return as(call('skills.domains_needing_evolution', defined({ threshold })));
 }
 
-/** Needs an inference provider on the daemon (rejects until one is configured). */
+/** Runs on a model the daemon can reach (rejects when it has none). Returns the skills, not yet stored. */
 export function distillSkills(call: RpcCall, events: unknown[]): Promise<DistilledSkill[]> {
   return as(call('skills.distill', { events }));
 }
 
-/** Needs an inference provider on the daemon. */
+/** Runs on a model the daemon can reach. Returns proposed skills for the domain. */
 export function evolveSkills(call: RpcCall, events: unknown[], domain: string): Promise<unknown> {
   return as(call('skills.evolve', { events, domain }));
 }
 
-/** Needs an inference provider on the daemon. */
+/** Runs on a model the daemon can reach. Returns proposed code (the skill is not changed), or null. */
 export function repairSkill(call: RpcCall, name: string): Promise<string | null> {
   return as(call('skill.repair', { name }));
 }

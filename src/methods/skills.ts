@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { DEFAULT_EVOLUTION_THRESHOLD, statsOf, type SkillInput } from '../memory/skills.js';
 import type { SkillRecord } from '../memory/types.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../server/method.js';
+import { CarError } from '../util/errors.js';
+import { distillPrompt, evolvePrompt, parseDistilled, parseRepair, repairPrompt, type SkillPrompt } from '../memory/skill-distill.js';
+import { admitted, recordMetering, toRpcError } from './inference-common.js';
 import { guarded, scopeOf, tenantId } from './memory-common.js';
 
 const name = z.string().min(1).max(256);
@@ -157,35 +160,67 @@ export const skillsDomainsNeedingEvolution = defineMethod({
     ),
 });
 
-function needsInference(method: string) {
-  return (): never => {
-    throw new RpcError(
-      ErrorCode.InternalError,
-      `${method} needs an inference provider, and none is configured on this daemon`,
-      { reason: 'inference_unavailable' },
+/** Run a skill prompt on the named model, the configured skills model, or a routed one; metered like `infer`. */
+async function runSkillPrompt(ctx: MethodContext, prompt: SkillPrompt, model: string | null | undefined, method: string): Promise<string> {
+  const pin = model ?? ctx.state.config.skillsModel;
+  try {
+    const { result, metering } = await ctx.state.inference.generate(
+      { system: prompt.system, messages: [{ role: 'user', content: prompt.prompt }], temperature: 0.2 },
+      { model: pin, signal: ctx.signal, intent: { task: 'code', prefer_quality: true } },
     );
-  };
+    recordMetering(ctx, metering, method);
+    return result.text;
+  } catch (err) {
+    if (err instanceof CarError && err.detail?.reason === 'no_model') {
+      throw new RpcError(ErrorCode.InternalError, `${method} needs an inference provider, and no model is available on this daemon`, {
+        reason: 'inference_unavailable',
+      });
+    }
+    throw toRpcError(err);
+  }
 }
+
+const eventsParam = z.array(z.unknown()).max(100_000);
+const modelParam = z.string().min(1).max(256).nullable().optional();
 
 export const skillsDistill = defineMethod({
   name: 'skills.distill',
-  summary: 'Distil skills from trace events (needs an inference provider).',
-  params: z.unknown(),
-  handler: needsInference('skills.distill'),
+  summary: 'Distil skills from trace events with a model; returns DistilledSkill records (store them with skills.ingest_distilled).',
+  params: z.union([
+    z.object({ events: eventsParam, model: modelParam }).loose(),
+    eventsParam.transform((events) => ({ events, model: undefined })),
+  ]),
+  admission: true,
+  handler: (p, ctx) =>
+    admitted(ctx, async () => parseDistilled(await runSkillPrompt(ctx, distillPrompt(p.events), p.model, 'skills.distill'), 'distilled')),
 });
 
 export const skillsEvolve = defineMethod({
   name: 'skills.evolve',
-  summary: 'Generate new skills for an underperforming domain (needs an inference provider).',
-  params: z.unknown(),
-  handler: needsInference('skills.evolve'),
+  summary: "Propose new skills for an underperforming domain from its skills and recent events; returns DistilledSkill records.",
+  params: z.object({ events: eventsParam.optional(), domain: z.string().min(1).max(256), model: modelParam, tenant_id: tenantId }).loose(),
+  admission: true,
+  handler: (p, ctx) =>
+    admitted(ctx, async () => {
+      const scope = await scopeOf(ctx);
+      const current = scope.engine.skills.list(p.domain, p.tenant_id ?? null);
+      const text = await runSkillPrompt(ctx, evolvePrompt(p.events ?? [], p.domain, current), p.model, 'skills.evolve');
+      return parseDistilled(text, 'evolved', p.domain);
+    }),
 });
 
 export const skillRepair = defineMethod({
   name: 'skill.repair',
-  summary: 'Propose repaired code for a degraded skill (needs an inference provider).',
-  params: z.unknown(),
-  handler: needsInference('skill.repair'),
+  summary: 'Propose repaired code for a skill with a model; null when the model offers none. The skill itself is left as it is.',
+  params: z.object({ name, model: modelParam, tenant_id: tenantId }).loose(),
+  admission: true,
+  handler: (p, ctx) =>
+    admitted(ctx, async () => {
+      const scope = await scopeOf(ctx);
+      const skill = scope.engine.skills.get(p.name, p.tenant_id ?? null);
+      if (!skill) throw new RpcError(ErrorCode.InternalError, `unknown skill '${p.name}'`, { reason: 'not_found' });
+      return parseRepair(await runSkillPrompt(ctx, repairPrompt(skill), p.model, 'skill.repair'));
+    }),
 });
 
 /** Every `skill.*` / `skills.*` method. */

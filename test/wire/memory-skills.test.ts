@@ -78,10 +78,16 @@ describe('skill.* / skills.* over the wire', () => {
     assert.equal(await c.result('skills.ingest_distilled', [distilled[0]]), 1, 'a bare array is accepted too');
   });
 
-  test('methods that need a model say so', async () => {
+  test('methods that need a model say so when none is available', async () => {
     const c = await server.authed();
+    await c.result('skill.ingest', { name: 'needs_fixing', code: 'x' });
+    const params: Record<string, unknown> = {
+      'skills.distill': { events: [] },
+      'skills.evolve': { events: [], domain: 'web' },
+      'skill.repair': { name: 'needs_fixing' },
+    };
     for (const method of ['skills.distill', 'skills.evolve', 'skill.repair']) {
-      const err = await c.error(method, {});
+      const err = await c.error(method, params[method]);
       assert.equal(err.code, -32603);
       assert.match(err.message, new RegExp(`^${method.replace('.', '\\.')} needs an inference provider`));
       assert.deepEqual(err.data, { reason: 'inference_unavailable' });
