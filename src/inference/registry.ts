@@ -110,7 +110,7 @@ export class ModelRegistry {
   }
 
   /** Add or replace a row in models.json (trust tier forced to `community`). */
-  register(input: unknown): Promise<WriteOutcome> {
+  async register(input: unknown): Promise<WriteOutcome> {
     const parsed = modelSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -132,7 +132,7 @@ export class ModelRegistry {
   }
 
   /** Remove a row from models.json; an id the file does not hold is `not_found`. */
-  unregister(id: string): Promise<WriteOutcome> {
+  async unregister(id: string): Promise<WriteOutcome> {
     return this.rewrite((rows) => {
       const at = rows.findIndex((r) => idOf(r) === id);
       if (at < 0) throw new CarError('not_found', `model '${id}' is not in models.json`, { field: 'id' });
