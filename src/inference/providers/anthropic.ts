@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsStreaming, MessageParam, RawMessageStreamEvent, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { ContentRefusedError, streamCut, toProviderError } from '../errors.js';
 import { upstreamModel, type ModelEntry } from '../model-schema.js';
@@ -82,12 +82,14 @@ export class AnthropicProvider implements Provider {
 
   constructor(private readonly timeoutMs: number) {}
 
-  private client(model: ModelEntry): Anthropic {
+  /** Loaded on first use (see OpenAiProvider). */
+  private async client(model: ModelEntry): Promise<Anthropic> {
     const baseURL = model.endpoint ?? 'https://api.anthropic.com';
     const key = `${baseURL}\u0000${model.apiKey ?? ''}`;
     let c = this.clients.get(key);
     if (!c) {
-      c = new Anthropic({ baseURL, apiKey: model.apiKey ?? 'not-needed', maxRetries: 0, timeout: this.timeoutMs });
+      const { default: AnthropicSdk } = await import('@anthropic-ai/sdk');
+      c = new AnthropicSdk({ baseURL, apiKey: model.apiKey ?? 'not-needed', maxRetries: 0, timeout: this.timeoutMs });
       this.clients.set(key, c);
     }
     return c;
@@ -115,7 +117,7 @@ export class AnthropicProvider implements Provider {
     }
     let stream: AsyncIterable<RawMessageStreamEvent>;
     try {
-      stream = await this.client(model).messages.create(body, { signal });
+      stream = await (await this.client(model)).messages.create(body, { signal });
     } catch (err) {
       throw toProviderError(err, id, 'Anthropic');
     }

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { ContentRefusedError, ProviderError, streamCut, toProviderError, UnsupportedModeError } from '../errors.js';
 import { upstreamModel, type ModelEntry } from '../model-schema.js';
@@ -61,13 +61,15 @@ export class OpenAiProvider implements Provider {
 
   constructor(private readonly timeoutMs: number) {}
 
-  private client(model: ModelEntry): OpenAI {
+  /** The SDK is loaded on first use, so a daemon that never calls a model never pays for it. */
+  private async client(model: ModelEntry): Promise<OpenAI> {
     const baseURL = baseUrlOf(model);
     const key = `${baseURL}\u0000${model.apiKey ?? ''}`;
     let c = this.clients.get(key);
     if (!c) {
+      const { default: OpenAISdk } = await import('openai');
       // Retries are the engine's (with fallback across models); the SDK must not add its own.
-      c = new OpenAI({ baseURL, apiKey: model.apiKey ?? 'not-needed', maxRetries: 0, timeout: this.timeoutMs });
+      c = new OpenAISdk({ baseURL, apiKey: model.apiKey ?? 'not-needed', maxRetries: 0, timeout: this.timeoutMs });
       this.clients.set(key, c);
     }
     return c;
@@ -96,7 +98,7 @@ export class OpenAiProvider implements Provider {
     }
     let stream: AsyncIterable<ChatCompletionChunk>;
     try {
-      stream = await this.client(model).chat.completions.create(body, { signal });
+      stream = await (await this.client(model)).chat.completions.create(body, { signal });
     } catch (err) {
       throw toProviderError(err, id, 'the OpenAI-compatible server');
     }
@@ -145,7 +147,7 @@ export class OpenAiProvider implements Provider {
 
   async embed(model: ModelEntry, texts: string[], signal: AbortSignal): Promise<EmbedOutput> {
     try {
-      const res = await this.client(model).embeddings.create(
+      const res = await (await this.client(model)).embeddings.create(
         { model: upstreamModel(model.schema), input: texts, encoding_format: 'float' },
         { signal },
       );
