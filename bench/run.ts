@@ -5,6 +5,7 @@ import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { runMemoryBench } from './memory.js';
 import { runHostBench } from './host.js';
+import { runInferenceBench } from './inference.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
 import { printReport, Results } from './report.js';
@@ -18,7 +19,7 @@ import { runVerifyBench } from './verify.js';
  */
 
 /** Hard stop, far above a normal run (about 40 s). */
-const WATCHDOG_MS = 150_000;
+const WATCHDOG_MS = 240_000;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     await runProposalBench(targets);
     await runMemoryBench();
     await runHostBench();
+    await runInferenceBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));
