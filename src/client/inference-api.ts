@@ -99,6 +99,9 @@ export function inferenceApi(client: Caller) {
     /** `infer`: a prompt (with optional model and token cap) or the full params. */
     infer: (prompt: string | InferParams, model?: string | null, maxTokens?: number) =>
       client.call<GenerateResult>('infer', asParams(prompt, model, maxTokens) as JsonRpcParams),
+    /** The upstream Node name for the full result (`infer` already returns it whole). */
+    inferTracked: (prompt: string | InferParams, model?: string | null, maxTokens?: number) =>
+      client.call<GenerateResult>('infer', asParams(prompt, model, maxTokens) as JsonRpcParams),
     /** `infer_stream` as an async iterator of events plus the final `result`. */
     inferStream: (prompt: string | InferParams, options: { model?: string | null; maxTokens?: number; signal?: AbortSignal } = {}) =>
       stream(client, asParams(prompt, options.model, options.maxTokens), options.signal),
