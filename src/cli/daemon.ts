@@ -126,9 +126,6 @@ export class Daemon {
     );
     this.state = state;
 
-    await this.loadModels(state);
-    this.abortIfStopping();
-
     const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
     const socketPath = this.socketPathFor(primacy, tcp);
     if (socketPath !== null) {
@@ -160,11 +157,13 @@ export class Daemon {
       },
       'listening',
     );
+    // Listening does not wait for the registry: the first inference call waits for the same load.
+    this.loadModels(state).catch((err: unknown) => this.logger.warn({ err }, 'model registry not loaded'));
     this.dream = new DreamLoop(state.memory, settings.dreamIntervalMs ?? DEFAULT_DREAM_INTERVAL_MS, this.logger);
     this.dream.start();
   }
 
-  /** Read models.json and ask the local Ollama once, at boot; wire memory's embedder when one is named. */
+  /** Read models.json and ask the local Ollama once, right after start; wire memory's embedder when one is named. */
   private async loadModels(state: ServerState): Promise<void> {
     await state.inference.load();
     for (const problem of state.inference.registry.problems) this.logger.warn({ models_path: state.config.modelsPath }, problem);
