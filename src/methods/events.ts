@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_QUERY_LIMIT } from '../engine/events/query.js';
 import { RetentionPolicyError } from '../engine/events/retention.js';
 import { RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;

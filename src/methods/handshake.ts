@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { PROTOCOL_VERSION } from '../server/config.js';
-import { defineMethod } from '../server/method.js';
+import { PROTOCOL_VERSION } from '../contract/index.js';
+import { defineMethod } from '../contract/index.js';
 
 const CLIENT_VERSION_MAX = 64;
 

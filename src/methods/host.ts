@@ -3,8 +3,7 @@ import { HostError } from '../host/types.js';
 import { AGENT_STATUSES, type HostEvent } from '../host/types.js';
 import type { HostEventSink } from '../host/subscribers.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodSpec } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import { defineMethod, type MethodSpec, type SessionContext } from '../contract/index.js';
 
 /** `host.*`: the shared view a host UI watches, with the per-session ACL of the host surface. */
 
@@ -21,7 +20,7 @@ function hostCall<T>(fn: () => T): T {
 }
 
 /** Delivers `host.event` to one connection; a client that leaves too much unread loses events. */
-function sessionSink(session: ClientSession, maxBufferedBytes: number): HostEventSink {
+function sessionSink(session: SessionContext, maxBufferedBytes: number): HostEventSink {
   return {
     get open() {
       return session.channel.isOpen;

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { MemoryError } from '../memory/types.js';
 import type { MemoryScope } from '../memory/scope.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import type { MethodContext } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import type { MethodContext, SessionContext } from '../contract/index.js';
 
 export const tenantId = z.string().min(1).max(256).optional();
 export const subject = z.string().max(4096);
@@ -43,23 +42,23 @@ export interface StatusSlot {
 }
 
 /** The proactive status slot is private to a connection: one per tenant, the next update overwrites it. */
-const statusSlots = new WeakMap<ClientSession, Map<string, StatusSlot>>();
+const statusSlots = new WeakMap<SessionContext, Map<string, StatusSlot>>();
 
 export function statusId(tenant: string | undefined): string {
   return `proactive-status:${tenant ?? 'global'}`;
 }
 
-export function setStatus(session: ClientSession, slot: StatusSlot): void {
+export function setStatus(session: SessionContext, slot: StatusSlot): void {
   let slots = statusSlots.get(session);
   if (!slots) statusSlots.set(session, (slots = new Map()));
   slots.set(slot.id, slot);
 }
 
-export function getStatus(session: ClientSession, tenant: string | undefined): StatusSlot | undefined {
+export function getStatus(session: SessionContext, tenant: string | undefined): StatusSlot | undefined {
   return statusSlots.get(session)?.get(statusId(tenant));
 }
 
-export function clearStatus(session: ClientSession, id: string): boolean {
+export function clearStatus(session: SessionContext, id: string): boolean {
   return statusSlots.get(session)?.delete(id) ?? false;
 }
 

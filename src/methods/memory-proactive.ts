@@ -10,7 +10,7 @@ import {
   reminderText,
   type Intervention,
 } from '../memory/proactive.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import {
   body,
   clearStatus,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { buildContext } from '../memory/context.js';
 import { toRow } from '../memory/engine.js';
 import { updateUtility } from '../memory/utility.js';
-import { defineMethod, type MethodContext, type MethodSpec } from '../server/method.js';
+import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { proactiveMethods } from './memory-proactive.js';
 import { noParams } from './schemas.js';
 import { body, getStatus, guarded, identityOf, scopeOf, subject, tags, tenantId } from './memory-common.js';

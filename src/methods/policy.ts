@@ -3,8 +3,7 @@ import type { Action } from '../engine/ir.js';
 import { recordLookup, type PolicyDenial } from '../engine/policy/policy-engine.js';
 import { PolicyError } from '../engine/policy/rules.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import { defineMethod, type SessionContext } from '../contract/index.js';
 
 const name = z.string().min(1, 'name must be a non-empty string').max(256);
 const sessionId = z.string().min(1).max(256).optional();
@@ -40,7 +39,7 @@ function guarded<T>(fn: () => T): T {
  * when no policy applies.
  */
 export function policyViolationsFor(
-  session: ClientSession,
+  session: SessionContext,
   sessionId?: string,
 ): ((action: Action, state: Record<string, unknown>) => PolicyDenial[]) | undefined {
   const set = guarded(() => session.policies.policySet(sessionId));

@@ -5,18 +5,15 @@ import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { StateError } from '../engine/state-store.js';
 import { schemaViolations } from '../engine/verify/schema.js';
 import { RpcError } from '../rpc/errors.js';
-import type { ServerStateConfig } from '../server/config.js';
-import { defineMethod } from '../server/method.js';
-import { enforcePermissionGate } from './permission.js';
+import { defineMethod, type HandlerConfig } from '../contract/index.js';
 import { policyRpcError } from './policy.js';
-import { readProposal } from './schemas.js';
-import { enforceSupervisionGate } from './supervision.js';
+import { proposalSchema } from './schemas.js';
 
 /** Added on top of the summed tool budgets, as the upstream does. */
 const DEADLINE_SLACK_MS = 15_000;
 
 const submitParams = z.object({
-  proposal: z.unknown(),
+  proposal: proposalSchema,
   session_id: z.string().min(1).max(256).optional(),
   scope: z
     .object({
@@ -38,7 +35,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * than the ordinary handler deadline. Counting the grace keeps the executor's own timeouts firing
  * before this deadline does. Read from the raw params, which may still be malformed.
  */
-export function proposalDeadlineMs(rawProposal: unknown, config: ServerStateConfig): number {
+export function proposalDeadlineMs(
+  rawProposal: unknown,
+  config: Pick<HandlerConfig, 'toolTimeoutMs' | 'toolCallbackGraceMs' | 'handlerTimeoutMs'>,
+): number {
   const actions = isObject(rawProposal) && Array.isArray(rawProposal.actions) ? rawProposal.actions : [];
   let budget = 0;
   for (const a of actions) {
@@ -58,12 +58,14 @@ export const proposalSubmit = defineMethod({
   summary:
     'Validate and execute a proposal: a DAG of actions whose tool calls come back to this client as tools.execute.',
   params: submitParams,
-  // A supervised proposal may first wait out the supervision decision timeout.
+  supervision: true,
+  permission: true,
+  // The supervision gate runs under this deadline too, and may wait out its decision timeout.
   deadlineMs: (p, state) =>
     proposalDeadlineMs(p.proposal, state.config) + (state.supervision.supervisorCount > 0 ? state.config.supervisionDecisionTimeoutMs : 0),
-  async handler(p, ctx) {
+  handler(p, ctx) {
     const { session, state } = ctx;
-    const proposal = readProposal(p.proposal);
+    const proposal = p.proposal;
     let policies;
     try {
       policies = session.policies.policySet(p.session_id);
@@ -77,12 +79,6 @@ export const proposalSubmit = defineMethod({
       if (err instanceof StateError) throw RpcError.invalidParams(err.message, { field: 'scope.tenantId' });
       throw err;
     }
-
-    // supervision gate: a matching supervisor allows, denies or escalates first; allow still faces the permission gate.
-    await enforceSupervisionGate(ctx, proposal, { sessionId: p.session_id ?? session.policies.runtimeSessionId, scope: p.scope });
-
-    // permission gate: blocks the whole proposal (nothing runs, nothing is written) with -32603.
-    enforcePermissionGate(ctx, proposal);
 
     // Each in-flight tool call listens on the handler's signal: up to the concurrency cap at once.
     const signal = ctx.signal;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { REGISTRY_STATUSES, RegistryError } from '../registry/index.js';
 import { RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 
 /** A directory inside the daemon's registry dir (see RegistryService). */
 const registryPath = z.string().min(1).max(1024).optional();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RECORD_TURNS_USAGE, RunError, truncateString } from '../engine/runs/index.js';
 import type { RunOutcome, TraceEvent } from '../engine/runs/index.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 
 const id = z.string().min(1).max(256);
 

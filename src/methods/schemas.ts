@@ -18,3 +18,6 @@ export function readProposal(raw: unknown): ActionProposal {
     throw err;
   }
 }
+
+/** A `proposal` param, parsed into the proposal IR by the params gate (so the gates after it can judge it). */
+export const proposalSchema = z.unknown().transform((raw) => readProposal(raw));

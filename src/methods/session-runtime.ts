@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { policyDefinition, policyRpcError } from './policy.js';
 import { noParams } from './schemas.js';
 import { toolsRegister } from './tools.js';

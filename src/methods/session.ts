@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import { secureEqual } from '../util/secure-compare.js';
 
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9._-]+$/;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_EVOLUTION_THRESHOLD, statsOf, type SkillInput } from '../memory/skills.js';
 import type { SkillRecord } from '../memory/types.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { guarded, scopeOf, tenantId } from './memory-common.js';
 
 const name = z.string().min(1).max(256);

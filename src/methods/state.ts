@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StateError, type StateView } from '../engine/state-store.js';
 import { RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 
 const tenantId = z.string().max(256).optional();
 const key = z.string().min(1, 'key must be a non-empty string').max(4096);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ToolLimitError, type ToolDefinition } from '../engine/tool-registry.js';
 import { RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 const toolDefinition = z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { monteCarlo, verify, VerifyInputError, type VerifyOptions } from '../engine/verify/index.js';
 import { RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import { policyViolationsFor } from './policy.js';
 import { readProposal } from './schemas.js';
 

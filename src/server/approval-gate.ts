@@ -11,21 +11,14 @@ export const GATE_PREVIEW_CHARS = 512;
 /**
  * The high-risk method gate: a gated call raises a system approval (no owning session) and parks
  * until someone resolves it. Approve lets the handler run; deny or the timeout fail the call with
- * -32003, leave the connection open, and (on timeout) the row pending for later inspection.
+ * -32003, leave the connection open, and (on timeout) the row pending for later inspection. Which
+ * methods it covers is decided when the method table is built (`MethodRoute.approval`).
  */
 export class ApprovalGate {
-  private readonly gated: ReadonlySet<string>;
-
   constructor(
-    private readonly options: ApprovalGateOptions,
+    private readonly options: Pick<ApprovalGateOptions, 'timeoutMs'>,
     private readonly host: HostState,
-  ) {
-    this.gated = new Set(options.enabled ? options.methods : []);
-  }
-
-  gates(method: string): boolean {
-    return this.gated.has(method);
-  }
+  ) {}
 
   /** Resolves once approved; rejects with -32003 on deny or timeout. */
   async admit(method: string, params: unknown, signal?: AbortSignal): Promise<void> {

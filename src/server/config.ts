@@ -1,9 +1,9 @@
 import { isAbsolute } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
-import type { MethodSpec } from './method.js';
+import type { MethodSpec } from '../contract/method.js';
+import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
-/** The wire protocol version this daemon speaks; `server.handshake` requires an exact match. */
-export const PROTOCOL_VERSION = 2;
+export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
 /** The high-risk method gate: which methods park for a human approval, and for how long. */
 export interface ApprovalGateOptions {
@@ -12,16 +12,6 @@ export interface ApprovalGateOptions {
   /** How long a gated call waits for `host.resolve_approval` before failing with -32003. */
   timeoutMs: number;
 }
-
-/** The macOS/Windows integrations gated by default. */
-export const DEFAULT_GATED_METHODS: readonly string[] = [
-  'automation.run_applescript',
-  'automation.run_powershell',
-  'automation.shortcuts.run',
-  'messages.send',
-  'mail.send',
-  'vision.ocr',
-];
 
 export interface ServerStateOptions {
   /** Token clients must present to `session.auth`; `null` disables auth. */

@@ -10,11 +10,12 @@ import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
 import type { WsChannel } from './channel.js';
 import type { ServerStateConfig } from './config.js';
-import type { Role } from './method.js';
+import type { SessionContext } from '../contract/context.js';
+import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
 
 /** Everything the daemon knows about one connected client. */
-export class ClientSession {
+export class ClientSession implements SessionContext {
   readonly clientId: string = randomUUID();
   readonly connectedAt = new Date();
   authenticated: boolean;

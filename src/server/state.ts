@@ -1,5 +1,4 @@
 import { CloseCode } from '../transport/frame.js';
-import { coreMethods } from '../methods/index.js';
 import { ApprovalLedger } from '../engine/permission/ledger.js';
 import { MemoryService } from '../memory/service.js';
 import { HostState } from '../host/host-state.js';
@@ -8,18 +7,21 @@ import { InferenceAdmission } from '../engine/admission.js';
 import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
-import { ServerStateConfig } from './config.js';
-import { MethodTable, type MethodSpec } from './method.js';
+import type { ServerStateConfig } from './config.js';
+import type { ServerContext, SessionContext } from '../contract/context.js';
+import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
 
 export type ServerMode = 'standalone' | 'embedded';
 
 /**
  * State shared by every connection of one daemon: configuration, live sessions, the method table
- * and the engines later issues hang here. Constructing it starts nothing: no timers, no files, no
- * sockets; listeners and connections are the caller's to start.
+ * and the engines. Constructing it starts nothing: no timers, no files, no sockets; listeners and
+ * connections are the caller's to start. The method table comes from whoever builds it (the
+ * package entry's `ServerState.embedded` / `standalone` install the built-in methods); the
+ * config's own `methods` are added after those, and its gate lists are applied once, here.
  */
-export class ServerState {
+export class ServerState implements ServerContext {
   readonly sessions = new Map<string, ClientSession>();
   readonly methods: MethodTable;
   /** agent_id → client_id of the connection it is attached to. */
@@ -48,11 +50,17 @@ export class ServerState {
   readonly registry: RegistryService;
   private readonly sessionWaiters = new Set<() => void>();
 
-  private constructor(
+  constructor(
     readonly config: ServerStateConfig,
     readonly mode: ServerMode,
+    methods: Iterable<MethodSpec>,
   ) {
-    this.methods = new MethodTable([...coreMethods(), ...config.methods]);
+    const gate = config.approvalGate;
+    this.methods = new MethodTable([...methods, ...config.methods], {
+      handshakeGated: config.handshakeGated,
+      approvalMethods: gate.methods,
+      approvalEnabled: gate.enabled,
+    });
     this.approvals = new ApprovalLedger(config.approvalsPath);
     this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs);
@@ -66,16 +74,6 @@ export class ServerState {
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
     });
-  }
-
-  /** The binary's constructor. */
-  static standalone(config: ServerStateConfig): ServerState {
-    return new ServerState(config, 'standalone');
-  }
-
-  /** For embedders that serve connections of their own. */
-  static embedded(config: ServerStateConfig = new ServerStateConfig()): ServerState {
-    return new ServerState(config, 'embedded');
   }
 
   /** Serve an extra method on every connection (same gate pipeline as the built-ins). */
@@ -101,7 +99,7 @@ export class ServerState {
   }
 
   /** Bind `agentId` to `session`; false when another live connection holds it. */
-  attachAgent(agentId: string, session: ClientSession): boolean {
+  attachAgent(agentId: string, session: SessionContext): boolean {
     const holder = this.attachedAgents.get(agentId);
     if (holder !== undefined && holder !== session.clientId && this.sessions.has(holder)) return false;
     if (session.agentId !== null && session.agentId !== agentId) this.attachedAgents.delete(session.agentId);

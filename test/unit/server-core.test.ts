@@ -14,7 +14,7 @@ import {
   type MemoryTransport,
 } from '../../src/index.js';
 import { formatParamsError } from '../../src/server/params.js';
-import { buildOpenRpcDocument } from '../../src/server/openrpc.js';
+import { buildOpenRpcDocument } from '../../src/contract/openrpc.js';
 import { isHandshakeGated } from '../../src/server/pipeline.js';
 import { delay } from '../helpers/raw-client.js';
 import { sleep } from '../helpers/server.js';
