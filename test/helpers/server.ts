@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { ClientOptions } from 'ws';
 import { z } from 'zod';
 import {
@@ -20,10 +21,20 @@ export interface Hooks {
   outcomes: Promise<ToolOutcome>[];
   /** Result of the last `test.flood`. */
   flood: { sent: number; refused: boolean; done: boolean };
+  /** Emits `admitted` (tag) when a `test.admitted` handler starts, holding its permit. */
+  events: EventEmitter;
+  /** Finishes the `test.admitted` call holding this tag. */
+  release: Map<string, () => void>;
 }
 
 export function newHooks(): Hooks {
-  return { aborted: new Map(), outcomes: [], flood: { sent: 0, refused: false, done: false } };
+  return {
+    aborted: new Map(),
+    outcomes: [],
+    flood: { sent: 0, refused: false, done: false },
+    events: new EventEmitter(),
+    release: new Map(),
+  };
 }
 
 /** Sleep `ms`, or reject with the signal's reason as soon as it aborts (no timer is left behind). */
@@ -90,6 +101,21 @@ export function testMethods(hooks: Hooks): MethodSpec[] {
         });
         hooks.outcomes.push(outcome);
         return outcome;
+      },
+    }),
+    defineMethod({
+      name: 'test.admitted',
+      summary: 'Hold an inference permit until the test releases the tag, or the call is abandoned.',
+      params: z.object({ tag: z.string(), deadline_ms: z.number().positive().optional() }),
+      admission: true,
+      deadlineMs: (p, state) => p.deadline_ms ?? state.config.handlerTimeoutMs,
+      handler(p, ctx) {
+        const signal = ctx.signal;
+        return new Promise((resolve, reject) => {
+          hooks.release.set(p.tag, () => resolve(p.tag));
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          hooks.events.emit('admitted', p.tag);
+        });
       },
     }),
     defineMethod({
