@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CarError } from '../util/errors.js';
 
 /** The proposal / action IR: what a model proposes and the runtime verifies and executes. */
 
@@ -64,14 +65,14 @@ export interface ActionProposal {
   context: Record<string, unknown>;
 }
 
-/** A proposal that cannot be read; `path` names the offending field, e.g. `actions[2].tool`. */
-export class ProposalError extends Error {
+/** A proposal that cannot be read; `path` (the error's `field`) names the offending field, e.g. `actions[2].tool`. */
+export class ProposalError extends CarError {
   constructor(
     message: string,
     readonly path: string,
     readonly actionId?: string,
   ) {
-    super(message);
+    super('invalid', message, { field: path, detail: actionId === undefined ? undefined : { action_id: actionId } });
     this.name = 'ProposalError';
   }
 }

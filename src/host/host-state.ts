@@ -159,7 +159,7 @@ export class HostState {
 
   private ownedAgent(caller: string, agentId: string): HostAgent {
     const agent = this.agents.get(agentId);
-    if (!agent) throw new HostError(`unknown agent '${agentId}'`);
+    if (!agent) throw new HostError(`unknown agent '${agentId}'`, 'not_found');
     if (agent.session_id !== caller) throw ownedElsewhere(agentId);
     return agent;
   }
@@ -191,7 +191,7 @@ export class HostState {
 
   updateDevice(caller: string, input: UpdateDeviceInput): HostDevice {
     const device = this.devices.get(input.device_id);
-    if (!device) throw new HostError(`unknown device '${input.device_id}'`);
+    if (!device) throw new HostError(`unknown device '${input.device_id}'`, 'not_found');
     if (device.session_id !== caller) throw new HostError(`device '${device.id}' is owned by another session`);
     if (input.name !== undefined) device.name = input.name;
     if (input.platform !== undefined) device.platform = input.platform;
@@ -252,7 +252,7 @@ export class HostState {
    */
   resolveApproval(caller: string, approvalId: string, approved: boolean, notes?: string): HostApproval {
     const approval = this.approvals.get(approvalId);
-    if (!approval) throw new HostError(`unknown approval '${approvalId}'`);
+    if (!approval) throw new HostError(`unknown approval '${approvalId}'`, 'not_found');
     if (approval.client_id !== null && approval.client_id !== caller) {
       throw new HostError(`approval '${approvalId}' was requested by another session`);
     }

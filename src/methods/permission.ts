@@ -6,7 +6,7 @@ import { evaluateProposal, type PermissionDecisionRow } from '../engine/permissi
 import { actionFingerprint } from '../engine/permission/fingerprint.js';
 import type { ApprovalDecision, ApprovalRecord } from '../engine/permission/ledger.js';
 import { TIERS, compareTiers, type Tier } from '../engine/permission/tiers.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { CarError } from '../util/errors.js';
 import { defineMethod, type MethodContext, type SessionContext } from '../contract/index.js';
 import { noParams, readProposal } from './schemas.js';
 
@@ -66,8 +66,8 @@ export const permissionSetTier = defineMethod({
   handler(p, ctx) {
     const current = ctx.session.grantedTier;
     if (compareTiers(p.tier, current) > 0 && lacksHostRole(ctx)) {
-      throw new RpcError(
-        ErrorCode.InternalError,
+      throw new CarError(
+        'denied',
         `raising the permission tier from ${current} to ${p.tier} requires the host role (session.auth {host_token}); lowering is always allowed`,
       );
     }
@@ -118,18 +118,21 @@ const MAX_EVIDENCE_BYTES = 64 * 1024;
 
 function recordDecision(decision: ApprovalDecision, p: z.infer<typeof decisionParams>, ctx: MethodContext): ApprovalRecord {
   if (p.evidence !== undefined && Buffer.byteLength(JSON.stringify(p.evidence) ?? '', 'utf8') > MAX_EVIDENCE_BYTES) {
-    throw RpcError.invalidParams(`evidence must serialise to at most ${MAX_EVIDENCE_BYTES} bytes of JSON`);
+    throw new CarError('invalid', `evidence must serialise to at most ${MAX_EVIDENCE_BYTES} bytes of JSON`, {
+      field: 'evidence',
+      limit: MAX_EVIDENCE_BYTES,
+    });
   }
   let fp: string;
   let required: Tier;
   if (p.action !== undefined && p.action !== null) {
-    if (p.fingerprint !== undefined) throw RpcError.invalidParams('give either action or fingerprint, not both');
+    if (p.fingerprint !== undefined) throw new CarError('invalid', 'give either action or fingerprint, not both', { field: 'action' });
     const action = readAction(p.action);
     fp = actionFingerprint(action);
     required = classifyAction(action, { tools: ctx.session.tools }).required_tier;
   } else {
-    if (p.fingerprint === undefined) throw RpcError.invalidParams('fingerprint (with required_tier) or action is required');
-    if (p.required_tier === undefined) throw RpcError.invalidParams('required_tier is required with fingerprint');
+    if (p.fingerprint === undefined) throw new CarError('invalid', 'fingerprint (with required_tier) or action is required', { field: 'fingerprint' });
+    if (p.required_tier === undefined) throw new CarError('invalid', 'required_tier is required with fingerprint', { field: 'required_tier' });
     fp = p.fingerprint;
     required = p.required_tier;
   }

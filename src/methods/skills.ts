@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_EVOLUTION_THRESHOLD, statsOf, type SkillInput } from '../memory/skills.js';
 import type { SkillRecord } from '../memory/types.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { CarError } from '../util/errors.js';
 import { defineMethod } from '../contract/index.js';
-import { guarded, scopeOf, tenantId } from './memory-common.js';
+import { scopeOf, tenantId } from './memory-common.js';
 
 const name = z.string().min(1).max(256);
 const keywords = z.array(z.string().max(256)).max(256).optional();
@@ -46,12 +46,11 @@ export const skillIngest = defineMethod({
     tenant_id: tenantId,
   }),
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const [skill] = await scope.ingestSkills([p]);
-      return skill!.index;
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const [skill] = await scope.ingestSkills([p]);
+    return skill!.index;
+  },
 });
 
 export const skillFind = defineMethod({
@@ -65,13 +64,12 @@ export const skillFind = defineMethod({
     k: z.number().int().min(1).max(100).optional(),
     tenant_id: tenantId,
   }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const matches = scope.engine.skills.find(p, p.max_results ?? p.k ?? 5);
-      if (matches.length === 0) return null;
-      return matches.map(({ skill, match_score }) => ({ ...view(skill), match_score }));
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const matches = scope.engine.skills.find(p, p.max_results ?? p.k ?? 5);
+    if (matches.length === 0) return null;
+    return matches.map(({ skill, match_score }) => ({ ...view(skill), match_score }));
+  },
 });
 
 export const skillReport = defineMethod({
@@ -82,20 +80,18 @@ export const skillReport = defineMethod({
     outcome: z.enum(['success', 'fail', 'failure']).transform((o) => (o === 'failure' ? 'fail' : o)),
     tenant_id: tenantId,
   }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const skill = await scope.reportSkill(p.name, p.outcome, p.tenant_id ?? null);
-      return { name: skill.name, ...statsOf(skill) };
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const skill = await scope.reportSkill(p.name, p.outcome, p.tenant_id ?? null);
+    return { name: skill.name, ...statsOf(skill) };
+  },
 });
 
 export const skillsList = defineMethod({
   name: 'skills.list',
   summary: 'List skills; a domain filter returns global skills plus that domain\'s.',
   params: z.object({ domain: z.string().max(256).optional(), tenant_id: tenantId }),
-  handler: (p, ctx) =>
-    guarded(async () => (await scopeOf(ctx)).engine.skills.list(p.domain, p.tenant_id ?? null).map(view)),
+  handler: async (p, ctx) => (await scopeOf(ctx)).engine.skills.list(p.domain, p.tenant_id ?? null).map(view),
 });
 
 const distilled = z.object({
@@ -138,12 +134,11 @@ export const skillsIngestDistilled = defineMethod({
     z.array(distilled).max(10_000).transform((skills) => ({ skills, tenant_id: undefined })),
   ]),
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      if (p.skills.length === 0) return 0;
-      return (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length;
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    if (p.skills.length === 0) return 0;
+    return (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length;
+  },
 });
 
 export const skillsDomainsNeedingEvolution = defineMethod({
@@ -151,19 +146,14 @@ export const skillsDomainsNeedingEvolution = defineMethod({
   summary: 'Domains whose pooled skill success rate is below the threshold (default 0.6).',
   params: z.object({ threshold: z.number().min(0).max(1).optional(), tenant_id: tenantId }),
   result: z.array(z.string()),
-  handler: (p, ctx) =>
-    guarded(async () =>
-      (await scopeOf(ctx)).engine.skills.domainsNeedingEvolution(p.threshold ?? DEFAULT_EVOLUTION_THRESHOLD, p.tenant_id ?? null),
-    ),
+  handler: async (p, ctx) => (await scopeOf(ctx)).engine.skills.domainsNeedingEvolution(p.threshold ?? DEFAULT_EVOLUTION_THRESHOLD, p.tenant_id ?? null),
 });
 
 function needsInference(method: string) {
   return (): never => {
-    throw new RpcError(
-      ErrorCode.InternalError,
-      `${method} needs an inference provider, and none is configured on this daemon`,
-      { reason: 'inference_unavailable' },
-    );
+    throw new CarError('unavailable', `${method} needs an inference provider, and none is configured on this daemon`, {
+      detail: { reason: 'inference_unavailable' },
+    });
   };
 }
 

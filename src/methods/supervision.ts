@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DECISION_KINDS, SupervisionError } from '../engine/supervision/supervisor.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { DECISION_KINDS } from '../engine/supervision/supervisor.js';
 import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
@@ -60,13 +59,7 @@ export const supervisionDecide = defineMethod({
   params: decideParams,
   result: z.object({ decided: z.literal(true) }),
   handler(p, { state }) {
-    try {
-      state.supervision.decide(p.intent_id, p.decision);
-    } catch (err) {
-      if (!(err instanceof SupervisionError)) throw err;
-      if (err.code === 'reason_required') throw RpcError.invalidParams(err.message, { field: 'decision.reason' });
-      throw new RpcError(ErrorCode.InternalError, err.message, { intent_id: p.intent_id, state: err.code });
-    }
+    state.supervision.decide(p.intent_id, p.decision);
     return { decided: true };
   },
 });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { monteCarlo, verify, VerifyInputError, type VerifyOptions } from '../engine/verify/index.js';
-import { RpcError } from '../rpc/errors.js';
+import { monteCarlo, verify, type VerifyOptions } from '../engine/verify/index.js';
 import { defineMethod, type MethodContext } from '../contract/index.js';
 import { policyViolationsFor } from './policy.js';
 import { readProposal } from './schemas.js';
@@ -53,19 +52,14 @@ export const verifyMonteCarlo = defineMethod({
   deadlineMs: VERIFY_DEADLINE_MS,
   handler(p) {
     const proposal = readProposal(p.proposal);
-    try {
-      // No outcome history is kept yet, so every rate comes from the caller or the default.
-      return monteCarlo(proposal, {
-        initialState: p.initial_state,
-        toolSuccessRates: p.tool_success_rates,
-        goal: p.goal,
-        rateWindowDays: p.rate_window_days ?? 30,
-        config: p.config,
-      });
-    } catch (err) {
-      if (err instanceof VerifyInputError) throw RpcError.invalidParams(err.message, { field: err.field });
-      throw err;
-    }
+    // No outcome history is kept yet, so every rate comes from the caller or the default.
+    return monteCarlo(proposal, {
+      initialState: p.initial_state,
+      toolSuccessRates: p.tool_success_rates,
+      goal: p.goal,
+      rateWindowDays: p.rate_window_days ?? 30,
+      config: p.config,
+    });
   },
 });
 

@@ -16,13 +16,13 @@ export class RegistryService {
 
   store(registryPath?: string): RegistryStore {
     if (this.root === null) {
-      throw new RegistryError('the registry is not available: this daemon was started without a registry directory');
+      throw new RegistryError('the registry is not available: this daemon was started without a registry directory', 'unavailable');
     }
     const root = resolve(this.root);
     const dir = registryPath === undefined ? root : resolve(root, registryPath);
     const rel = relative(root, dir);
     if (rel !== '' && (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
-      throw new RegistryError(`registry_path must be inside the registry directory ${root}`);
+      throw new RegistryError('registry_path must be inside the registry directory', 'invalid', 'registry_path');
     }
     let store = this.stores.get(dir);
     if (!store) {

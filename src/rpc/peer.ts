@@ -44,6 +44,8 @@ export interface PeerOptions {
   /** First outbound id number. */
   firstId?: number;
   logger?: Logger;
+  /** Turns whatever a handler threw into the error reply (default: `RpcError.from`). */
+  mapError?: (err: unknown) => RpcError;
 }
 
 export interface OutboundOptions {
@@ -103,6 +105,7 @@ export class Peer {
   private nextId: number;
   private closeInfo: CloseInfo | undefined;
   private readonly log: Logger;
+  private readonly mapError: (err: unknown) => RpcError;
 
   constructor(
     readonly transport: FrameTransport,
@@ -111,6 +114,7 @@ export class Peer {
   ) {
     this.nextId = options.firstId ?? 0;
     this.log = options.logger ?? silentLogger;
+    this.mapError = options.mapError ?? RpcError.from;
     transport.onframe = (text) => this.onFrame(text);
     transport.onclose = (info) => this.onTransportClose(info);
   }
@@ -310,7 +314,7 @@ export class Peer {
     try {
       out = this.handler(method, params, ctx);
     } catch (err) {
-      return this.finish(ctx, errorResponse(id, RpcError.from(err).toJSON()));
+      return this.finish(ctx, errorResponse(id, this.mapError(err).toJSON()));
     }
     if (!isThenable(out)) return this.finish(ctx, successResponse(id, out));
     this.inFlight.add(ctx);
@@ -321,7 +325,7 @@ export class Peer {
       },
       (err: unknown) => {
         this.inFlight.delete(ctx);
-        return this.finish(ctx, errorResponse(id, RpcError.from(err).toJSON()));
+        return this.finish(ctx, errorResponse(id, this.mapError(err).toJSON()));
       },
     );
   }

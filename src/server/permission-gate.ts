@@ -1,29 +1,21 @@
 import { EventKind } from '../engine/event-kinds.js';
 import type { ActionProposal } from '../engine/ir.js';
 import type { PermissionDecisionRow } from '../engine/permission/evaluate.js';
-import {
-  checkProposalPermissions,
-  permissionDeniedMessage,
-  rejectedResults,
-  type GateOptions,
-  type PermissionCheck,
-} from '../engine/permission/gate.js';
+import { checkProposalPermissions, permissionDenied, type GateOptions, type PermissionCheck } from '../engine/permission/gate.js';
 import type { MethodContext } from '../contract/context.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
+import type { RpcError } from '../rpc/errors.js';
+import { toRpcError } from './error-map.js';
 
-/** The RpcError the daemon answers a blocked proposal with: -32603, data `{blocked, results}`. */
+/** The reply the daemon answers a blocked proposal with: -32603, data `{kind: "denied", blocked, results}`. */
 export function permissionGateError(check: PermissionCheck & { ok: false }): RpcError {
-  return new RpcError(ErrorCode.InternalError, permissionDeniedMessage(check.blocked), {
-    blocked: check.blocked,
-    results: rejectedResults(check),
-  });
+  return toRpcError(permissionDenied(check));
 }
 
 /**
  * The permission gate, for one session: decide every action against the session's tier and the
  * daemon's ledger, record PermissionDecision events (one per action that is not allowed, one for
- * all the allowed ones together) and a GateRejection when blocked, and throw
- * `permissionGateError` when any action is not allowed. Runs before anything runs or is written.
+ * all the allowed ones together) and a GateRejection when blocked, and throw a
+ * `PermissionDeniedError` when any action is not allowed. Runs before anything runs or is written.
  */
 export function enforcePermissionGate(
   ctx: Pick<MethodContext, 'state' | 'session'>,
@@ -56,7 +48,7 @@ export function enforcePermissionGate(
     });
   }
   if (check.ok) return check.decisions;
-  const error = permissionGateError(check);
+  const error = permissionDenied(check);
   session.events.append(EventKind.GateRejection, {
     proposal_id: proposal.id,
     data: { gate: 'permission', reason: error.message, blocked: check.blocked },

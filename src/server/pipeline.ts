@@ -7,9 +7,10 @@ import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { InboundContext, InboundHandler } from '../rpc/peer.js';
 import { CloseCode } from '../transport/frame.js';
 import { formatSeconds } from '../util/duration.js';
+import { CarError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { ApprovalGate } from './approval-gate.js';
-import { formatParamsError } from './params.js';
+import { formatParamsError, paramsErrorField } from './params.js';
 import { enforcePermissionGate } from './permission-gate.js';
 import type { ClientSession } from './session.js';
 import type { ServerState } from './state.js';
@@ -66,12 +67,14 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
 
     // role
     if (route.role !== 'agent' && !mayCall(spec, session, state)) {
-      throw new RpcError(ErrorCode.InternalError, `'${method}' requires the ${route.role} role; this connection is '${session.role}'`);
+      throw new CarError('denied', `'${method}' requires the ${route.role} role; this connection is '${session.role}'`);
     }
 
     // params
     const parsed = spec.params.safeParse(rawParams ?? {});
-    if (!parsed.success) throw RpcError.invalidParams(formatParamsError(parsed.error), { method });
+    if (!parsed.success) {
+      throw new CarError('invalid', formatParamsError(parsed.error), { field: paramsErrorField(parsed.error) });
+    }
     const params: unknown = parsed.data;
 
     const ctx = new HandlerContext(state, session, rpc, method, log);

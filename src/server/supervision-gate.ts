@@ -2,7 +2,7 @@ import type { ActionProposal } from '../engine/ir.js';
 import type { SupervisionIntent } from '../engine/supervision/intent.js';
 import type { SupervisionVerdict } from '../engine/supervision/supervisor.js';
 import type { MethodContext } from '../contract/context.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { CarError } from '../util/errors.js';
 
 /** Action label of the host approvals escalated intents become. */
 export const ESCALATION_ACTION = 'supervision.escalate';
@@ -55,25 +55,22 @@ async function escalate(ctx: GateContext, intent: SupervisionIntent, reason: str
       : outcome === 'timeout'
         ? `was not resolved within ${timeoutMs} ms and is still pending`
         : 'was abandoned';
-  throw new RpcError(
-    ErrorCode.InternalError,
+  throw new CarError(
+    outcome === 'timeout' ? 'timeout' : 'denied',
     `proposal rejected by supervision: intent ${intent.id} was escalated (${reason}) and approval ${approval.id} ${why}`,
-    data,
+    { detail: data },
   );
 }
 
-function supervisionRejection(verdict: Exclude<SupervisionVerdict, { outcome: 'allow' | 'escalate' }>): RpcError {
+function supervisionRejection(verdict: Exclude<SupervisionVerdict, { outcome: 'allow' | 'escalate' }>): CarError {
   const id = verdict.intent.id;
   const data = { intent_id: id, proposal_id: verdict.intent.proposal_id, supervision: verdict.outcome };
   if (verdict.outcome === 'deny') {
-    return new RpcError(ErrorCode.InternalError, `proposal rejected by supervision: intent ${id} denied: ${verdict.reason}`, {
-      ...data,
-      reason: verdict.reason,
+    return new CarError('denied', `proposal rejected by supervision: intent ${id} denied: ${verdict.reason}`, {
+      detail: { ...data, reason: verdict.reason },
     });
   }
-  return new RpcError(
-    ErrorCode.InternalError,
-    `proposal rejected by supervision: no decision on intent ${id} within ${verdict.timeoutMs} ms`,
-    data,
-  );
+  return new CarError('timeout', `proposal rejected by supervision: no decision on intent ${id} within ${verdict.timeoutMs} ms`, {
+    detail: data,
+  });
 }

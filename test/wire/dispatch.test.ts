@@ -128,6 +128,20 @@ describe('dispatch errors and ids', () => {
     assert.equal(c.isOpen, true);
   });
 
+  test('an unexpected error never carries an absolute server path to the client', async () => {
+    const c = await server.authed();
+    const err = await c.error('test.throw', { message: "EACCES: permission denied, open '/srv/car-home/memory/ns.json'" });
+    assert.equal(err.code, -32603);
+    assert.equal(err.message, "EACCES: permission denied, open '…/ns.json'");
+  });
+
+  test('the params gate names the field in data as every other invalid-params error does', async () => {
+    const c = await server.authed();
+    const err = await c.error('state.get', { key: 7 });
+    assert.equal(err.code, -32602);
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'key' });
+  });
+
   test('an embedder handler throwing an RpcError keeps its code, message and data', async () => {
     server.state.addMethod({
       name: 'test.denied',

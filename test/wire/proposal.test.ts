@@ -178,7 +178,7 @@ describe('proposal.submit over the wire', () => {
     const err = await c.error('proposal.submit', { proposal: { actions: [{ id: 'a1', type: 'tool_call' }] } });
     assert.equal(err.code, -32602);
     assert.match(err.message, /^invalid params: actions\[0\]\.tool \(action 'a1'\) is required/);
-    assert.deepEqual(err.data, { path: 'actions[0].tool', action_id: 'a1' });
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'actions[0].tool', action_id: 'a1' });
     const missing = await c.error('proposal.submit', {});
     assert.equal(missing.code, -32602);
   });

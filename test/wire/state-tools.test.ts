@@ -79,7 +79,7 @@ describe('state.* methods', () => {
     const err = await c.error('state.set', { key: 'tenant:t1:sneaky', value: 1 });
     assert.equal(err.code, -32602);
     assert.match(err.message, /^invalid params: key 'tenant:t1:sneaky' uses the reserved 'tenant:' prefix/);
-    assert.deepEqual(err.data, { field: 'key' });
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'key' });
     assert.equal(await c.result('state.get', { key: 'sneaky', tenant_id: 't1' }), null);
   });
 
@@ -89,7 +89,7 @@ describe('state.* methods', () => {
       const err = await c.error(method, { key: 'k', value: 1, tenant_id: 'a:b' });
       assert.equal(err.code, -32602, method);
       assert.match(err.message, /^invalid params: tenant_id must not contain ':'/);
-      assert.deepEqual(err.data, { field: 'tenant_id' });
+      assert.deepEqual(err.data, { kind: 'invalid', field: 'tenant_id' });
     }
     for (const method of ['state.keys', 'state.snapshot']) {
       const err = await c.error(method, { tenant_id: 'x:' });
@@ -121,8 +121,9 @@ describe('state.* methods', () => {
     for (let i = 0; i < 4; i++) await c.result('state.set', { key: `k${i}`, value: i });
     await c.result('state.set', { key: 'k4', value: 4, tenant_id: 't' });
     const err = await c.error('state.set', { key: 'k5', value: 5 });
-    assert.equal(err.code, -32602);
+    assert.equal(err.code, -32603);
     assert.match(err.message, /state is full: at most 5 keys per session/);
+    assert.deepEqual(err.data, { kind: 'limit', field: 'key', limit: 5 });
     // Overwriting an existing key is still fine.
     assert.equal(await c.result('state.set', { key: 'k0', value: 'new' }), 'ok');
   });

@@ -112,11 +112,11 @@ describe('verify over the wire', () => {
     assert.match(err.message, /^invalid params: /);
     assert.match(err.message, /actions\[1\]\.tool/);
     assert.match(err.message, /'bad'/);
-    assert.deepEqual(err.data, { path: 'actions[1].tool', action_id: 'bad' });
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'actions[1].tool', action_id: 'bad' });
 
     const bad = await c.error('verify', { proposal: { actions: [{ id: 'p', type: 'tool_call', tool: 't', failure_behavior: 'explode' }] } });
     assert.equal(bad.code, -32602);
-    assert.deepEqual(bad.data, { path: 'actions[0].failure_behavior', action_id: 'p' });
+    assert.deepEqual(bad.data, { kind: 'invalid', field: 'actions[0].failure_behavior', action_id: 'p' });
 
     const missing = await c.error('verify', {});
     assert.equal(missing.code, -32602);
@@ -184,9 +184,9 @@ describe('verify.monte_carlo over the wire', () => {
     assert.equal((await c.error('verify.monte_carlo', { proposal, config: { seed: -3 } })).code, -32602);
     const big = await c.error('verify.monte_carlo', { proposal, config: { trials: 100_001 } });
     assert.equal(big.code, -32602);
-    assert.deepEqual(big.data, { field: 'config.trials' });
+    assert.deepEqual(big.data, { kind: 'invalid', field: 'config.trials' });
     const badProposal = await c.error('verify.monte_carlo', { proposal: { actions: 'nope' } });
     assert.equal(badProposal.code, -32602);
-    assert.deepEqual(badProposal.data, { path: 'proposal.actions' });
+    assert.deepEqual(badProposal.data, { kind: 'invalid', field: 'proposal.actions' });
   });
 });

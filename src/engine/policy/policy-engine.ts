@@ -74,7 +74,7 @@ export class PolicyEngine {
   /** Open a policy sub-context and return its id. */
   open(): string {
     if (this.sessions.size >= this.limits.maxSessions) {
-      throw new PolicyError(`too many policy sessions: at most ${this.limits.maxSessions} open at once`, 'limit');
+      throw new PolicyError(`too many policy sessions: at most ${this.limits.maxSessions} open at once`, 'limit', undefined, this.limits.maxSessions);
     }
     let id = `sess-${shortId()}`;
     while (this.sessions.has(id)) id = `sess-${shortId()}`;
@@ -109,7 +109,7 @@ export class PolicyEngine {
     const scope = this.scopeOf(sessionId);
     const policy = compilePolicy(spec);
     if (this.total >= this.limits.maxPolicies) {
-      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit');
+      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit', undefined, this.limits.maxPolicies);
     }
     this.entriesOf(scope).push({ seq: this.nextSeq++, policy });
     this.total++;
@@ -120,7 +120,7 @@ export class PolicyEngine {
   validate(specs: readonly PolicySpec[]): void {
     for (const spec of specs) compilePolicy(spec);
     if (this.total + specs.length > this.limits.maxPolicies) {
-      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit');
+      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit', undefined, this.limits.maxPolicies);
     }
   }
 

@@ -188,7 +188,9 @@ export class RunStore {
     const done = run.write.then(() => files.append(agent_id, run_id, records));
     run.write = done.catch((err) => this.options.onError?.(err, run_id));
     return done.catch((err) => {
-      throw new RunError('storage', `run '${run_id}' could not be written: ${(err as Error).message}`);
+      // The file system's message names the file; the caller gets the error code only.
+      const code = (err as NodeJS.ErrnoException).code ?? 'I/O error';
+      throw new RunError('storage', `run '${run_id}' could not be written (${code})`);
     });
   }
 

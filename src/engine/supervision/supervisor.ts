@@ -1,3 +1,4 @@
+import { CarError, type CarErrorKind, type CarErrorOptions } from '../../util/errors.js';
 import { randomUUID } from 'node:crypto';
 import type { ActionProposal } from '../ir.js';
 import { filterMatches, type SupervisionFilter } from './filter.js';
@@ -20,12 +21,20 @@ export type SupervisionVerdict =
 
 export type DecideErrorCode = 'unknown' | 'decided' | 'timed_out' | 'reason_required';
 
-export class SupervisionError extends Error {
+const DECIDE_ERROR_KINDS: Readonly<Record<DecideErrorCode, CarErrorKind>> = {
+  unknown: 'not_found',
+  decided: 'conflict',
+  timed_out: 'conflict',
+  reason_required: 'invalid',
+};
+
+export class SupervisionError extends CarError {
   constructor(
     readonly code: DecideErrorCode,
     message: string,
+    options: CarErrorOptions = {},
   ) {
-    super(message);
+    super(DECIDE_ERROR_KINDS[code], message, options);
     this.name = 'SupervisionError';
   }
 }
@@ -121,14 +130,16 @@ export class Supervisor {
     const waiting = this.waiting.get(intentId);
     if (waiting === undefined) {
       const done = this.finished.get(intentId);
-      if (done === 'decided') throw new SupervisionError('decided', `intent ${intentId} was already decided`);
-      if (done === 'timed_out') throw new SupervisionError('timed_out', `intent ${intentId} timed out before a decision`);
-      throw new SupervisionError('unknown', `no pending intent ${intentId}`);
+      const state = done ?? 'unknown';
+      const detail = { intent_id: intentId, state };
+      if (state === 'decided') throw new SupervisionError(state, `intent ${intentId} was already decided`, { detail });
+      if (state === 'timed_out') throw new SupervisionError(state, `intent ${intentId} timed out before a decision`, { detail });
+      throw new SupervisionError(state, `no pending intent ${intentId}`, { detail });
     }
     const reason = decision.reason?.trim();
     if (decision.kind === 'allow') return waiting.settle({ outcome: 'allow', intent: waiting.intent });
     if (reason === undefined || reason === '') {
-      throw new SupervisionError('reason_required', `a ${decision.kind} decision needs a reason`);
+      throw new SupervisionError('reason_required', `a ${decision.kind} decision needs a reason`, { field: 'decision.reason' });
     }
     const verdict: SupervisionVerdict =
       decision.kind === 'deny' ? { outcome: 'deny', intent: waiting.intent, reason } : { outcome: 'escalate', intent: waiting.intent, reason };
