@@ -35,6 +35,10 @@ export interface HandlerConfig {
   readonly maxOutboundBufferedBytes: number;
   readonly maxActionConcurrency: number;
   readonly supervisionDecisionTimeoutMs: number;
+  readonly deadlineSlackMs: number;
+  readonly verifyDeadlineMs: number;
+  readonly maxVerifyActions: number;
+  readonly maxEvidenceBytes: number;
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
 }
 

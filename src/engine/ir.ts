@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CarError } from '../util/errors.js';
+import { isObject } from '../util/values.js';
 
 /** The proposal / action IR: what a model proposes and the runtime verifies and executes. */
 
@@ -82,10 +83,6 @@ export const DEFAULT_MAX_RETRIES = 3;
 /** 12 hex characters from a UUIDv4, the upstream's default id shape. */
 export function shortId(): string {
   return randomUUID().replace(/-/g, '').slice(0, 12);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 class Reader {

@@ -12,9 +12,17 @@ import {
   type SetStatusInput,
   type UpdateDeviceInput,
 } from './types.js';
+import { isObject as isRecord } from '../util/values.js';
 
-/** Events the ring keeps for `host.events` and the subscribe snapshot. */
+/** Events the ring keeps for `host.events` and the subscribe snapshot, unless told otherwise. */
 export const MAX_HOST_EVENTS = 500;
+
+export interface HostStateOptions {
+  /** Events the ring keeps (default 500). */
+  maxEvents?: number;
+  /** Events one subscriber may have waiting between two drains (default 4096). */
+  subscriberQueue?: number;
+}
 
 export type ApprovalOutcome = 'approved' | 'denied' | 'timeout' | 'aborted';
 
@@ -43,8 +51,10 @@ export class HostState {
   private readonly subscribers: HostSubscribers;
   /** Callers parked in `waitForResolution`, per approval id; removed on resolve, timeout or abort. */
   private readonly waiters = new Map<string, Set<(outcome: ApprovalOutcome) => void>>();
+  private readonly maxEvents: number;
 
-  constructor(options: { subscriberQueue?: number } = {}) {
+  constructor(options: HostStateOptions = {}) {
+    this.maxEvents = options.maxEvents ?? MAX_HOST_EVENTS;
     this.subscribers = new HostSubscribers(options.subscriberQueue);
   }
 
@@ -91,7 +101,7 @@ export class HostState {
       payload: payload ?? {},
     };
     this.ring.push(event);
-    if (this.ring.length > MAX_HOST_EVENTS) this.ring.shift();
+    if (this.ring.length > this.maxEvents) this.ring.shift();
     this.subscribers.publish(event);
     return event;
   }
@@ -321,8 +331,4 @@ export class HostState {
       this.wake(approval.id, 'aborted');
     }
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

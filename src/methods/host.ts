@@ -50,7 +50,7 @@ export const hostDevices = defineMethod({
 
 export const hostEvents = defineMethod({
   name: 'host.events',
-  summary: 'The newest host events (limit, default 100, at most 500), oldest first.',
+  summary: 'The newest host events (limit, default 100; the ring keeps maxHostEvents, 500 by default), oldest first.',
   params: z.object({ limit: z.number().int().nonnegative().optional() }),
   handler: (p, { state }) => ({ events: state.host.events(p.limit ?? 100) }),
 });

@@ -113,14 +113,12 @@ function readAction(raw: unknown): Action {
   return proposal.actions[0] as Action;
 }
 
-/** Largest `evidence` kept in the journal, as serialised JSON. */
-const MAX_EVIDENCE_BYTES = 64 * 1024;
-
 function recordDecision(decision: ApprovalDecision, p: z.infer<typeof decisionParams>, ctx: MethodContext): ApprovalRecord {
-  if (p.evidence !== undefined && Buffer.byteLength(JSON.stringify(p.evidence) ?? '', 'utf8') > MAX_EVIDENCE_BYTES) {
-    throw new CarError('invalid', `evidence must serialise to at most ${MAX_EVIDENCE_BYTES} bytes of JSON`, {
+  const maxEvidence = ctx.state.config.maxEvidenceBytes;
+  if (p.evidence !== undefined && Buffer.byteLength(JSON.stringify(p.evidence) ?? '', 'utf8') > maxEvidence) {
+    throw new CarError('invalid', `evidence must serialise to at most ${maxEvidence} bytes of JSON`, {
       field: 'evidence',
-      limit: MAX_EVIDENCE_BYTES,
+      limit: maxEvidence,
     });
   }
   let fp: string;

@@ -5,9 +5,7 @@ import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
 import { defineMethod, type HandlerConfig } from '../contract/index.js';
 import { proposalSchema } from './schemas.js';
-
-/** Added on top of the summed tool budgets, as the upstream does. */
-const DEADLINE_SLACK_MS = 15_000;
+import { isObject } from '../util/values.js';
 
 const submitParams = z.object({
   proposal: proposalSchema,
@@ -23,19 +21,16 @@ const submitParams = z.object({
     .optional(),
 });
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * How long `proposal.submit` may take: every action's own callback wait (its `timeout_ms` plus
- * the callback grace, or the default tool timeout) times its attempts, plus 15 s, and never less
+ * the callback grace, or the default tool timeout) times its attempts, plus `deadlineSlackMs`
+ * (15 s, as the upstream adds), and never less
  * than the ordinary handler deadline. Counting the grace keeps the executor's own timeouts firing
  * before this deadline does. Read from the raw params, which may still be malformed.
  */
 export function proposalDeadlineMs(
   rawProposal: unknown,
-  config: Pick<HandlerConfig, 'toolTimeoutMs' | 'toolCallbackGraceMs' | 'handlerTimeoutMs'>,
+  config: Pick<HandlerConfig, 'toolTimeoutMs' | 'toolCallbackGraceMs' | 'handlerTimeoutMs' | 'deadlineSlackMs'>,
 ): number {
   const actions = isObject(rawProposal) && Array.isArray(rawProposal.actions) ? rawProposal.actions : [];
   let budget = 0;
@@ -47,7 +42,7 @@ export function proposalDeadlineMs(
       typeof a.max_retries === 'number' && Number.isInteger(a.max_retries) && a.max_retries >= 0 ? a.max_retries : DEFAULT_MAX_RETRIES;
     budget += wait * (a.failure_behavior === 'retry' ? retries + 1 : 1);
   }
-  return Math.max(config.handlerTimeoutMs, budget + DEADLINE_SLACK_MS);
+  return Math.max(config.handlerTimeoutMs, budget + config.deadlineSlackMs);
 }
 
 

@@ -4,9 +4,6 @@ import { defineMethod, type MethodContext } from '../contract/index.js';
 import { policyViolationsFor } from './policy.js';
 import { readProposal } from './schemas.js';
 
-/** The verify bound from the protocol: static checks must answer well within it. */
-const VERIFY_DEADLINE_MS = 30_000;
-
 const stateObject = z.record(z.string(), z.unknown());
 const rate = z.number().min(0).max(1);
 
@@ -20,10 +17,10 @@ export const verifyProposal = defineMethod({
   name: 'verify',
   summary: "Statically check a proposal against this session's tools without calling any: issues, levels, conflicts, simulated state.",
   params: z.object({ proposal: z.unknown(), initial_state: stateObject.optional(), session_id: z.string().max(256).optional() }),
-  deadlineMs: VERIFY_DEADLINE_MS,
+  deadlineMs: (_p, state) => state.config.verifyDeadlineMs,
   handler(p, ctx) {
     const proposal = readProposal(p.proposal);
-    const opts: VerifyOptions = { tools: (name) => ctx.session.tools.get(name) };
+    const opts: VerifyOptions = { tools: (name) => ctx.session.tools.get(name), maxActions: ctx.state.config.maxVerifyActions };
     if (p.initial_state !== undefined) opts.initialState = p.initial_state;
     const policyViolations = sessionPolicies(ctx, p);
     if (policyViolations) opts.policyViolations = policyViolations;
@@ -49,7 +46,7 @@ export const verifyMonteCarlo = defineMethod({
       })
       .optional(),
   }),
-  deadlineMs: VERIFY_DEADLINE_MS,
+  deadlineMs: (_p, state) => state.config.verifyDeadlineMs,
   handler(p) {
     const proposal = readProposal(p.proposal);
     // No outcome history is kept yet, so every rate comes from the caller or the default.

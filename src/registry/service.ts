@@ -1,7 +1,8 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { RegistryError, RegistryStore } from './registry-store.js';
 
-const MAX_OPEN_STORES = 64;
+/** Registry directories kept open at once by default; the least recently opened is dropped first. */
+export const DEFAULT_MAX_OPEN_STORES = 64;
 
 /**
  * The registries a daemon serves. `registry_path` may pick another directory, but only one inside
@@ -12,7 +13,10 @@ const MAX_OPEN_STORES = 64;
 export class RegistryService {
   private readonly stores = new Map<string, RegistryStore>();
 
-  constructor(readonly root: string | null) {}
+  constructor(
+    readonly root: string | null,
+    private readonly maxOpenStores: number = DEFAULT_MAX_OPEN_STORES,
+  ) {}
 
   store(registryPath?: string): RegistryStore {
     if (this.root === null) {
@@ -26,7 +30,7 @@ export class RegistryService {
     }
     let store = this.stores.get(dir);
     if (!store) {
-      if (this.stores.size >= MAX_OPEN_STORES) this.stores.delete(this.stores.keys().next().value!);
+      if (this.stores.size >= this.maxOpenStores) this.stores.delete(this.stores.keys().next().value!);
       store = new RegistryStore(dir);
       this.stores.set(dir, store);
     }

@@ -12,6 +12,7 @@ import {
   type JsonRpcParams,
   type JsonRpcResponse,
 } from './messages.js';
+import { isThenable } from '../util/values.js';
 
 /** What an inbound handler learns about the call it serves. */
 export interface InboundContext {
@@ -88,10 +89,6 @@ interface PendingCall {
 }
 
 type Reply = JsonRpcResponse | undefined;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
 
 /**
  * A symmetric JSON-RPC 2.0 endpoint over one FrameTransport: it dispatches inbound requests

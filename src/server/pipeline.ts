@@ -15,15 +15,12 @@ import { enforcePermissionGate } from './permission-gate.js';
 import type { ClientSession } from './session.js';
 import type { ServerState } from './state.js';
 import { superviseProposal } from './supervision-gate.js';
+import { isThenable } from '../util/values.js';
 
 export { matchesNameList as isHandshakeGated } from '../contract/gates.js';
 
 /** Longest timer Node accepts. */
 const MAX_TIMER_MS = 2_147_483_647;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
 
 /**
  * The gate pipeline: every request passes the gates its route declares, in the fixed order of

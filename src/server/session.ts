@@ -43,7 +43,7 @@ export class ClientSession implements SessionContext {
   /** The standing permission tier (`permission.get_tier` / `set_tier`). */
   grantedTier: Tier = DEFAULT_TIER;
   /** Policies checked before any action dispatches; the runtime session id is the client id. */
-  readonly policies = new PolicyEngine(this.clientId);
+  readonly policies: PolicyEngine;
 
   constructor(
     readonly channel: WsChannel,
@@ -52,6 +52,10 @@ export class ClientSession implements SessionContext {
     readonly remoteAddress: string | undefined,
   ) {
     this.authenticated = !config.authEnabled;
+    this.policies = new PolicyEngine(this.clientId, {
+      maxPolicies: config.maxPoliciesPerSession,
+      maxSessions: config.maxPolicySessions,
+    });
     this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
     this.state = new StateStore(config.maxStateKeysPerSession);
     this.tools = new ToolRegistry(config.maxToolsPerSession);
@@ -61,6 +65,8 @@ export class ClientSession implements SessionContext {
     });
     const lossyBound = config.maxOutboundBufferedBytes / 2;
     this.toolHandles = new ToolHandleStore({
+      maxChunks: config.maxToolHandleChunks,
+      reapAfterMs: config.toolHandleReapMs,
       onChunk: (handle, chunk) => {
         if (this.toolStreamSubscribed) channel.notifyLossy('tools.stream.event', { handle, chunk }, lossyBound);
       },

@@ -43,7 +43,7 @@ export class ServerState implements ServerContext {
   /** The process-wide semaphore inference-class work goes through. */
   readonly admission: InferenceAdmission;
   /** Host-facing state: registered agents and devices, approvals, the event ring and its subscribers. */
-  readonly host = new HostState();
+  readonly host: HostState;
   /** Durable run traces (`runs.*`); files are touched only by runs. */
   readonly runs: RunStore;
   /** The product registry (`registry.*`); refused when no registry dir is configured. */
@@ -62,14 +62,16 @@ export class ServerState implements ServerContext {
       approvalEnabled: gate.enabled,
     });
     this.approvals = new ApprovalLedger(config.approvalsPath);
+    this.host = new HostState({ maxEvents: config.maxHostEvents, subscriberQueue: config.maxHostSubscriberQueue });
     this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
-    this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs);
+    this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
       completeGraceMs: config.runCompleteGraceMs,
+      maxFinishedInMemory: config.maxFinishedRunsInMemory,
       onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
     });
-    this.registry = new RegistryService(config.registryDir);
+    this.registry = new RegistryService(config.registryDir, config.maxRegistryStores);
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),

@@ -18,7 +18,7 @@ export interface PolicyLimits {
   maxSessions: number;
 }
 
-const DEFAULT_LIMITS: PolicyLimits = { maxPolicies: 4096, maxSessions: 1024 };
+export const DEFAULT_POLICY_LIMITS: PolicyLimits = { maxPolicies: 4096, maxSessions: 1024 };
 
 interface Entry {
   /** Registration order across every scope. */
@@ -68,7 +68,7 @@ export class PolicyEngine {
   constructor(
     /** The connection's own runtime session id; naming it selects the global set. */
     readonly runtimeSessionId: string,
-    private readonly limits: PolicyLimits = DEFAULT_LIMITS,
+    private readonly limits: PolicyLimits = DEFAULT_POLICY_LIMITS,
   ) {}
 
   /** Open a policy sub-context and return its id. */

@@ -50,8 +50,8 @@ interface Waiting {
   settle(verdict: SupervisionVerdict): void;
 }
 
-/** How many finished intent ids are remembered, to tell "already decided" from "unknown". */
-const FINISHED_MEMORY = 4096;
+/** How many finished intent ids are remembered by default, to tell "already decided" from "unknown". */
+export const DEFAULT_SUPERVISION_HISTORY = 4096;
 
 /**
  * The supervision gate: supervisors subscribe with a filter, every matching proposal becomes a
@@ -63,7 +63,10 @@ export class Supervisor {
   private readonly waiting = new Map<string, Waiting>();
   private readonly finished = new Map<string, 'decided' | 'timed_out'>();
 
-  constructor(readonly decisionTimeoutMs: number) {}
+  constructor(
+    readonly decisionTimeoutMs: number,
+    private readonly historySize: number = DEFAULT_SUPERVISION_HISTORY,
+  ) {}
 
   /** Add or replace a supervisor; returns how many are subscribed now. */
   subscribe(id: string, handle: SupervisorHandle): number {
@@ -148,7 +151,7 @@ export class Supervisor {
 
   private remember(id: string, mark: 'decided' | 'timed_out'): void {
     this.finished.set(id, mark);
-    if (this.finished.size > FINISHED_MEMORY) {
+    if (this.finished.size > this.historySize) {
       const oldest = this.finished.keys().next().value;
       if (oldest !== undefined) this.finished.delete(oldest);
     }
