@@ -7,7 +7,7 @@ import { WsEndpoint } from '../transport/ws-endpoint.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { WsChannel } from './channel.js';
 import { toRpcError } from './error-map.js';
-import { createGatePipeline } from './pipeline.js';
+import { createGatePipeline, deadlineError } from './pipeline.js';
 import { ClientSession } from './session.js';
 import type { ServerState } from './state.js';
 import type { InboundHandler } from '../rpc/peer.js';
@@ -70,6 +70,7 @@ export function runDispatch(
     idPrefix: 'cb-',
     logger: config.logger,
     mapError: toRpcError,
+    deadlineError,
   });
   const channel = new WsChannel(peer);
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);

@@ -2,7 +2,7 @@ import { mayCall } from '../contract/access.js';
 import type { MethodContext } from '../contract/context.js';
 import type { MethodRoute, MethodSpec, ProposalParams } from '../contract/method.js';
 import type { Permit } from '../engine/admission.js';
-import { ErrorCode, RequestAbortedError, RpcError } from '../rpc/errors.js';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { InboundContext, InboundHandler } from '../rpc/peer.js';
 import { CloseCode } from '../transport/frame.js';
@@ -19,9 +19,6 @@ import { isThenable } from '../util/values.js';
 
 export { matchesNameList as isHandshakeGated } from '../contract/gates.js';
 
-/** Longest timer Node accepts. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * The gate pipeline: every request passes the gates its route declares, in the fixed order of
  * `GATE_ORDER` (auth → handshake → role → params → approval → deadline → supervision →
@@ -29,18 +26,18 @@ const MAX_TIMER_MS = 2_147_483_647;
  * synchronously, so a `session.auth` that arrives before a pipelined call is applied before that
  * call is gated, and a call that completes synchronously never arms a deadline timer.
  */
+/** The reply to a call whose handler deadline passed: the outcome is unknown to the client. */
+export function deadlineError(method: string, ms: number): RpcError {
+  return new RpcError(
+    ErrorCode.DeadlineExceeded,
+    `handler '${method}' exceeded its ${formatSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
+  );
+}
+
 export function createGatePipeline(state: ServerState, session: ClientSession, log: Logger): InboundHandler {
   const config = state.config;
   const methods = state.methods;
   const approvalGate = new ApprovalGate(config.approvalGate, state.host);
-  // Deadline waits still open on this connection. One close listener ends them all, so no deadline
-  // timer outlives its connection, without an AbortSignal listener per async call.
-  const deadlines = new Set<(reason: unknown) => void>();
-  session.channel.onClose((info) => {
-    const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
-    for (const cancel of [...deadlines]) cancel(reason);
-  });
-
   return (method: string, rawParams: JsonRpcParams | undefined, rpc: InboundContext): unknown => {
     const route = methods.route(method);
 
@@ -83,11 +80,14 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
     return underDeadline(route, params, ctx, rpc);
   };
 
-  /** deadline: what follows runs under it, armed only once something turns out to be asynchronous. */
+  /**
+   * deadline: what follows runs under it, armed only once something turns out to be asynchronous.
+   * The connection's Peer answers with `deadlineError` when it passes and aborts the call's signal.
+   */
   function underDeadline(route: MethodRoute, params: unknown, ctx: HandlerContext, rpc: InboundContext): unknown {
     const out = route.supervision || route.permission || route.admission ? guarded(route, params, ctx) : route.spec.handler(params, ctx);
-    if (!isThenable(out)) return out;
-    return withDeadline(out, deadlineOf(route.spec, params), ctx.method, rpc, deadlines);
+    if (isThenable(out)) rpc.setDeadline(deadlineOf(route.spec, params));
+    return out;
   }
 
   function deadlineOf(spec: MethodSpec, params: unknown): number {
@@ -129,48 +129,6 @@ function holding(permit: Permit, fn: () => unknown): unknown {
   return Promise.resolve(out).finally(() => permit.release());
 }
 
-function withDeadline(
-  work: PromiseLike<unknown>,
-  ms: number,
-  method: string,
-  rpc: InboundContext,
-  live: Set<(reason: unknown) => void>,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const settle = (): void => {
-      clearTimeout(timer);
-      live.delete(cancel);
-    };
-    const cancel = (reason: unknown): void => {
-      settle();
-      reject(reason);
-    };
-    const timer = setTimeout(
-      () => {
-        const err = new RpcError(
-          ErrorCode.DeadlineExceeded,
-          `handler '${method}' exceeded its ${formatSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
-        );
-        settle();
-        rpc.abort(err);
-        reject(err);
-      },
-      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
-    );
-    live.add(cancel);
-    work.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (err: unknown) => {
-        settle();
-        reject(err);
-      },
-    );
-  });
-}
-
 /**
  * The per-call MethodContext. A class, so that each call allocates one object with a fixed shape:
  * an object literal with a `get signal()` accessor is built on V8's slow path on every call.
@@ -193,6 +151,7 @@ class HandlerContext implements MethodContext {
     return this.rpc.signal;
   }
 
-  // An arrow property, so a destructured `closeAfterReply` still works as before.
-  readonly closeAfterReply = (code?: number, reason?: string): void => this.rpc.closeAfterReply(code, reason);
+  closeAfterReply(code?: number, reason?: string): void {
+    this.rpc.closeAfterReply(code, reason);
+  }
 }

@@ -427,3 +427,58 @@ describe('Peer: framing rules', () => {
     assert.equal(await client.request('m', {}), null);
   });
 });
+
+describe('Peer: inbound deadlines', () => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  test('many calls in flight share one timer; it stops holding the process once they are answered', async () => {
+    const release: (() => void)[] = [];
+    const { server, client } = peers((_m, _p, ctx) => {
+      ctx.setDeadline(60_000);
+      return new Promise<string>((resolve) => release.push(() => resolve('ok')));
+    }, () => undefined, { maxInFlight: 100 });
+    const before = timers();
+    const calls = Array.from({ length: 50 }, (_, i) => client.request('slow', { i }));
+    await waitFor(() => release.length === 50);
+    assert.ok(timers() - before <= 1, `${timers() - before} timers for 50 deadlines`);
+    for (const r of release) r();
+    assert.deepEqual(await Promise.all(calls), Array(50).fill('ok'));
+    assert.equal(timers(), before, 'the shared timer no longer holds the process open');
+    server.close();
+  });
+
+  test('a passed deadline answers with deadlineError and aborts the call; earlier and later deadlines keep their own time', async () => {
+    const signals = new Map<string, AbortSignal>();
+    const { server, client } = peers(
+      (_m, p, ctx) => {
+        const { tag, ms } = p as { tag: string; ms: number };
+        signals.set(tag, ctx.signal);
+        ctx.setDeadline(ms);
+        return sleep(60_000, ctx.signal);
+      },
+      () => undefined,
+      { deadlineError: (method, ms) => new RpcError(-32004, `${method} over ${ms} ms`) },
+    );
+    const short = client.request('work', { tag: 'short', ms: 10 });
+    const long = client.request('work', { tag: 'long', ms: 60_000 });
+    await assert.rejects(short, (err: unknown) => err instanceof RemoteError && err.code === -32004 && err.message === 'work over 10 ms');
+    assert.equal(signals.get('short')!.aborted, true);
+    assert.equal(signals.get('long')!.aborted, false, 'the long call is untouched');
+    assert.equal(server.inFlightCount, 1);
+    client.close();
+    await assert.rejects(long);
+    assert.equal(signals.get('long')!.aborted, true);
+  });
+
+  test('a handler that answers synchronously leaves nothing holding the process', async () => {
+    const { server, client } = peers((_m, _p, ctx) => {
+      ctx.setDeadline(60_000);
+      return 'now';
+    });
+    const before = timers();
+    const reply = client.request('fast', {});
+    assert.equal(timers(), before);
+    assert.equal(await reply, 'now');
+    server.close();
+  });
+});
