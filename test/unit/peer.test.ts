@@ -106,13 +106,18 @@ describe('Peer: requests both ways', () => {
 
   test('concurrent inbound requests are handled concurrently; replies may come out of order', async () => {
     const order: string[] = [];
+    let fastDone!: () => void;
+    const fastFinished = new Promise<void>((resolve) => (fastDone = resolve));
     const { client } = peers(async (_m, params) => {
-      const p = params as { ms: number; tag: string };
-      await delay(p.ms);
+      const p = params as { tag: string };
+      // The slow call only finishes after the fast one: both must be in flight at once.
+      if (p.tag === 'slow') await fastFinished;
+      else await delay(1);
       order.push(p.tag);
+      if (p.tag === 'fast') fastDone();
       return p.tag;
     });
-    const results = await Promise.all([client.request('s', { ms: 40, tag: 'slow' }), client.request('s', { ms: 1, tag: 'fast' })]);
+    const results = await Promise.all([client.request('s', { tag: 'slow' }), client.request('s', { tag: 'fast' })]);
     assert.deepEqual(results, ['slow', 'fast']);
     assert.deepEqual(order, ['fast', 'slow']);
   });
@@ -392,19 +397,21 @@ describe('Peer: framing rules', () => {
   });
 
   test('in-flight cap: requests beyond maxInFlight are refused with -32603; later ones are served', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     const { client, server } = peers(
       async (_m, params) => {
-        await delay((params as { ms: number }).ms);
+        if ((params as { held: boolean }).held) await gate;
         return 'ok';
       },
       undefined,
       { maxInFlight: 2 },
     );
-    const results = await Promise.allSettled([
-      client.request('s', { ms: 30 }),
-      client.request('s', { ms: 30 }),
-      client.request('s', { ms: 30 }),
-    ]);
+    const calls = [client.request('s', { held: true }), client.request('s', { held: true }), client.request('s', { held: true })];
+    // The third is refused while the first two are held; then they are let go.
+    await assert.rejects(calls[2]!);
+    open();
+    const results = await Promise.allSettled(calls);
     assert.equal(results[0]!.status, 'fulfilled');
     assert.equal(results[1]!.status, 'fulfilled');
     assert.equal(results[2]!.status, 'rejected');
@@ -413,7 +420,7 @@ describe('Peer: framing rules', () => {
     assert.equal(err.code, -32603);
     assert.match(err.message, /too many requests in flight on this connection \(limit 2\)/);
     assert.equal(server.inFlightCount, 0);
-    assert.equal(await client.request('s', { ms: 1 }), 'ok');
+    assert.equal(await client.request('s', { held: false }), 'ok');
   });
 
   test('synchronous handlers do not count against the in-flight cap', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import { GATE_ORDER } from '../../src/index.js';
 import { waitFor } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, useServer } from '../helpers/server.js';
 
 interface DiscoveredMethod {
   name: string;
@@ -16,13 +16,7 @@ async function discover(server: TestServer): Promise<Map<string, string[]>> {
 }
 
 describe('gates as data: rpc.discover shows each method\'s gates', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('every method lists its gates in the fixed pipeline order', async (t) => {
     const gates = await discover(server);
@@ -65,13 +59,7 @@ describe('gates as data: rpc.discover shows each method\'s gates', () => {
 });
 
 describe('the admission gate', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ inferenceMaxConcurrent: 1 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ inferenceMaxConcurrent: 1 });
 
   const admitted = (tag: string): Promise<unknown> =>
     new Promise((resolve) => {

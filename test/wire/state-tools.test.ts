@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
+import test, { describe } from 'node:test';
+import { useServer } from '../helpers/server.js';
 
 describe('state.* methods', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ maxStateKeysPerSession: 5 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ maxStateKeysPerSession: 5 });
 
   test('state.set answers "ok"; state.get returns the value, or null when absent', async () => {
     const c = await server.authed();
@@ -130,13 +124,7 @@ describe('state.* methods', () => {
 });
 
 describe('tools.* methods', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ maxToolsPerSession: 3 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ maxToolsPerSession: 3 });
 
   const weather = {
     name: 'weather',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import { delay } from '../helpers/raw-client.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 
 const weather = {
   name: 'weather',
@@ -27,13 +27,7 @@ async function assertNoCallbacks(c: RawClient): Promise<void> {
 }
 
 describe('verify over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('an unregistered tool → valid:false with a decision_procedure error, and no callback (behaviour 40)', async () => {
     const c = await server.authed();
@@ -133,13 +127,7 @@ describe('verify over the wire', () => {
 });
 
 describe('verify.monte_carlo over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   const proposal = {
     actions: [
