@@ -4,7 +4,8 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { DeadlineTimer } from './deadlines.js';
 import { CallList, InboundCall, type CallOwner, type InboundHandler } from './inbound.js';
 import { exceedsJsonDepth } from './depth.js';
-import { ErrorCode, RemoteError, RequestAbortedError, RpcError } from './errors.js';
+import { ErrorCode, RequestAbortedError, RpcError } from './errors.js';
+import { OutboundCalls, type OutboundOptions } from './outbound.js';
 import {
   classify,
   errorResponse,
@@ -36,21 +37,10 @@ export interface PeerOptions {
   deadlineError?: (method: string, ms: number) => RpcError;
 }
 
-export interface OutboundOptions {
-  id?: string | number;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type { OutboundOptions } from './outbound.js';
 
 const defaultDeadlineError = (method: string, ms: number): RpcError =>
   new RpcError(ErrorCode.DeadlineExceeded, `'${method}' got no reply within ${ms} ms`);
-
-interface PendingCall {
-  method: string;
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  cleanup(): void;
-}
 
 type Reply = JsonRpcResponse | undefined;
 
@@ -62,7 +52,7 @@ const DEFERRED = Symbol('deferred');
  * concurrently to a handler, and sends its own requests with ids, timeouts and cancellation.
  */
 export class Peer implements CallOwner {
-  private readonly pending = new Map<string | number, PendingCall>();
+  private readonly outbound: OutboundCalls;
   private readonly inFlight = new CallList();
   private readonly closeAfter = new WeakMap<JsonRpcResponse, CloseInfo>();
   /** Replies that asked to close the connection once sent (almost always none). */
@@ -87,6 +77,7 @@ export class Peer implements CallOwner {
     this.log = options.logger ?? silentLogger;
     this.mapError = options.mapError ?? RpcError.from;
     this.deadlineError = options.deadlineError ?? defaultDeadlineError;
+    this.outbound = new OutboundCalls((text) => this.transport.send(text));
     transport.onframe = (text) => this.onFrame(text);
     transport.onclose = (info) => this.onTransportClose(info);
   }
@@ -100,7 +91,7 @@ export class Peer implements CallOwner {
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.outbound.size;
   }
 
   /** Resolves when the transport has closed. */
@@ -120,44 +111,7 @@ export class Peer implements CallOwner {
     if (!this.isOpen) {
       return Promise.reject(new RequestAbortedError('closed', `connection closed before '${method}' was sent`));
     }
-    if (this.pending.has(id)) {
-      return Promise.reject(new Error(`outbound request id ${String(id)} is already pending`));
-    }
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const signal = opts.signal;
-      const onAbort = (): void => {
-        this.settle(id)?.reject(
-          new RequestAbortedError('aborted', `'${method}' (${String(id)}) was cancelled by the caller`),
-        );
-      };
-      const entry: PendingCall = {
-        method,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      if (signal?.aborted) {
-        reject(new RequestAbortedError('aborted', `'${method}' was cancelled before it was sent`));
-        return;
-      }
-      this.pending.set(id, entry);
-      if (opts.timeoutMs !== undefined && Number.isFinite(opts.timeoutMs)) {
-        timer = setTimeout(() => {
-          this.settle(id)?.reject(
-            new RequestAbortedError('timeout', `'${method}' (${String(id)}) got no answer within ${opts.timeoutMs} ms`),
-          );
-        }, opts.timeoutMs);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const frame = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
-      if (!this.transport.send(JSON.stringify(frame))) {
-        this.settle(id)?.reject(new RequestAbortedError('closed', `connection closed before '${method}' was sent`));
-      }
-    });
+    return this.outbound.request<T>(id, method, params, opts);
   }
 
   /** Send a notification. Returns false when the connection is closed or refused the frame. */
@@ -169,14 +123,6 @@ export class Peer implements CallOwner {
 
   close(code: number = CloseCode.Normal, reason = ''): void {
     this.transport.close(code, reason);
-  }
-
-  private settle(id: string | number): PendingCall | undefined {
-    const entry = this.pending.get(id);
-    if (!entry) return undefined;
-    this.pending.delete(id);
-    entry.cleanup();
-    return entry;
   }
 
   private onFrame(text: string): void {
@@ -255,13 +201,7 @@ export class Peer implements CallOwner {
 
   private onResponse(id: JsonRpcId, result: unknown, error: { code: number; message: string; data?: unknown } | undefined): void {
     if (id === null) return;
-    const entry = this.settle(id);
-    if (!entry) {
-      this.log.debug({ id }, 'ignored a response with no pending request');
-      return;
-    }
-    if (error) entry.reject(new RemoteError(error));
-    else entry.resolve(result);
+    if (!this.outbound.answer(id, result, error)) this.log.debug({ id }, 'ignored a response with no pending request');
   }
 
   private runNotification(method: string, params: JsonRpcParams | undefined): void {
@@ -431,7 +371,7 @@ export class Peer implements CallOwner {
       ctx.abort(reason);
     });
     this.inFlight.clear();
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(reason);
+    this.outbound.rejectAll(reason);
     for (const listener of this.closeListeners.splice(0)) listener(info);
   }
 }

@@ -9,23 +9,16 @@ import { CloseCode } from '../transport/frame.js';
 import { formatSeconds } from '../util/duration.js';
 import { CarError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { isThenable } from '../util/values.js';
 import { ApprovalGate } from './approval-gate.js';
 import { formatParamsError, paramsErrorField } from './params.js';
 import { enforcePermissionGate } from './permission-gate.js';
 import type { ClientSession } from './session.js';
 import type { ServerState } from './state.js';
 import { superviseProposal } from './supervision-gate.js';
-import { isThenable } from '../util/values.js';
 
 export { matchesNameList as isHandshakeGated } from '../contract/gates.js';
 
-/**
- * The gate pipeline: every request passes the gates its route declares, in the fixed order of
- * `GATE_ORDER` (auth → handshake → role → params → approval → deadline → supervision →
- * permission → admission), then its handler. Up to the first gate that waits, everything runs
- * synchronously, so a `session.auth` that arrives before a pipelined call is applied before that
- * call is gated, and a call that completes synchronously never arms a deadline timer.
- */
 /** The reply to a call whose handler deadline passed: the outcome is unknown to the client. */
 export function deadlineError(method: string, ms: number): RpcError {
   return new RpcError(
@@ -34,6 +27,13 @@ export function deadlineError(method: string, ms: number): RpcError {
   );
 }
 
+/**
+ * The gate pipeline: every request passes the gates its route declares, in the fixed order of
+ * `GATE_ORDER` (auth → handshake → role → params → approval → deadline → supervision →
+ * permission → admission), then its handler. Up to the first gate that waits, everything runs
+ * synchronously, so a `session.auth` that arrives before a pipelined call is applied before that
+ * call is gated, and a call that completes synchronously never arms a deadline timer.
+ */
 export function createGatePipeline(state: ServerState, session: ClientSession, log: Logger): InboundHandler {
   const config = state.config;
   const methods = state.methods;
