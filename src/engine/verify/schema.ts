@@ -18,9 +18,7 @@ const MAX_VIOLATIONS = 20;
 
 type Schema = Record<string, unknown>;
 
-function isSchema(v: unknown): v is Schema {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const isSchema: (v: unknown) => v is Schema = isPlainObject;
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
