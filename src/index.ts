@@ -173,3 +173,5 @@ export {
   type DashboardOptions,
 } from './dashboard/index.js';
 export { silentLogger, type Logger } from './util/logger.js';
+export { CarError, isCarError, type CarErrorKind, type CarErrorOptions } from './util/errors.js';
+export { toRpcError } from './server/error-map.js';

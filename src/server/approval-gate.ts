@@ -29,18 +29,23 @@ export class ApprovalGate {
     });
     const outcome = await this.host.waitForResolution(approval.id, this.options.timeoutMs, signal);
     if (outcome === 'approved') return;
-    const data = { approval_id: approval.id, method };
+    // -32003 is the protocol's code for all three; `data.kind` says which, as on every other error.
+    const data = (kind: 'denied' | 'timeout'): Record<string, unknown> => ({ kind, approval_id: approval.id, method });
     if (outcome === 'denied') {
-      throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was denied by the approval gate (${approval.id})`, data);
+      throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was denied by the approval gate (${approval.id})`, data('denied'));
     }
     if (outcome === 'timeout') {
       throw new RpcError(
         ErrorCode.ApprovalDenied,
         `'${method}' was not approved within ${formatSeconds(this.options.timeoutMs)}; approval ${approval.id} is still pending`,
-        data,
+        data('timeout'),
       );
     }
-    throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was abandoned while waiting for approval ${approval.id}`, data);
+    throw new RpcError(
+      ErrorCode.ApprovalDenied,
+      `'${method}' was abandoned while waiting for approval ${approval.id}`,
+      data('denied'),
+    );
   }
 }
 
