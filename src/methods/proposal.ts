@@ -24,9 +24,9 @@ const submitParams = z.object({
 /**
  * How long `proposal.submit` may take: every action's own callback wait (its `timeout_ms` plus
  * the callback grace, or the default tool timeout) times its attempts, plus `deadlineSlackMs`
- * (15 s, as the upstream adds), and never less
- * than the ordinary handler deadline. Counting the grace keeps the executor's own timeouts firing
- * before this deadline does. Read from the raw params, which may still be malformed.
+ * (15 s, as the upstream adds), and never less than the ordinary handler deadline. Counting the
+ * grace keeps the executor's own timeouts firing before this deadline does. Takes the parsed
+ * proposal or a raw one (malformed parts count as absent).
  */
 export function proposalDeadlineMs(
   rawProposal: unknown,
