@@ -21,6 +21,19 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'memory', 'host', 'inference'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
+function selectedSections(): ReadonlySet<Section> {
+  const raw = process.env.BENCH_SECTIONS?.trim();
+  if (!raw) return new Set(SECTIONS);
+  const picked = raw.split(',').map((s) => s.trim());
+  const unknown = picked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`BENCH_SECTIONS: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  return new Set(picked as Section[]);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const watchdog = setTimeout(() => {
@@ -37,6 +50,7 @@ async function main(): Promise<void> {
     });
   }
 
+  const sections = selectedSections();
   const pinning = setUpPinning();
   const dir = mkdtempSync(join(tmpdir(), 'car-bench-'));
   const targets: Target[] = [];
@@ -50,14 +64,16 @@ async function main(): Promise<void> {
       if (s.status === 'fulfilled') targets.push(s.value);
       else if (p) startFailures.push(`${p.spec.name}/${p.transport}: start: ${errorMessage(s.reason)}`);
     });
-    const results = new Results();
-    await measureAll(targets, results);
-    printReport({ targets, startFailures, results, pinning, elapsedMs: performance.now() - started });
-    runVerifyBench();
-    await runProposalBench(targets);
-    await runMemoryBench();
-    await runHostBench();
-    await runInferenceBench();
+    if (sections.has('dispatch')) {
+      const results = new Results();
+      await measureAll(targets, results);
+      printReport({ targets, startFailures, results, pinning, elapsedMs: performance.now() - started });
+    }
+    if (sections.has('verify')) runVerifyBench();
+    if (sections.has('proposal')) await runProposalBench(targets);
+    if (sections.has('memory')) await runMemoryBench();
+    if (sections.has('host')) await runHostBench();
+    if (sections.has('inference')) await runInferenceBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));

@@ -1,4 +1,5 @@
-export { ServerState, type ServerMode } from './server/state.js';
+export { ServerState } from './core-state.js';
+export type { ServerMode } from './server/state.js';
 export { DEFAULT_GATED_METHODS, type ApprovalGateOptions } from './server/config.js';
 export { ServerStateConfig, PROTOCOL_VERSION, type ServerStateOptions } from './server/config.js';
 export { ClientSession } from './server/session.js';
@@ -6,7 +7,24 @@ export { runDispatch, handleConnection, handleConnectionUnix, type RunDispatchOp
 export { listenTcp, listenUnix, attachToHttpServer, type Listener } from './server/listen.js';
 export { WsChannel } from './server/channel.js';
 export { WsToolExecutor, type WsToolExecutorOptions } from './server/tool-executor.js';
-export { defineMethod, MethodTable, type MethodSpec, type MethodContext, type Role } from './server/method.js';
+export {
+  defineMethod,
+  MethodTable,
+  mayCall,
+  buildOpenRpcDocument,
+  GATE_ORDER,
+  ROLE_RANK,
+  type MethodSpec,
+  type MethodRoute,
+  type MethodContext,
+  type ServerContext,
+  type SessionContext,
+  type SessionChannel,
+  type HandlerConfig,
+  type ProposalParams,
+  type GateName,
+  type Role,
+} from './contract/index.js';
 export { coreMethods } from './methods/index.js';
 export {
   HostState,
@@ -64,7 +82,7 @@ export {
   type PermissionCheck,
   type BlockedAction,
 } from './engine/permission/index.js';
-export { permissionGateError, enforcePermissionGate } from './methods/permission.js';
+export { permissionGateError, enforcePermissionGate } from './server/permission-gate.js';
 export {
   Supervisor,
   SupervisionError,
@@ -78,7 +96,7 @@ export {
   type SupervisionVerdict,
   type SupervisorHandle,
 } from './engine/supervision/index.js';
-export { enforceSupervisionGate } from './methods/supervision.js';
+export { enforceSupervisionGate } from './server/supervision-gate.js';
 export {
   InferenceAdmission,
   AdmissionBusyError,
@@ -175,3 +193,5 @@ export {
   type DashboardOptions,
 } from './dashboard/index.js';
 export { silentLogger, type Logger } from './util/logger.js';
+export { CarError, isCarError, type CarErrorKind, type CarErrorOptions } from './util/errors.js';
+export { toRpcError } from './server/error-map.js';

@@ -1,11 +1,8 @@
 import type { Call } from './runtime-api.js';
+import { defined } from '../util/values.js';
 
 type Params = Record<string, unknown>;
 type Result = Record<string, unknown>;
-
-function defined(o: Params): Params {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
 
 /** `host.*`: agents, devices, approvals and the live event stream (`host.event` notifications). */
 export function hostApi(call: Call) {

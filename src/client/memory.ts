@@ -6,6 +6,7 @@
 
 import type { ConsolidationReport } from '../memory/consolidation.js';
 import type { SkillStats } from '../memory/skills.js';
+import { defined } from '../util/values.js';
 
 export type { ConsolidationReport, SkillStats };
 
@@ -137,10 +138,6 @@ export interface DistilledSkill {
   domain?: string;
   trigger?: { persona?: string; url_pattern?: string; task_keywords?: string[] };
   code: string;
-}
-
-function defined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 const as = <T>(p: Promise<unknown>): Promise<T> => p as Promise<T>;

@@ -11,12 +11,9 @@ import type {
   VerifyResult,
 } from './runtime-types.js';
 import type { ToolDefinitionInput } from './types.js';
+import { defined } from '../util/values.js';
 
 export type Call = <T>(method: string, params?: JsonRpcParams) => Promise<T>;
-
-function defined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
 
 /** `session.init`, `session.policy.*`. */
 export function sessionApi(call: Call) {

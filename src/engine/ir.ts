@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { CarError } from '../util/errors.js';
+import { isObject } from '../util/values.js';
 
 /** The proposal / action IR: what a model proposes and the runtime verifies and executes. */
 
@@ -64,14 +66,14 @@ export interface ActionProposal {
   context: Record<string, unknown>;
 }
 
-/** A proposal that cannot be read; `path` names the offending field, e.g. `actions[2].tool`. */
-export class ProposalError extends Error {
+/** A proposal that cannot be read; `path` (the error's `field`) names the offending field, e.g. `actions[2].tool`. */
+export class ProposalError extends CarError {
   constructor(
     message: string,
     readonly path: string,
     readonly actionId?: string,
   ) {
-    super(message);
+    super('invalid', message, { field: path, detail: actionId === undefined ? undefined : { action_id: actionId } });
     this.name = 'ProposalError';
   }
 }
@@ -81,10 +83,6 @@ export const DEFAULT_MAX_RETRIES = 3;
 /** 12 hex characters from a UUIDv4, the upstream's default id shape. */
 export function shortId(): string {
   return randomUUID().replace(/-/g, '').slice(0, 12);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 class Reader {

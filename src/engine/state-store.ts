@@ -1,12 +1,13 @@
+import { CarError } from '../util/errors.js';
+
 const TENANT_PREFIX = 'tenant:';
 
 /** Raised when a state operation is refused; `field` names the offending input. */
-export class StateError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
+export class StateError extends CarError {
+  declare readonly field: string;
+
+  constructor(message: string, field: string, kind: 'invalid' | 'limit' = 'invalid', limit?: number) {
+    super(kind, message, { field, limit });
     this.name = 'StateError';
   }
 }
@@ -51,7 +52,7 @@ export class StateStore {
   }
   /** @internal */ rawSet(key: string, value: unknown): void {
     if (!this.map.has(key) && this.map.size >= this.maxKeys) {
-      throw new StateError(`state is full: at most ${this.maxKeys} keys per session`, 'key');
+      throw new StateError(`state is full: at most ${this.maxKeys} keys per session`, 'key', 'limit', this.maxKeys);
     }
     this.map.set(key, value);
   }

@@ -45,6 +45,11 @@ export interface ToolHandleStoreOptions {
   onChunk?: (handle: string, chunk: ToolChunk) => void;
 }
 
+/** Chunks one handle buffers by default; past it the oldest are dropped. */
+export const DEFAULT_HANDLE_CHUNKS = 1024;
+/** How long an unpolled terminal handle is kept by default. */
+export const DEFAULT_HANDLE_REAP_MS = 15 * 60 * 1000;
+
 const TERMINAL: ReadonlySet<HandleStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
@@ -59,8 +64,8 @@ export class ToolHandleStore {
   onChunk: ((handle: string, chunk: ToolChunk) => void) | undefined;
 
   constructor(options: ToolHandleStoreOptions = {}) {
-    this.maxChunks = options.maxChunks ?? 1024;
-    this.reapAfterMs = options.reapAfterMs ?? 15 * 60 * 1000;
+    this.maxChunks = options.maxChunks ?? DEFAULT_HANDLE_CHUNKS;
+    this.reapAfterMs = options.reapAfterMs ?? DEFAULT_HANDLE_REAP_MS;
     this.now = options.now ?? Date.now;
     this.onChunk = options.onChunk;
   }

@@ -1,3 +1,5 @@
+import { CarError } from '../util/errors.js';
+
 /** A tool the client registered; the daemon calls it back with `tools.execute`. */
 export interface ToolDefinition {
   name: string;
@@ -10,9 +12,9 @@ export interface ToolDefinition {
   rate_limit?: unknown;
 }
 
-export class ToolLimitError extends Error {
-  constructor(message: string) {
-    super(message);
+export class ToolLimitError extends CarError {
+  constructor(message: string, limit: number) {
+    super('limit', message, { limit });
     this.name = 'ToolLimitError';
   }
 }
@@ -26,7 +28,7 @@ export class ToolRegistry {
   register(defs: readonly ToolDefinition[]): number {
     const fresh = new Set(defs.map((d) => d.name).filter((n) => !this.tools.has(n)));
     if (this.tools.size + fresh.size > this.maxTools) {
-      throw new ToolLimitError(`too many tools: at most ${this.maxTools} per session`);
+      throw new ToolLimitError(`too many tools: at most ${this.maxTools} per session`, this.maxTools);
     }
     for (const def of defs) this.tools.set(def.name, def);
     return defs.length;

@@ -12,9 +12,17 @@ import {
   type SetStatusInput,
   type UpdateDeviceInput,
 } from './types.js';
+import { isObject as isRecord } from '../util/values.js';
 
-/** Events the ring keeps for `host.events` and the subscribe snapshot. */
+/** Events the ring keeps for `host.events` and the subscribe snapshot, unless told otherwise. */
 export const MAX_HOST_EVENTS = 500;
+
+export interface HostStateOptions {
+  /** Events the ring keeps (default 500). */
+  maxEvents?: number;
+  /** Events one subscriber may have waiting between two drains (default 4096). */
+  subscriberQueue?: number;
+}
 
 export type ApprovalOutcome = 'approved' | 'denied' | 'timeout' | 'aborted';
 
@@ -43,8 +51,10 @@ export class HostState {
   private readonly subscribers: HostSubscribers;
   /** Callers parked in `waitForResolution`, per approval id; removed on resolve, timeout or abort. */
   private readonly waiters = new Map<string, Set<(outcome: ApprovalOutcome) => void>>();
+  private readonly maxEvents: number;
 
-  constructor(options: { subscriberQueue?: number } = {}) {
+  constructor(options: HostStateOptions = {}) {
+    this.maxEvents = options.maxEvents ?? MAX_HOST_EVENTS;
     this.subscribers = new HostSubscribers(options.subscriberQueue);
   }
 
@@ -91,7 +101,7 @@ export class HostState {
       payload: payload ?? {},
     };
     this.ring.push(event);
-    if (this.ring.length > MAX_HOST_EVENTS) this.ring.shift();
+    if (this.ring.length > this.maxEvents) this.ring.shift();
     this.subscribers.publish(event);
     return event;
   }
@@ -159,7 +169,7 @@ export class HostState {
 
   private ownedAgent(caller: string, agentId: string): HostAgent {
     const agent = this.agents.get(agentId);
-    if (!agent) throw new HostError(`unknown agent '${agentId}'`);
+    if (!agent) throw new HostError(`unknown agent '${agentId}'`, 'not_found');
     if (agent.session_id !== caller) throw ownedElsewhere(agentId);
     return agent;
   }
@@ -191,7 +201,7 @@ export class HostState {
 
   updateDevice(caller: string, input: UpdateDeviceInput): HostDevice {
     const device = this.devices.get(input.device_id);
-    if (!device) throw new HostError(`unknown device '${input.device_id}'`);
+    if (!device) throw new HostError(`unknown device '${input.device_id}'`, 'not_found');
     if (device.session_id !== caller) throw new HostError(`device '${device.id}' is owned by another session`);
     if (input.name !== undefined) device.name = input.name;
     if (input.platform !== undefined) device.platform = input.platform;
@@ -252,7 +262,7 @@ export class HostState {
    */
   resolveApproval(caller: string, approvalId: string, approved: boolean, notes?: string): HostApproval {
     const approval = this.approvals.get(approvalId);
-    if (!approval) throw new HostError(`unknown approval '${approvalId}'`);
+    if (!approval) throw new HostError(`unknown approval '${approvalId}'`, 'not_found');
     if (approval.client_id !== null && approval.client_id !== caller) {
       throw new HostError(`approval '${approvalId}' was requested by another session`);
     }
@@ -321,8 +331,4 @@ export class HostState {
       this.wake(approval.id, 'aborted');
     }
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

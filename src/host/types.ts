@@ -1,3 +1,5 @@
+import { CarError } from '../util/errors.js';
+
 /** Wire shapes of the host surface (`host.*`, `host.event`). Plain JSON, snake_case fields. */
 
 export const AGENT_STATUSES = [
@@ -118,10 +120,10 @@ export interface ApprovalInput {
   required_approvals?: number;
 }
 
-/** Thrown for ACL refusals and unknown ids; the method layer maps it to -32603 with its message. */
-export class HostError extends Error {
-  constructor(message: string) {
-    super(message);
+/** Thrown for ACL refusals (`denied`), unknown ids (`not_found`) and decisions already made (`conflict`). */
+export class HostError extends CarError {
+  constructor(message: string, kind: 'denied' | 'not_found' | 'conflict' = 'denied') {
+    super(kind, message);
     this.name = 'HostError';
   }
 }

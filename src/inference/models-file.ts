@@ -27,10 +27,10 @@ export async function readModelRows(path: string, fs: ModelsFs = nodeFs): Promis
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CarError('invalid', `models.json is not valid JSON: ${(err as Error).message}`);
+    throw new CarError('unavailable', `models.json is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = modelsFile.safeParse(json);
-  if (!parsed.success) throw new CarError('invalid', 'models.json must be {"models": [...]} or an array of models');
+  if (!parsed.success) throw new CarError('unavailable', 'models.json must be {"models": [...]} or an array of models');
   return parsed.data.models;
 }
 

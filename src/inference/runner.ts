@@ -14,7 +14,7 @@ export interface RunnerLink {
 
 export type RunnerEvent = StreamEvent | { type: 'done'; text?: string; tool_calls?: ToolCall[] };
 
-const bad = (): CarError => new CarError('invalid', 'unrecognised runner event shape', { field: 'event' });
+const bad = (): CarError => new CarError('invalid', 'unrecognised runner event shape', { field: 'event', verbatim: true });
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 

@@ -210,7 +210,7 @@ export class InferenceService {
   async classify(text: string, labels: string[], opts: { model?: string | null; signal: AbortSignal }): Promise<{ classifications: Classification[]; metering: Metering }> {
     await this.load();
     const pinned = opts.model ? this.registry.get(opts.model) : undefined;
-    const useEmbedding = pinned ? hasCapability(pinned.schema, 'embed') : this.hasAvailable('embed');
+    const useEmbedding = pinned ? hasCapability(pinned.schema, 'embed') : this.anyAvailable('embed');
     if (useEmbedding) {
       const out = await this.embed([text, ...labels], { model: opts.model ?? null, signal: opts.signal });
       return { classifications: classifyByEmbedding(labels, out.embeddings), metering: out.metering };
@@ -219,7 +219,13 @@ export class InferenceService {
     return { classifications: pickLabel(labels, out.result.text), metering: out.metering };
   }
 
-  private hasAvailable(capability: string): boolean {
+  /** Whether some model with `capability` can serve right now (the router would find one). */
+  async hasAvailable(capability: string): Promise<boolean> {
+    await this.load();
+    return this.anyAvailable(capability);
+  }
+
+  private anyAvailable(capability: string): boolean {
     return this.registry.entries().some((e) => hasCapability(e.schema, capability) && this.unavailableReason(e) === null);
   }
 

@@ -1,6 +1,7 @@
 import type { MemoryEngine } from './engine.js';
 import type { FactNode } from './graph.js';
 import { normalizeSubject } from './text.js';
+import { round } from '../util/values.js';
 
 /** Facts below this confidence are candidates: consolidation promotes or rejects them. */
 export const CANDIDATE_THRESHOLD = 0.5;
@@ -91,7 +92,7 @@ export function planConsolidation(engine: MemoryEngine, nowIso: string): Consoli
     if (n.kind === 'constraint' || n.confidence <= CONFIDENCE_FLOOR) continue;
     const lastTouch = Math.max(Date.parse(n.created_at), stamp(n.last_accessed_at), stamp(n.decayed_at));
     if (now - lastTouch > STALE_AFTER_MS) {
-      plan.decay.push({ id: n.id, confidence: Math.max(CONFIDENCE_FLOOR, round(n.confidence * DECAY_FACTOR)) });
+      plan.decay.push({ id: n.id, confidence: Math.max(CONFIDENCE_FLOOR, round(n.confidence * DECAY_FACTOR, 4)) });
     }
   }
   return plan;
@@ -142,8 +143,4 @@ export function reportOf(plan: ConsolidationPlan): Omit<ConsolidationReport, 'fa
 
 function stamp(iso: string | null): number {
   return iso === null ? 0 : Date.parse(iso);
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }

@@ -10,6 +10,7 @@ import { rankBelowSuccessors, supersede, SUPERSEDED_PENALTY, SUPERSEDES_WEIGHT }
 import { terms } from './text.js';
 import { MEMORY_TYPES, MemoryError, type FactInput, type FactKind, type FactRecord, type MemoryType, type QueryRow } from './types.js';
 import { DEFAULT_UTILITY, utilityFactor, type UtilitySettings } from './utility.js';
+import { round } from '../util/values.js';
 
 /** Facts a connection adds within this window of its previous one are linked (co-occurrence). */
 const CO_OCCURRENCE_WINDOW_MS = 10 * 60 * 1000;
@@ -248,7 +249,7 @@ export class MemoryEngine {
     const top = scored.slice(0, k);
     const max = top[0]?.score ?? 0;
     const strength = top[0] ? this.coverage(text, top[0].node, tenant) : 0;
-    const hits = top.map((s) => ({ node: s.node, score: max > 0 ? round((s.score / max) * strength) : 0 }));
+    const hits = top.map((s) => ({ node: s.node, score: max > 0 ? round((s.score / max) * strength, 4) : 0 }));
     if (opts.touch !== false) {
       const now = opts.now ?? new Date().toISOString();
       for (const h of hits) {
@@ -329,8 +330,4 @@ export function clampK(k: number | undefined): number {
 function clampConfidence(c: number | undefined): number {
   if (c === undefined || !Number.isFinite(c)) return 1;
   return Math.min(1, Math.max(0, c));
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MemoryEngine, QueryHit } from './engine.js';
 import type { FactInput, MemoryType } from './types.js';
+import { round } from '../util/values.js';
 
 /** The proactive bank: what `save_knowledge` / `save_procedural` stored. */
 export const BANK_TYPES: ReadonlySet<MemoryType> = new Set<MemoryType>(['knowledge', 'procedural']);
@@ -131,7 +132,7 @@ function tally(t: ModeTally, surfaced: string[], relevant: Set<string>, interrup
 }
 
 function stats(t: ModeTally, cases: number): ModeStats {
-  const ratio = (a: number, b: number): number => (b === 0 ? 0 : round(a / b));
+  const ratio = (a: number, b: number): number => (b === 0 ? 0 : round(a / b, 4));
   return {
     interventions: t.interventions,
     true_positives: t.tp,
@@ -235,8 +236,4 @@ export function planMaintenance(events: readonly RecentEvent[], tenant: string |
     },
     facts: [...facts.values()],
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }

@@ -9,6 +9,7 @@ import type { MemoryOp } from './ops.js';
 import { DEFAULT_EVOLUTION_THRESHOLD, type SkillInput } from './skills.js';
 import { parseSnapshot, serializeSnapshot, snapshotOf } from './snapshot.js';
 import { MemoryError, type FactInput, type SkillRecord } from './types.js';
+import { round } from '../util/values.js';
 
 export type ScopeKind = 'shared' | 'namespace' | 'agent';
 
@@ -151,7 +152,7 @@ export class MemoryScope {
       ...reportOf(plan),
       facts_before: before,
       facts_after: this.engine.factCount,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      duration_ms: round(performance.now() - started, 3),
       skills_needing_evolution: this.engine.skills.domainsNeedingEvolution(DEFAULT_EVOLUTION_THRESHOLD),
       started_at: at,
     };

@@ -1,5 +1,6 @@
 import { termSet, words } from './text.js';
 import { MemoryError, type SkillRecord } from './types.js';
+import { round } from '../util/values.js';
 
 export const GLOBAL_DOMAIN = 'global';
 export const DEFAULT_EVOLUTION_THRESHOLD = 0.6;
@@ -181,7 +182,7 @@ export class SkillStore {
       relevance /= weightSum;
       if (relevance <= 0) continue;
       const rate = (skill.success_count + 1) / (skill.success_count + skill.fail_count + 2);
-      out.push({ skill, match_score: round(relevance * (0.75 + 0.25 * rate)) });
+      out.push({ skill, match_score: round(relevance * (0.75 + 0.25 * rate), 4) });
     }
     out.sort((a, b) => b.match_score - a.match_score || a.skill.index - b.skill.index);
     return out.slice(0, Math.max(1, max));
@@ -225,8 +226,4 @@ function taskScore(skill: SkillRecord, taskTerms: Set<string>): number {
   const described = termSet(`${skill.name} ${skill.description} ${skill.when_to_apply}`);
   const overlap = [...taskTerms].filter((t) => described.has(t)).length / taskTerms.size;
   return keywords.size === 0 ? overlap : 0.7 * kwHits + 0.3 * overlap;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
 }

@@ -1,6 +1,7 @@
 import type { MemoryEngine } from './engine.js';
 import { GLOBAL_DOMAIN } from './skills.js';
 import { MemoryError, MEMORY_TYPES, type EdgeRecord, type FactKind, type FactRecord, type MemoryType, type SkillRecord } from './types.js';
+import { isObject } from '../util/values.js';
 
 export const SNAPSHOT_FORMAT = 'car-memgine';
 export const SNAPSHOT_VERSION = 1;
@@ -135,10 +136,6 @@ function isEdge(e: unknown): e is EdgeRecord {
     typeof e.weight === 'number' &&
     Number.isFinite(e.weight)
   );
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function str(v: unknown): string | undefined {

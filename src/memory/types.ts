@@ -1,3 +1,5 @@
+import { CarError, type CarErrorKind } from '../util/errors.js';
+
 /** `pattern` is ordinary knowledge; `constraint` is a hard rule that goes into the Constraints layer. */
 export type FactKind = 'pattern' | 'constraint';
 
@@ -99,12 +101,23 @@ export interface SkillRecord {
   last_used_at: string | null;
 }
 
-export class MemoryError extends Error {
-  override readonly name = 'MemoryError';
+export type MemoryErrorCode = 'invalid' | 'not_found' | 'unavailable' | 'rejected_path' | 'corrupt';
+
+const MEMORY_ERROR_KINDS: Readonly<Record<MemoryErrorCode, CarErrorKind>> = {
+  invalid: 'invalid',
+  not_found: 'not_found',
+  unavailable: 'unavailable',
+  rejected_path: 'denied',
+  corrupt: 'unavailable',
+};
+
+/** `code` is the memory engine's own reason, also sent as `data.reason`. */
+export class MemoryError extends CarError {
   constructor(
     message: string,
-    readonly code: 'invalid' | 'not_found' | 'unavailable' | 'rejected_path' | 'corrupt' = 'invalid',
+    readonly code: MemoryErrorCode = 'invalid',
   ) {
-    super(message);
+    super(MEMORY_ERROR_KINDS[code], message, { detail: { reason: code } });
+    this.name = 'MemoryError';
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 export const admissionStatus = defineMethod({

@@ -1,6 +1,4 @@
-import { buildOpenRpcDocument } from '../server/openrpc.js';
-import { defineMethod } from '../server/method.js';
-import { mayCall } from '../server/pipeline.js';
+import { buildOpenRpcDocument, defineMethod, mayCall } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 
@@ -21,12 +19,12 @@ const documents = new WeakMap<object, { version: number; doc: object }>();
 
 export const rpcDiscover = defineMethod({
   name: 'rpc.discover',
-  summary: 'The OpenRPC document describing every method this daemon serves.',
+  summary: 'The OpenRPC document describing every method this daemon serves, with the gates each passes (x-car-gates).',
   params: noParams,
   handler(_p, { state }) {
     const cached = documents.get(state.methods);
     if (cached && cached.version === state.methods.version) return cached.doc;
-    const doc = buildOpenRpcDocument(state.methods.list(), {
+    const doc = buildOpenRpcDocument(state.methods.routeList(), {
       title: 'car-server-core',
       version: state.config.serverVersion,
     });

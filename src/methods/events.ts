@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_QUERY_LIMIT } from '../engine/events/query.js';
-import { RetentionPolicyError } from '../engine/events/retention.js';
-import { RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
@@ -98,15 +96,10 @@ export const eventsRetention = defineMethod({
   handler(p, ctx) {
     const log = ctx.session.events;
     if (p.policy === undefined || p.policy === null) return { policy: log.retention };
-    let removed: number;
-    try {
-      removed = log.setRetention({
-        max_events: p.policy.max_events ?? undefined,
-        max_age_secs: p.policy.max_age_secs ?? undefined,
-      });
-    } catch (err) {
-      throw err instanceof RetentionPolicyError ? RpcError.invalidParams(err.message) : err;
-    }
+    const removed = log.setRetention({
+      max_events: p.policy.max_events ?? undefined,
+      max_age_secs: p.policy.max_age_secs ?? undefined,
+    });
     return { policy: log.retention, removed };
   },
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { PROTOCOL_VERSION } from '../server/config.js';
-import { defineMethod } from '../server/method.js';
+import { PROTOCOL_VERSION } from '../contract/index.js';
+import { defineMethod } from '../contract/index.js';
+import { isObject } from '../util/values.js';
 
 const CLIENT_VERSION_MAX = 64;
 
@@ -16,7 +17,7 @@ export const serverHandshake = defineMethod({
     client_protocol_version: z.number(),
   }),
   handler(params, { state, session }) {
-    const p = typeof params === 'object' && params !== null && !Array.isArray(params) ? (params as Record<string, unknown>) : {};
+    const p = isObject(params) ? params : {};
     const version = p.protocol_version;
     if (version !== PROTOCOL_VERSION) {
       const sent = version === undefined ? 'no protocol_version' : `protocol_version ${JSON.stringify(version)}`;

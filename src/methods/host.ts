@@ -1,27 +1,16 @@
 import { z } from 'zod';
-import { HostError } from '../host/types.js';
 import { AGENT_STATUSES, type HostEvent } from '../host/types.js';
 import type { HostEventSink } from '../host/subscribers.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodSpec } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import { CarError } from '../util/errors.js';
+import { defineMethod, type MethodSpec, type SessionContext } from '../contract/index.js';
 
 /** `host.*`: the shared view a host UI watches, with the per-session ACL of the host surface. */
 
 const str = z.string().min(1);
 const metadata = z.record(z.string(), z.unknown());
 
-function hostCall<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof HostError) throw new RpcError(ErrorCode.InternalError, err.message);
-    throw err;
-  }
-}
-
 /** Delivers `host.event` to one connection; a client that leaves too much unread loses events. */
-function sessionSink(session: ClientSession, maxBufferedBytes: number): HostEventSink {
+function sessionSink(session: SessionContext, maxBufferedBytes: number): HostEventSink {
   return {
     get open() {
       return session.channel.isOpen;
@@ -61,7 +50,7 @@ export const hostDevices = defineMethod({
 
 export const hostEvents = defineMethod({
   name: 'host.events',
-  summary: 'The newest host events (limit, default 100, at most 500), oldest first.',
+  summary: 'The newest host events (limit, default 100; the ring keeps maxHostEvents, 500 by default), oldest first.',
   params: z.object({ limit: z.number().int().nonnegative().optional() }),
   handler: (p, { state }) => ({ events: state.host.events(p.limit ?? 100) }),
 });
@@ -86,18 +75,17 @@ export const hostRegisterAgent = defineMethod({
     display: z.unknown().optional(),
     metadata: metadata.optional(),
   }),
-  handler: (p, { state, session }) => hostCall(() => state.host.registerAgent(session.clientId, p)),
+  handler: (p, { state, session }) => state.host.registerAgent(session.clientId, p),
 });
 
 export const hostUnregisterAgent = defineMethod({
   name: 'host.unregister_agent',
   summary: 'Remove an agent this session registered.',
   params: z.object({ agent_id: str }),
-  handler: (p, { state, session }) =>
-    hostCall(() => {
-      state.host.unregisterAgent(session.clientId, p.agent_id);
-      return { ok: true };
-    }),
+  handler(p, { state, session }) {
+    state.host.unregisterAgent(session.clientId, p.agent_id);
+    return { ok: true };
+  },
 });
 
 export const hostSetStatus = defineMethod({
@@ -110,7 +98,7 @@ export const hostSetStatus = defineMethod({
     message: z.string().optional(),
     payload: z.unknown().optional(),
   }),
-  handler: (p, { state, session }) => hostCall(() => state.host.setStatus(session.clientId, p)),
+  handler: (p, { state, session }) => state.host.setStatus(session.clientId, p),
 });
 
 export const hostNotify = defineMethod({
@@ -137,7 +125,7 @@ export const hostRegisterDevice = defineMethod({
     status: z.string().optional(),
     metadata: metadata.optional(),
   }),
-  handler: (p, { state, session }) => hostCall(() => state.host.registerDevice(session.clientId, p)),
+  handler: (p, { state, session }) => state.host.registerDevice(session.clientId, p),
 });
 
 export const hostUpdateDevice = defineMethod({
@@ -151,7 +139,7 @@ export const hostUpdateDevice = defineMethod({
     status: z.string().optional(),
     metadata: metadata.optional(),
   }),
-  handler: (p, { state, session }) => hostCall(() => state.host.updateDevice(session.clientId, p)),
+  handler: (p, { state, session }) => state.host.updateDevice(session.clientId, p),
 });
 
 export const hostRequestApproval = defineMethod({
@@ -164,7 +152,7 @@ export const hostRequestApproval = defineMethod({
     context: z.unknown().optional(),
     required_approvals: z.number().int().positive().optional(),
   }),
-  handler: (p, { state, session }) => hostCall(() => state.host.createApproval(session.clientId, p)),
+  handler: (p, { state, session }) => state.host.createApproval(session.clientId, p),
 });
 
 export const hostResolveApproval = defineMethod({
@@ -184,9 +172,7 @@ export const hostResolveApproval = defineMethod({
       message: 'approved and resolution disagree',
     }),
   handler: (p, { state, session }) =>
-    hostCall(() =>
-      state.host.resolveApproval(session.clientId, p.approval_id, p.approved ?? p.resolution === 'approve', p.notes),
-    ),
+    state.host.resolveApproval(session.clientId, p.approval_id, p.approved ?? p.resolution === 'approve', p.notes),
 });
 
 /** The default gated integrations. Nothing here can drive them, so once approved they say so. */
@@ -197,8 +183,8 @@ export function unsupportedPlatformMethods(names: readonly string[]): MethodSpec
       summary: `${name}: a macOS/Windows integration, gated by the approval gate; not available in this daemon.`,
       params: z.object({}).passthrough(),
       handler() {
-        throw new RpcError(
-          ErrorCode.InternalError,
+        throw new CarError(
+          'unavailable',
           `'${name}' is not supported on this platform (${process.platform}): this daemon has no ${name.split('.')[0]} integration`,
         );
       },

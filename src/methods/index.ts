@@ -1,4 +1,4 @@
-import type { MethodSpec } from '../server/method.js';
+import type { MethodSpec } from '../contract/index.js';
 import { capabilitiesList, rpcDiscover } from './discovery.js';
 import { eventsMethods } from './events.js';
 import { serverHandshake } from './handshake.js';
@@ -19,7 +19,7 @@ import { verifyMethods } from './verify.js';
 import { runsMethods } from './runs.js';
 import { registryMethods } from './registry.js';
 import { hostMethods, unsupportedPlatformMethods } from './host.js';
-import { DEFAULT_GATED_METHODS } from '../server/config.js';
+import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';

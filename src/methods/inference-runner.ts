@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineMethod, type MethodSpec } from '../server/method.js';
-import { mapped } from './inference-common.js';
+import { defineMethod, type MethodSpec } from '../contract/index.js';
 
 export const registerRunner = defineMethod({
   name: 'inference.register_runner',
@@ -26,11 +25,10 @@ export const runnerEvent = defineMethod({
   summary: 'A streamed event of a delegated call (text, tool_start, tool_delta, usage, provider_output_item, error, done); anything else is refused.',
   params: z.object({ call_id: callId, event: z.unknown() }),
   result: z.object({ emitted: z.literal(true) }),
-  handler: (p, ctx) =>
-    mapped(async () => {
-      await ctx.state.inference.runners.event(ctx.session.clientId, p.call_id, p.event);
-      return { emitted: true };
-    }),
+  handler: async (p, ctx) => {
+    await ctx.state.inference.runners.event(ctx.session.clientId, p.call_id, p.event);
+    return { emitted: true };
+  },
 });
 
 export const runnerComplete = defineMethod({
@@ -41,11 +39,10 @@ export const runnerComplete = defineMethod({
     result: z.object({ text: z.string().max(16 * 1024 * 1024).optional(), tool_calls: z.array(z.any()).max(1024).optional() }).loose().optional(),
   }),
   result: z.object({ completed: z.literal(true) }),
-  handler: (p, ctx) =>
-    mapped(async () => {
-      await ctx.state.inference.runners.complete(ctx.session.clientId, p.call_id, p.result);
-      return { completed: true };
-    }),
+  handler: async (p, ctx) => {
+    await ctx.state.inference.runners.complete(ctx.session.clientId, p.call_id, p.result);
+    return { completed: true };
+  },
 });
 
 export const runnerFail = defineMethod({
@@ -53,11 +50,10 @@ export const runnerFail = defineMethod({
   summary: 'Fail a delegated call with an error message ("content refused: …" is a refusal).',
   params: z.object({ call_id: callId, error: z.union([z.string().max(64 * 1024), z.object({ message: z.string().max(64 * 1024) }).loose()]) }),
   result: z.object({ failed: z.literal(true) }),
-  handler: (p, ctx) =>
-    mapped(async () => {
-      await ctx.state.inference.runners.fail(ctx.session.clientId, p.call_id, typeof p.error === 'string' ? p.error : p.error.message);
-      return { failed: true };
-    }),
+  handler: async (p, ctx) => {
+    await ctx.state.inference.runners.fail(ctx.session.clientId, p.call_id, typeof p.error === 'string' ? p.error : p.error.message);
+    return { failed: true };
+  },
 });
 
 export const runnerMethods: MethodSpec[] = [registerRunner, runnerEvent, runnerComplete, runnerFail];

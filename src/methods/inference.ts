@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { GenerateRequest, StreamEvent } from '../inference/types.js';
-import { defineMethod, type MethodContext, type MethodSpec } from '../server/method.js';
-import { admitted, mapped, recordMetering } from './inference-common.js';
+import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
+import { recordMetering } from './inference-common.js';
 import { inferParams, intentOf, lastUserText, toGenerateRequest, type InferParams } from './inference-schema.js';
 import { memoryBuildContext } from './memory.js';
 import { memoryIntervene } from './memory-proactive.js';
@@ -66,17 +66,13 @@ export const infer = defineMethod({
     stop_reason: z.string().nullable(),
   }),
   handler: (p, ctx) =>
-    mapped(() =>
-      withProgress(ctx, () =>
-        admitted(ctx, async () => {
-          const req = await withMemory(toGenerateRequest(p), p, ctx);
-          const intent = intentOf(p);
-          const { result, metering } = await ctx.state.inference.generate(req, { model: p.model ?? null, signal: ctx.signal, ...(intent && { intent }) });
-          recordMetering(ctx, metering, 'infer');
-          return result;
-        }),
-      ),
-    ),
+    withProgress(ctx, async () => {
+      const req = await withMemory(toGenerateRequest(p), p, ctx);
+      const intent = intentOf(p);
+      const { result, metering } = await ctx.state.inference.generate(req, { model: p.model ?? null, signal: ctx.signal, ...(intent && { intent }) });
+      recordMetering(ctx, metering, 'infer');
+      return result;
+    }),
 });
 
 export const inferStream = defineMethod({
@@ -85,28 +81,26 @@ export const inferStream = defineMethod({
   params: inferParams,
   admission: true,
   result: z.object({ text: z.string(), tool_calls: z.array(z.unknown()), usage: usageResult, stop_reason: z.string().nullable(), trace_id: z.string(), model_used: z.string() }),
-  handler: (p, ctx) => {
+  // The handler's promise settles only once the stream has ended (every event sent, or the error
+  // event), so the admission permit is held for the whole stream.
+  handler: async (p, ctx) => {
     const send = (event: StreamEvent): void => void ctx.session.channel.notify('inference.stream.event', { request_id: ctx.id ?? null, event });
-    return mapped(() =>
-      admitted(ctx, async () => {
-        try {
-          const req = await withMemory(toGenerateRequest(p), p, ctx);
-          const intent = intentOf(p);
-          const { result, metering } = await ctx.state.inference.generate(req, {
-            model: p.model ?? null,
-            signal: ctx.signal,
-            onEvent: send,
-            ...(intent && { intent }),
-          });
-          recordMetering(ctx, metering, 'infer_stream');
-          const { text, tool_calls, usage, stop_reason, trace_id, model_used } = result;
-          return { text, tool_calls, usage, stop_reason, trace_id, model_used };
-        } catch (err) {
-          send({ type: 'error', message: (err as Error)?.message ?? String(err) });
-          throw err;
-        }
-      }),
-    );
+    try {
+      const req = await withMemory(toGenerateRequest(p), p, ctx);
+      const intent = intentOf(p);
+      const { result, metering } = await ctx.state.inference.generate(req, {
+        model: p.model ?? null,
+        signal: ctx.signal,
+        onEvent: send,
+        ...(intent && { intent }),
+      });
+      recordMetering(ctx, metering, 'infer_stream');
+      const { text, tool_calls, usage, stop_reason, trace_id, model_used } = result;
+      return { text, tool_calls, usage, stop_reason, trace_id, model_used };
+    } catch (err) {
+      send({ type: 'error', message: (err as Error)?.message ?? String(err) });
+      throw err;
+    }
   },
 });
 
@@ -116,14 +110,11 @@ export const embed = defineMethod({
   params: z.object({ texts: z.array(z.string().max(1024 * 1024)).min(1).max(4096), model: z.string().min(1).max(256).nullable().optional() }).loose(),
   admission: true,
   result: z.object({ embeddings: z.array(z.array(z.number())) }),
-  handler: (p, ctx) =>
-    mapped(() =>
-      admitted(ctx, async () => {
-        const out = await ctx.state.inference.embed(p.texts, { model: p.model ?? null, signal: ctx.signal });
-        recordMetering(ctx, out.metering, 'embed');
-        return { embeddings: out.embeddings, model_used: out.model };
-      }),
-    ),
+  handler: async (p, ctx) => {
+    const out = await ctx.state.inference.embed(p.texts, { model: p.model ?? null, signal: ctx.signal });
+    recordMetering(ctx, out.metering, 'embed');
+    return { embeddings: out.embeddings, model_used: out.model };
+  },
 });
 
 export const classify = defineMethod({
@@ -134,14 +125,11 @@ export const classify = defineMethod({
     .loose(),
   admission: true,
   result: z.object({ classifications: z.array(z.object({ label: z.string(), score: z.number() })) }),
-  handler: (p, ctx) =>
-    mapped(() =>
-      admitted(ctx, async () => {
-        const out = await ctx.state.inference.classify(p.text, p.labels, { model: p.model ?? null, signal: ctx.signal });
-        recordMetering(ctx, out.metering, 'classify');
-        return { classifications: out.classifications };
-      }),
-    ),
+  handler: async (p, ctx) => {
+    const out = await ctx.state.inference.classify(p.text, p.labels, { model: p.model ?? null, signal: ctx.signal });
+    recordMetering(ctx, out.metering, 'classify');
+    return { classifications: out.classifications };
+  },
 });
 
 export const tokenize = defineMethod({
@@ -149,7 +137,7 @@ export const tokenize = defineMethod({
   summary: "Token ids of a text under a local model's tokenizer; remote models answer UnsupportedMode.",
   params: z.object({ model: z.string().min(1).max(256), text: z.string().max(4 * 1024 * 1024) }).loose(),
   result: z.object({ tokens: z.array(z.number()) }),
-  handler: (p, ctx) => mapped(async () => ({ tokens: await ctx.state.inference.tokenize(p.model, p.text, ctx.signal) })),
+  handler: async (p, ctx) => ({ tokens: await ctx.state.inference.tokenize(p.model, p.text, ctx.signal) }),
 });
 
 export const detokenize = defineMethod({
@@ -157,7 +145,7 @@ export const detokenize = defineMethod({
   summary: 'Text for token ids under a local model (round-trips with tokenize).',
   params: z.object({ model: z.string().min(1).max(256), tokens: z.array(z.number().int().nonnegative()).max(1_000_000) }).loose(),
   result: z.object({ text: z.string() }),
-  handler: (p, ctx) => mapped(async () => ({ text: await ctx.state.inference.detokenize(p.model, p.tokens, ctx.signal) })),
+  handler: async (p, ctx) => ({ text: await ctx.state.inference.detokenize(p.model, p.tokens, ctx.signal) }),
 });
 
 export const inferenceMethods: MethodSpec[] = [infer, inferStream, embed, classify, tokenize, detokenize];

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { MemoryError } from '../memory/types.js';
 import type { MemoryScope } from '../memory/scope.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import type { MethodContext } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import type { MethodContext, SessionContext } from '../contract/index.js';
 
 export const tenantId = z.string().min(1).max(256).optional();
 export const subject = z.string().max(4096);
@@ -13,27 +10,8 @@ export const tags = z.array(z.string().max(256)).max(64).optional();
 export const looseNumber = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/)]).transform(Number);
 
 /** The graph a session's memory calls go to: namespace, then agent, then the shared graph. */
-export async function scopeOf(ctx: MethodContext): Promise<MemoryScope> {
-  try {
-    return await ctx.state.memory.forBinding(ctx.session);
-  } catch (err) {
-    throw asRpcError(err);
-  }
-}
-
-/** Engine errors keep their text (clients match on it) and carry the reason in `data`. */
-export function asRpcError(err: unknown): unknown {
-  if (err instanceof MemoryError) return new RpcError(ErrorCode.InternalError, err.message, { reason: err.code });
-  return err;
-}
-
-/** Run a handler body, mapping engine errors. */
-export async function guarded<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw asRpcError(err);
-  }
+export function scopeOf(ctx: MethodContext): Promise<MemoryScope> {
+  return ctx.state.memory.forBinding(ctx.session);
 }
 
 export interface StatusSlot {
@@ -43,23 +21,23 @@ export interface StatusSlot {
 }
 
 /** The proactive status slot is private to a connection: one per tenant, the next update overwrites it. */
-const statusSlots = new WeakMap<ClientSession, Map<string, StatusSlot>>();
+const statusSlots = new WeakMap<SessionContext, Map<string, StatusSlot>>();
 
 export function statusId(tenant: string | undefined): string {
   return `proactive-status:${tenant ?? 'global'}`;
 }
 
-export function setStatus(session: ClientSession, slot: StatusSlot): void {
+export function setStatus(session: SessionContext, slot: StatusSlot): void {
   let slots = statusSlots.get(session);
   if (!slots) statusSlots.set(session, (slots = new Map()));
   slots.set(slot.id, slot);
 }
 
-export function getStatus(session: ClientSession, tenant: string | undefined): StatusSlot | undefined {
+export function getStatus(session: SessionContext, tenant: string | undefined): StatusSlot | undefined {
   return statusSlots.get(session)?.get(statusId(tenant));
 }
 
-export function clearStatus(session: ClientSession, id: string): boolean {
+export function clearStatus(session: SessionContext, id: string): boolean {
   return statusSlots.get(session)?.delete(id) ?? false;
 }
 

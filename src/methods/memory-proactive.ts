@@ -10,12 +10,11 @@ import {
   reminderText,
   type Intervention,
 } from '../memory/proactive.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import {
   body,
   clearStatus,
   getStatus,
-  guarded,
   looseNumber,
   scopeOf,
   setStatus,
@@ -52,25 +51,24 @@ const saveParams = z.object({
 });
 
 function saveHandler(type: 'knowledge' | 'procedural') {
-  return (p: z.infer<typeof saveParams>, ctx: MethodContext) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const { node } = await scope.addFact(
-        {
-          id: p.id,
-          subject: p.subject,
-          body: p.body,
-          tags: p.tags,
-          confidence: p.confidence,
-          tenant_id: p.tenant_id,
-          kind: p.is_constraint ? 'constraint' : 'pattern',
-          memory_type: type,
-          source: `save_${type}`,
-        },
-        ctx.session.clientId,
-      );
-      return { id: node.id, kind: type, fact_count: scope.engine.factCount };
-    });
+  return async (p: z.infer<typeof saveParams>, ctx: MethodContext) => {
+    const scope = await scopeOf(ctx);
+    const { node } = await scope.addFact(
+      {
+        id: p.id,
+        subject: p.subject,
+        body: p.body,
+        tags: p.tags,
+        confidence: p.confidence,
+        tenant_id: p.tenant_id,
+        kind: p.is_constraint ? 'constraint' : 'pattern',
+        memory_type: type,
+        source: `save_${type}`,
+      },
+      ctx.session.clientId,
+    );
+    return { id: node.id, kind: type, fact_count: scope.engine.factCount };
+  };
 }
 
 export const memorySaveKnowledge = defineMethod({
@@ -91,43 +89,41 @@ export const memoryDelete = defineMethod({
   name: 'memory.delete',
   summary: 'Delete a memory by id; proactive-status:<tenant|global> clears the status slot.',
   params: z.object({ id: z.string().min(1).max(512) }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      if (p.id.startsWith('proactive-status:')) {
-        const deleted = clearStatus(ctx.session, p.id);
-        return { id: p.id, deleted, kind: 'status', fact_count: scope.engine.factCount };
-      }
-      const node = await scope.deleteFact(p.id);
-      return { id: p.id, deleted: node !== undefined, kind: node?.memory_type ?? null, fact_count: scope.engine.factCount };
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    if (p.id.startsWith('proactive-status:')) {
+      const deleted = clearStatus(ctx.session, p.id);
+      return { id: p.id, deleted, kind: 'status', fact_count: scope.engine.factCount };
+    }
+    const node = await scope.deleteFact(p.id);
+    return { id: p.id, deleted: node !== undefined, kind: node?.memory_type ?? null, fact_count: scope.engine.factCount };
+  },
 });
 
 export const memoryMaintain = defineMethod({
   name: 'memory.maintain',
   summary: "Turn this session's recent failures into procedural memories (idempotent) and report the trigger state.",
   params: z.object({ max_recent: z.number().int().min(1).max(1024).optional(), tenant_id: tenantId }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const recent = ctx.session.events.all().slice(-(p.max_recent ?? 32));
-      const plan = planMaintenance(recent, p.tenant_id ?? null);
-      let saved = 0;
-      let skipped = 0;
-      for (const fact of plan.facts) {
-        if (scope.engine.graph.hasId(fact.id)) {
-          skipped++;
-          continue;
-        }
-        await scope.addFact(fact, ctx.session.clientId);
-        saved++;
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const recent = ctx.session.events.all().slice(-(p.max_recent ?? 32));
+    const plan = planMaintenance(recent, p.tenant_id ?? null);
+    let saved = 0;
+    let skipped = 0;
+    for (const fact of plan.facts) {
+      if (scope.engine.graph.hasId(fact.id)) {
+        skipped++;
+        continue;
       }
-      const result: Record<string, unknown> = { trigger: plan.trigger, saved, skipped_existing: skipped };
-      const status = getStatus(ctx.session, p.tenant_id);
-      if (status) result.status = status;
-      ctx.session.events.append(PROACTIVE_MAINTAINED, { data: { saved, skipped_existing: skipped, trigger: plan.trigger } });
-      return result;
-    }),
+      await scope.addFact(fact, ctx.session.clientId);
+      saved++;
+    }
+    const result: Record<string, unknown> = { trigger: plan.trigger, saved, skipped_existing: skipped };
+    const status = getStatus(ctx.session, p.tenant_id);
+    if (status) result.status = status;
+    ctx.session.events.append(PROACTIVE_MAINTAINED, { data: { saved, skipped_existing: skipped, trigger: plan.trigger } });
+    return result;
+  },
 });
 
 const trigger = z
@@ -151,29 +147,28 @@ export const memoryIntervene = defineMethod({
     max_candidates: z.number().int().min(1).max(MAX_CANDIDATES).optional(),
     tenant_id: tenantId,
   }),
-  handler: (p, ctx) =>
-    guarded(async (): Promise<Intervention> => {
-      const scope = await scopeOf(ctx);
-      const req = { ...p, max_candidates: p.max_candidates ?? DEFAULT_MAX_CANDIDATES, tenant_id: p.tenant_id ?? null };
-      const candidates = candidatesFor(scope.engine, req);
-      const bank = bankInfo(scope.engine, req.tenant_id);
-      const verdict = decide(candidates, req);
-      let result: Intervention;
-      if ('selected' in verdict) {
-        await scope.markInjected(verdict.selected.id);
-        result = { decision: 'inject', reminder: reminderText(verdict.selected), selected: verdict.selected, candidates, bank };
-      } else {
-        result = { decision: 'silent', reason: verdict.reason, candidates, bank };
-      }
-      ctx.session.events.append(PROACTIVE_INTERVENTION, {
-        data: {
-          decision: result.decision,
-          selected: result.decision === 'inject' ? result.selected.id : null,
-          candidates: candidates.length,
-        },
-      });
-      return result;
-    }),
+  handler: async (p, ctx): Promise<Intervention> => {
+    const scope = await scopeOf(ctx);
+    const req = { ...p, max_candidates: p.max_candidates ?? DEFAULT_MAX_CANDIDATES, tenant_id: p.tenant_id ?? null };
+    const candidates = candidatesFor(scope.engine, req);
+    const bank = bankInfo(scope.engine, req.tenant_id);
+    const verdict = decide(candidates, req);
+    let result: Intervention;
+    if ('selected' in verdict) {
+      await scope.markInjected(verdict.selected.id);
+      result = { decision: 'inject', reminder: reminderText(verdict.selected), selected: verdict.selected, candidates, bank };
+    } else {
+      result = { decision: 'silent', reason: verdict.reason, candidates, bank };
+    }
+    ctx.session.events.append(PROACTIVE_INTERVENTION, {
+      data: {
+        decision: result.decision,
+        selected: result.decision === 'inject' ? result.selected.id : null,
+        candidates: candidates.length,
+      },
+    });
+    return result;
+  },
 });
 
 export const memoryEvaluate = defineMethod({
@@ -191,7 +186,7 @@ export const memoryEvaluate = defineMethod({
       .max(10_000),
     tenant_id: tenantId,
   }),
-  handler: (p, ctx) => guarded(async () => evaluate((await scopeOf(ctx)).engine, p.cases, p.tenant_id ?? null)),
+  handler: async (p, ctx) => evaluate((await scopeOf(ctx)).engine, p.cases, p.tenant_id ?? null),
 });
 
 export const proactiveMethods = [

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { buildContext } from '../memory/context.js';
 import { toRow } from '../memory/engine.js';
 import { updateUtility } from '../memory/utility.js';
-import { defineMethod, type MethodContext, type MethodSpec } from '../server/method.js';
+import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { proactiveMethods } from './memory-proactive.js';
 import { noParams } from './schemas.js';
-import { body, getStatus, guarded, identityOf, scopeOf, subject, tags, tenantId } from './memory-common.js';
+import { body, getStatus, identityOf, scopeOf, subject, tags, tenantId } from './memory-common.js';
 
 const kind = z
   .string()
@@ -29,35 +29,33 @@ export const memoryAddFact = defineMethod({
     tenant_id: tenantId,
   }),
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      await scope.addFact(
-        {
-          subject: p.subject,
-          body: p.body,
-          kind: p.kind,
-          confidence: p.confidence,
-          id: p.fact_id,
-          tags: p.tags,
-          source: p.source ?? 'ws',
-          tenant_id: p.tenant_id,
-        },
-        ctx.session.clientId,
-      );
-      return scope.engine.factCount;
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    await scope.addFact(
+      {
+        subject: p.subject,
+        body: p.body,
+        kind: p.kind,
+        confidence: p.confidence,
+        id: p.fact_id,
+        tags: p.tags,
+        source: p.source ?? 'ws',
+        tenant_id: p.tenant_id,
+      },
+      ctx.session.clientId,
+    );
+    return scope.engine.factCount;
+  },
 });
 
 export const memoryQuery = defineMethod({
   name: 'memory.query',
   summary: 'Rank facts for a query (lexical seeds, then personalized PageRank over the graph); confidence is the activation.',
   params: z.object({ query: z.string().max(64 * 1024), k: z.number().int().optional(), tenant_id: tenantId }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      return (await scope.query(p.query, { k: p.k, tenant_id: p.tenant_id })).map(toRow);
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    return (await scope.query(p.query, { k: p.k, tenant_id: p.tenant_id })).map(toRow);
+  },
 });
 
 const contextParams = z.object({
@@ -67,19 +65,18 @@ const contextParams = z.object({
 });
 
 function contextHandler(fast: boolean) {
-  return (p: z.infer<typeof contextParams>, ctx: MethodContext): Promise<string> =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      return buildContext(scope.engine, {
-        query: p.query,
-        modelContextWindow: p.model_context_window,
-        tenant_id: p.tenant_id,
-        identity: identityOf(ctx, scope),
-        status: getStatus(ctx.session, p.tenant_id)?.body ?? null,
-        fast,
-        vector: fast ? undefined : await scope.queryVector(p.query),
-      });
+  return async (p: z.infer<typeof contextParams>, ctx: MethodContext): Promise<string> => {
+    const scope = await scopeOf(ctx);
+    return buildContext(scope.engine, {
+      query: p.query,
+      modelContextWindow: p.model_context_window,
+      tenant_id: p.tenant_id,
+      identity: identityOf(ctx, scope),
+      status: getStatus(ctx.session, p.tenant_id)?.body ?? null,
+      fast,
+      vector: fast ? undefined : await scope.queryVector(p.query),
     });
+  };
 }
 
 export const memoryBuildContext = defineMethod({
@@ -103,14 +100,14 @@ export const memoryFactCount = defineMethod({
   summary: "Number of valid facts in this session's memory graph.",
   params: noParams,
   result: z.number(),
-  handler: (_p, ctx) => guarded(async () => (await scopeOf(ctx)).engine.factCount),
+  handler: async (_p, ctx) => (await scopeOf(ctx)).engine.factCount,
 });
 
 export const memoryConsolidate = defineMethod({
   name: 'memory.consolidate',
   summary: 'Run one dream pass: merge duplicates, resolve supersession, promote or reject candidates, decay stale facts.',
   params: noParams,
-  handler: (_p, ctx) => guarded(async () => (await scopeOf(ctx)).consolidate()),
+  handler: async (_p, ctx) => (await scopeOf(ctx)).consolidate(),
 });
 
 const pathParams = z.object({ path: z.string().max(4096) });
@@ -120,11 +117,10 @@ export const memoryPersist = defineMethod({
   summary: 'Write the whole graph as flat JSON to a path under the memory directory; returns the facts written.',
   params: pathParams,
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const path = await ctx.state.memory.sandboxPath(p.path, 'persist');
-      return (await scopeOf(ctx)).persistTo(path);
-    }),
+  handler: async (p, ctx) => {
+    const path = await ctx.state.memory.sandboxPath(p.path, 'persist');
+    return (await scopeOf(ctx)).persistTo(path);
+  },
 });
 
 export const memoryLoad = defineMethod({
@@ -132,11 +128,10 @@ export const memoryLoad = defineMethod({
   summary: 'Replace the graph with a file under the memory directory (parsed whole first); returns the facts loaded.',
   params: pathParams,
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const path = await ctx.state.memory.sandboxPath(p.path, 'load');
-      return (await scopeOf(ctx)).loadFrom(path);
-    }),
+  handler: async (p, ctx) => {
+    const path = await ctx.state.memory.sandboxPath(p.path, 'load');
+    return (await scopeOf(ctx)).loadFrom(path);
+  },
 });
 
 export const memoryUtilityGet = defineMethod({

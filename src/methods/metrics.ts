@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MIN_ACTIONS, evaluateAlerts } from '../engine/events/alerts.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 const count = z.number().int();

@@ -1,21 +1,13 @@
 import { z } from 'zod';
 import { EventKind } from '../engine/event-kinds.js';
-import type { Action, ActionProposal } from '../engine/ir.js';
+import type { Action } from '../engine/ir.js';
 import { classifyAction, classifyProposal } from '../engine/permission/classifier.js';
 import { evaluateProposal, type PermissionDecisionRow } from '../engine/permission/evaluate.js';
 import { actionFingerprint } from '../engine/permission/fingerprint.js';
-import {
-  checkProposalPermissions,
-  permissionDeniedMessage,
-  rejectedResults,
-  type GateOptions,
-  type PermissionCheck,
-} from '../engine/permission/gate.js';
 import type { ApprovalDecision, ApprovalRecord } from '../engine/permission/ledger.js';
 import { TIERS, compareTiers, type Tier } from '../engine/permission/tiers.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import { CarError } from '../util/errors.js';
+import { defineMethod, type MethodContext, type SessionContext } from '../contract/index.js';
 import { noParams, readProposal } from './schemas.js';
 
 const tier = z.enum(TIERS);
@@ -54,7 +46,7 @@ function lacksHostRole(ctx: MethodContext): boolean {
   return ctx.state.config.hostToken !== null && !ctx.session.isHost;
 }
 
-export function reviewerOf(session: ClientSession): string {
+export function reviewerOf(session: SessionContext): string {
   return session.agentId !== null ? `agent:${session.agentId}` : `conn:${session.clientId}`;
 }
 
@@ -74,8 +66,8 @@ export const permissionSetTier = defineMethod({
   handler(p, ctx) {
     const current = ctx.session.grantedTier;
     if (compareTiers(p.tier, current) > 0 && lacksHostRole(ctx)) {
-      throw new RpcError(
-        ErrorCode.InternalError,
+      throw new CarError(
+        'denied',
         `raising the permission tier from ${current} to ${p.tier} requires the host role (session.auth {host_token}); lowering is always allowed`,
       );
     }
@@ -121,23 +113,24 @@ function readAction(raw: unknown): Action {
   return proposal.actions[0] as Action;
 }
 
-/** Largest `evidence` kept in the journal, as serialised JSON. */
-const MAX_EVIDENCE_BYTES = 64 * 1024;
-
 function recordDecision(decision: ApprovalDecision, p: z.infer<typeof decisionParams>, ctx: MethodContext): ApprovalRecord {
-  if (p.evidence !== undefined && Buffer.byteLength(JSON.stringify(p.evidence) ?? '', 'utf8') > MAX_EVIDENCE_BYTES) {
-    throw RpcError.invalidParams(`evidence must serialise to at most ${MAX_EVIDENCE_BYTES} bytes of JSON`);
+  const maxEvidence = ctx.state.config.maxEvidenceBytes;
+  if (p.evidence !== undefined && Buffer.byteLength(JSON.stringify(p.evidence) ?? '', 'utf8') > maxEvidence) {
+    throw new CarError('invalid', `evidence must serialise to at most ${maxEvidence} bytes of JSON`, {
+      field: 'evidence',
+      limit: maxEvidence,
+    });
   }
   let fp: string;
   let required: Tier;
   if (p.action !== undefined && p.action !== null) {
-    if (p.fingerprint !== undefined) throw RpcError.invalidParams('give either action or fingerprint, not both');
+    if (p.fingerprint !== undefined) throw new CarError('invalid', 'give either action or fingerprint, not both', { field: 'action' });
     const action = readAction(p.action);
     fp = actionFingerprint(action);
     required = classifyAction(action, { tools: ctx.session.tools }).required_tier;
   } else {
-    if (p.fingerprint === undefined) throw RpcError.invalidParams('fingerprint (with required_tier) or action is required');
-    if (p.required_tier === undefined) throw RpcError.invalidParams('required_tier is required with fingerprint');
+    if (p.fingerprint === undefined) throw new CarError('invalid', 'fingerprint (with required_tier) or action is required', { field: 'fingerprint' });
+    if (p.required_tier === undefined) throw new CarError('invalid', 'required_tier is required with fingerprint', { field: 'required_tier' });
     fp = p.fingerprint;
     required = p.required_tier;
   }
@@ -170,61 +163,6 @@ export const permissionReject = defineMethod({
   role: 'host',
   handler: (p, ctx) => recordDecision('rejected', p, ctx),
 });
-
-/** The RpcError the daemon answers a blocked proposal with: -32603, data `{blocked, results}`. */
-export function permissionGateError(check: PermissionCheck & { ok: false }): RpcError {
-  return new RpcError(ErrorCode.InternalError, permissionDeniedMessage(check.blocked), {
-    blocked: check.blocked,
-    results: rejectedResults(check),
-  });
-}
-
-/**
- * The permission gate of `proposal.submit`, for one session: decide every action against the
- * session's tier and the daemon's ledger, record PermissionDecision events (one per action that is
- * not allowed, one for all the allowed ones together) (and a
- * GateRejection when blocked), and throw `permissionGateError` when any action is not allowed.
- * Call it before anything runs or is written. Per-action ActionRejected / ProposalCompleted
- * events are the caller's.
- */
-export function enforcePermissionGate(
-  ctx: Pick<MethodContext, 'state' | 'session'>,
-  proposal: Pick<ActionProposal, 'id' | 'actions'>,
-  options: GateOptions = {},
-): PermissionDecisionRow[] {
-  const { session } = ctx;
-  const check = checkProposalPermissions(proposal, session.grantedTier, ctx.state.approvals, {
-    tools: session.tools,
-    ...options,
-  });
-  // Allowed actions are recorded as one event per proposal (their runs are audited one by one by
-  // the executor); every action that is not allowed gets its own event.
-  let allowed = 0;
-  for (const d of check.decisions) {
-    if (d.decision === 'allow') {
-      allowed++;
-      continue;
-    }
-    session.events.append(EventKind.PermissionDecision, {
-      proposal_id: proposal.id,
-      action_id: d.action_id,
-      data: { fingerprint: d.fingerprint, decision: d.decision, required: d.required, granted: d.granted, count: 1 },
-    });
-  }
-  if (allowed > 0) {
-    session.events.append(EventKind.PermissionDecision, {
-      proposal_id: proposal.id,
-      data: { decision: 'allow', count: allowed, granted: session.grantedTier },
-    });
-  }
-  if (check.ok) return check.decisions;
-  const error = permissionGateError(check);
-  session.events.append(EventKind.GateRejection, {
-    proposal_id: proposal.id,
-    data: { gate: 'permission', reason: error.message, blocked: check.blocked },
-  });
-  throw error;
-}
 
 export const permissionMethods = [
   permissionGetTier,

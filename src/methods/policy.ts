@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import type { Action } from '../engine/ir.js';
 import { recordLookup, type PolicyDenial } from '../engine/policy/policy-engine.js';
-import { PolicyError } from '../engine/policy/rules.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
-import type { ClientSession } from '../server/session.js';
+import { defineMethod, type SessionContext } from '../contract/index.js';
 
 const name = z.string().min(1, 'name must be a non-empty string').max(256);
 const sessionId = z.string().min(1).max(256).optional();
@@ -19,31 +16,16 @@ export const policyDefinition = z.object({
   value: z.unknown().optional(),
 });
 
-/** Engine refusals as JSON-RPC errors: bad definitions are invalid params, the rest -32603. */
-export function policyRpcError(err: unknown): unknown {
-  if (!(err instanceof PolicyError)) return err;
-  if (err.kind === 'invalid') return RpcError.invalidParams(err.message, err.field === undefined ? undefined : { field: err.field });
-  return new RpcError(ErrorCode.InternalError, err.message);
-}
-
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw policyRpcError(err);
-  }
-}
-
 /**
  * The policy check `verify` reports denials from: the session's policies (stacked with a policy
  * session's when one is named) applied to each action against the simulated state. Undefined
  * when no policy applies.
  */
 export function policyViolationsFor(
-  session: ClientSession,
+  session: SessionContext,
   sessionId?: string,
 ): ((action: Action, state: Record<string, unknown>) => PolicyDenial[]) | undefined {
-  const set = guarded(() => session.policies.policySet(sessionId));
+  const set = session.policies.policySet(sessionId);
   if (set.size === 0) return undefined;
   return (action, state) => set.check({ id: action.id, tool: action.tool, parameters: action.parameters }, recordLookup(state));
 }
@@ -53,7 +35,7 @@ export const policyRegister = defineMethod({
   summary: 'Add a policy (deny_tool, deny_tool_param or require_state) to this connection or to a policy session.',
   params: policyDefinition.extend({ session_id: sessionId }),
   handler(p, { session }) {
-    const scope = guarded(() => session.policies.register(p, p.session_id));
+    const scope = session.policies.register(p, p.session_id);
     return { registered: p.name, scope };
   },
 });
@@ -63,7 +45,7 @@ export const policyUnregister = defineMethod({
   summary: 'Remove every policy with this name (globals included); removed is 0 when there was none.',
   params: z.object({ name, session_id: sessionId }),
   handler(p, { session }) {
-    const { removed, scope } = guarded(() => session.policies.unregister(p.name, p.session_id));
+    const { removed, scope } = session.policies.unregister(p.name, p.session_id);
     return { unregistered: p.name, removed, scope };
   },
 });
@@ -72,7 +54,7 @@ export const policyList = defineMethod({
   name: 'policy.list',
   summary: 'The policies that apply in a scope (a policy session adds its own to the global ones), in registration order.',
   params: z.object({ session_id: sessionId }),
-  handler: (p, { session }) => guarded(() => session.policies.list(p.session_id)),
+  handler: (p, { session }) => session.policies.list(p.session_id),
 });
 
 export const policyMethods = [policyRegister, policyUnregister, policyList];

@@ -2,43 +2,36 @@ import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { executeProposal } from '../engine/executor/index.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
-import { StateError } from '../engine/state-store.js';
 import { schemaViolations } from '../engine/verify/schema.js';
-import { RpcError } from '../rpc/errors.js';
-import type { ServerStateConfig } from '../server/config.js';
-import { defineMethod } from '../server/method.js';
-import { enforcePermissionGate } from './permission.js';
-import { policyRpcError } from './policy.js';
-import { readProposal } from './schemas.js';
-import { enforceSupervisionGate } from './supervision.js';
-
-/** Added on top of the summed tool budgets, as the upstream does. */
-const DEADLINE_SLACK_MS = 15_000;
+import { defineMethod, type HandlerConfig } from '../contract/index.js';
+import { proposalSchema } from './schemas.js';
+import { isObject } from '../util/values.js';
 
 const submitParams = z.object({
-  proposal: z.unknown(),
+  proposal: proposalSchema,
   session_id: z.string().min(1).max(256).optional(),
   scope: z
     .object({
       callerId: z.string().max(256).optional(),
-      tenantId: z.string().max(256).optional(),
+      // The tenant view's own rule, checked here so a bad tenant is refused before any gate runs.
+      tenantId: z.string().max(256).refine((t) => !t.includes(':'), "must not contain ':'").optional(),
       claims: z.unknown().optional(),
     })
     .loose()
     .optional(),
 });
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * How long `proposal.submit` may take: every action's own callback wait (its `timeout_ms` plus
- * the callback grace, or the default tool timeout) times its attempts, plus 15 s, and never less
- * than the ordinary handler deadline. Counting the grace keeps the executor's own timeouts firing
- * before this deadline does. Read from the raw params, which may still be malformed.
+ * the callback grace, or the default tool timeout) times its attempts, plus `deadlineSlackMs`
+ * (15 s, as the upstream adds), and never less than the ordinary handler deadline. Counting the
+ * grace keeps the executor's own timeouts firing before this deadline does. Takes the parsed
+ * proposal or a raw one (malformed parts count as absent).
  */
-export function proposalDeadlineMs(rawProposal: unknown, config: ServerStateConfig): number {
+export function proposalDeadlineMs(
+  rawProposal: unknown,
+  config: Pick<HandlerConfig, 'toolTimeoutMs' | 'toolCallbackGraceMs' | 'handlerTimeoutMs' | 'deadlineSlackMs'>,
+): number {
   const actions = isObject(rawProposal) && Array.isArray(rawProposal.actions) ? rawProposal.actions : [];
   let budget = 0;
   for (const a of actions) {
@@ -49,7 +42,7 @@ export function proposalDeadlineMs(rawProposal: unknown, config: ServerStateConf
       typeof a.max_retries === 'number' && Number.isInteger(a.max_retries) && a.max_retries >= 0 ? a.max_retries : DEFAULT_MAX_RETRIES;
     budget += wait * (a.failure_behavior === 'retry' ? retries + 1 : 1);
   }
-  return Math.max(config.handlerTimeoutMs, budget + DEADLINE_SLACK_MS);
+  return Math.max(config.handlerTimeoutMs, budget + config.deadlineSlackMs);
 }
 
 
@@ -58,31 +51,16 @@ export const proposalSubmit = defineMethod({
   summary:
     'Validate and execute a proposal: a DAG of actions whose tool calls come back to this client as tools.execute.',
   params: submitParams,
-  // A supervised proposal may first wait out the supervision decision timeout.
+  supervision: true,
+  permission: true,
+  // The supervision gate runs under this deadline too, and may wait out its decision timeout.
   deadlineMs: (p, state) =>
     proposalDeadlineMs(p.proposal, state.config) + (state.supervision.supervisorCount > 0 ? state.config.supervisionDecisionTimeoutMs : 0),
-  async handler(p, ctx) {
+  handler(p, ctx) {
     const { session, state } = ctx;
-    const proposal = readProposal(p.proposal);
-    let policies;
-    try {
-      policies = session.policies.policySet(p.session_id);
-    } catch (err) {
-      throw policyRpcError(err);
-    }
+    const proposal = p.proposal;
+    const policies = session.policies.policySet(p.session_id);
     const tenant = p.scope?.tenantId;
-    try {
-      session.state.view(tenant);
-    } catch (err) {
-      if (err instanceof StateError) throw RpcError.invalidParams(err.message, { field: 'scope.tenantId' });
-      throw err;
-    }
-
-    // supervision gate: a matching supervisor allows, denies or escalates first; allow still faces the permission gate.
-    await enforceSupervisionGate(ctx, proposal, { sessionId: p.session_id ?? session.policies.runtimeSessionId, scope: p.scope });
-
-    // permission gate: blocks the whole proposal (nothing runs, nothing is written) with -32603.
-    enforcePermissionGate(ctx, proposal);
 
     // Each in-flight tool call listens on the handler's signal: up to the concurrency cap at once.
     const signal = ctx.signal;

@@ -1,20 +1,10 @@
 import { z } from 'zod';
-import { REGISTRY_STATUSES, RegistryError } from '../registry/index.js';
-import { RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import { REGISTRY_STATUSES } from '../registry/index.js';
+import { defineMethod } from '../contract/index.js';
 
 /** A directory inside the daemon's registry dir (see RegistryService). */
 const registryPath = z.string().min(1).max(1024).optional();
 const name = z.string().min(1).max(128);
-
-async function mapped<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof RegistryError) throw RpcError.invalidParams(err.message);
-    throw err;
-  }
-}
 
 const entrySchema = z
   .object({
@@ -35,7 +25,7 @@ export const registryRegister = defineMethod({
   summary: 'Register (or replace) a product entry; missing timestamps are filled in.',
   params: z.object({ entry: entrySchema, registry_path: registryPath }),
   async handler(p, ctx) {
-    await mapped(() => ctx.state.registry.store(p.registry_path).register(p.entry));
+    await ctx.state.registry.store(p.registry_path).register(p.entry);
     return null;
   },
 });
@@ -45,7 +35,7 @@ export const registryHeartbeat = defineMethod({
   summary: 'Refresh an entry\'s heartbeat; refreshed is false when the name is not registered.',
   params: z.object({ name, registry_path: registryPath }),
   async handler(p, ctx) {
-    return { refreshed: await mapped(() => ctx.state.registry.store(p.registry_path).heartbeat(p.name)) };
+    return { refreshed: await ctx.state.registry.store(p.registry_path).heartbeat(p.name) };
   },
 });
 
@@ -54,7 +44,7 @@ export const registryUnregister = defineMethod({
   summary: 'Remove an entry; removing an absent one succeeds.',
   params: z.object({ name, registry_path: registryPath }),
   async handler(p, ctx) {
-    await mapped(() => ctx.state.registry.store(p.registry_path).unregister(p.name));
+    await ctx.state.registry.store(p.registry_path).unregister(p.name);
     return null;
   },
 });
@@ -64,7 +54,7 @@ export const registryList = defineMethod({
   summary: 'Every registered entry, sorted by name; unreadable files are skipped.',
   params: z.object({ registry_path: registryPath }).loose().optional(),
   async handler(p, ctx) {
-    return mapped(() => ctx.state.registry.store(p?.registry_path).list());
+    return ctx.state.registry.store(p?.registry_path).list();
   },
 });
 
@@ -73,7 +63,7 @@ export const registryReap = defineMethod({
   summary: 'Remove entries with no heartbeat for max_age_secs (60 by default); returns their names.',
   params: z.object({ max_age_secs: z.number().nonnegative().optional(), registry_path: registryPath }).loose().optional(),
   async handler(p, ctx) {
-    return mapped(() => ctx.state.registry.store(p?.registry_path).reap(p?.max_age_secs ?? 60));
+    return ctx.state.registry.store(p?.registry_path).reap(p?.max_age_secs ?? 60);
   },
 });
 

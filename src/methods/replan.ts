@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_REPLAN_DELAY_MS, MAX_REPLANS } from '../engine/replan.js';
-import { defineMethod } from '../server/method.js';
+import { defineMethod } from '../contract/index.js';
 
 export const replanSetConfig = defineMethod({
   name: 'replan.set_config',

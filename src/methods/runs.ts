@@ -1,25 +1,10 @@
 import { z } from 'zod';
 import { RECORD_TURNS_USAGE, RunError, truncateString } from '../engine/runs/index.js';
 import type { RunOutcome, TraceEvent } from '../engine/runs/index.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { CarError } from '../util/errors.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 
 const id = z.string().min(1).max(256);
-
-function runRpcError(err: unknown): unknown {
-  if (!(err instanceof RunError)) return err;
-  if (err.reason === 'invalid_turns') return new RpcError(ErrorCode.InvalidParams, err.message);
-  if (err.reason === 'no_identity') return RpcError.invalidParams(err.message);
-  return new RpcError(ErrorCode.InternalError, err.message);
-}
-
-async function mapped<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw runRpcError(err);
-  }
-}
 
 /** `name:<slug>` from a display name: lower case, runs of other characters folded to `-`. */
 export function agentSlug(name: string): string | null {
@@ -43,7 +28,7 @@ function caller(ctx: MethodContext): { agentId: string | null; clientId: string 
 /** Reads are for the owning agent (or the connection that started the run) and the host role. */
 function assertMayRead(ctx: MethodContext, method: string, runId: string, agentId: string): void {
   if (isHostRole(ctx) || ctx.session.agentId === agentId || ctx.state.runs.isOwner(runId, caller(ctx))) return;
-  throw new RpcError(ErrorCode.InternalError, `${method}: run '${runId}' can be read only by its agent or the host`);
+  throw new CarError('denied', `${method}: run '${runId}' can be read only by its agent or the host`);
 }
 
 const outcomeSchema = z
@@ -69,17 +54,17 @@ export const runsStart = defineMethod({
   async handler(p, ctx) {
     const agentId = p.agent_id ?? ctx.session.agentId ?? (p.agent_name === undefined ? null : agentSlug(p.agent_name));
     if (agentId === null) {
-      throw RpcError.invalidParams('runs.start needs an agent: pass agent_id or agent_name, or bind one with session.auth {agent_id}');
+      throw new CarError('invalid', 'runs.start needs an agent: pass agent_id or agent_name, or bind one with session.auth {agent_id}', {
+        field: 'agent_id',
+      });
     }
-    const started = await mapped(() =>
-      ctx.state.runs.start({
-        intent: p.intent,
-        agentId,
-        outcomeDescription: p.outcome_description,
-        idempotencyKey: p.idempotency_key,
-        clientId: ctx.session.clientId,
-      }),
-    );
+    const started = await ctx.state.runs.start({
+      intent: p.intent,
+      agentId,
+      outcomeDescription: p.outcome_description,
+      idempotencyKey: p.idempotency_key,
+      clientId: ctx.session.clientId,
+    });
     ctx.session.currentRunId = started.run_id;
     return started;
   },
@@ -90,9 +75,9 @@ export const runsRecordTurns = defineMethod({
   summary: 'Append turns to a run this agent owns; the daemon stamps their indexes.',
   params: z.object({ run_id: z.unknown().optional(), turns: z.unknown().optional() }).loose(),
   handler(p, ctx) {
-    if (typeof p.run_id !== 'string' || p.run_id === '') throw new RpcError(ErrorCode.InvalidParams, RECORD_TURNS_USAGE);
+    if (typeof p.run_id !== 'string' || p.run_id === '') throw new RunError('invalid_turns', RECORD_TURNS_USAGE);
     const runId = p.run_id;
-    return mapped(() => ctx.state.runs.recordTurns(runId, p.turns, caller(ctx)));
+    return ctx.state.runs.recordTurns(runId, p.turns, caller(ctx));
   },
 });
 
@@ -103,7 +88,7 @@ export const runsComplete = defineMethod({
   async handler(p, ctx) {
     const outcome: RunOutcome = { ...p.outcome, status: p.outcome.status };
     if (outcome.summary !== undefined) outcome.summary = truncateString(outcome.summary);
-    const result = await mapped(() => ctx.state.runs.complete(p.run_id, outcome));
+    const result = await ctx.state.runs.complete(p.run_id, outcome);
     if (ctx.session.currentRunId === p.run_id) ctx.session.currentRunId = null;
     return result;
   },
@@ -115,13 +100,13 @@ export const runsSubscribe = defineMethod({
   params: z.object({ run_id: id }),
   async handler(p, ctx) {
     const { state, session } = ctx;
-    const agentId = await mapped(() => state.runs.agentOf(p.run_id));
+    const agentId = await state.runs.agentOf(p.run_id);
     if (agentId === null) return { run_id: p.run_id, not_found: true };
     assertMayRead(ctx, 'runs.subscribe', p.run_id, agentId);
     const bound = state.config.maxOutboundBufferedBytes / 2;
     const sink = (event: TraceEvent): boolean =>
       session.channel.notifyLossy('runs.trace.event', event as unknown as Record<string, unknown>, bound);
-    const snapshot = await mapped(() => state.runs.subscribe(p.run_id, session.clientId, sink));
+    const snapshot = await state.runs.subscribe(p.run_id, session.clientId, sink);
     return snapshot ?? { run_id: p.run_id, not_found: true };
   },
 });
@@ -141,11 +126,11 @@ export const runsList = defineMethod({
   params: z.object({ agent_id: id.optional() }),
   async handler(p, ctx) {
     const agentId = p.agent_id ?? ctx.session.agentId;
-    if (agentId === null) throw RpcError.invalidParams('agent_id is required on a connection with no agent binding');
+    if (agentId === null) throw new CarError('invalid', 'agent_id is required on a connection with no agent binding', { field: 'agent_id' });
     if (!isHostRole(ctx) && ctx.session.agentId !== agentId) {
-      throw new RpcError(ErrorCode.InternalError, `runs.list: the runs of '${agentId}' can be read only by that agent or the host`);
+      throw new CarError('denied', `runs.list: the runs of '${agentId}' can be read only by that agent or the host`);
     }
-    return { agent_id: agentId, runs: await mapped(() => ctx.state.runs.list(agentId)) };
+    return { agent_id: agentId, runs: await ctx.state.runs.list(agentId) };
   },
 });
 
@@ -154,7 +139,7 @@ export const runsGetTrace = defineMethod({
   summary: 'Every record of a run (started, turns, ended) from an optional record cursor.',
   params: z.object({ run_id: id, cursor: z.number().int().nonnegative().optional() }),
   async handler(p, ctx) {
-    const trace = await mapped(() => ctx.state.runs.trace(p.run_id, p.cursor));
+    const trace = await ctx.state.runs.trace(p.run_id, p.cursor);
     if (trace === null) return { run_id: p.run_id, not_found: true };
     assertMayRead(ctx, 'runs.get_trace', p.run_id, trace.agent_id);
     return { run_id: p.run_id, ...trace };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
-import { policyDefinition, policyRpcError } from './policy.js';
+import { CarError } from '../util/errors.js';
+import { defineMethod } from '../contract/index.js';
+import { policyDefinition } from './policy.js';
 import { noParams } from './schemas.js';
 import { toolsRegister } from './tools.js';
 
@@ -21,17 +21,9 @@ export const sessionInit = defineMethod({
     const { session } = ctx;
     // Check every policy before anything is registered, so a bad one leaves the session unchanged.
     const policies = p.policies ?? [];
-    try {
-      session.policies.validate(policies);
-    } catch (err) {
-      throw policyRpcError(err);
-    }
+    session.policies.validate(policies);
     const toolsRegistered = p.tools === undefined ? 0 : (toolsRegister.handler(p.tools, ctx) as number);
-    try {
-      for (const policy of policies) session.policies.register(policy);
-    } catch (err) {
-      throw policyRpcError(err);
-    }
+    for (const policy of policies) session.policies.register(policy);
     return {
       session_id: session.policies.runtimeSessionId,
       tools_registered: toolsRegistered,
@@ -44,13 +36,7 @@ export const sessionPolicyOpen = defineMethod({
   name: 'session.policy.open',
   summary: 'Open a policy sub-context; its policies stack on the global ones for proposals that name it.',
   params: noParams,
-  handler(_p, { session }) {
-    try {
-      return { session_id: session.policies.open() };
-    } catch (err) {
-      throw policyRpcError(err);
-    }
-  },
+  handler: (_p, { session }) => ({ session_id: session.policies.open() }),
 });
 
 export const sessionPolicyClose = defineMethod({
@@ -66,7 +52,7 @@ export const sessionBindSubstrate = defineMethod({
   params: z.object({ connector: z.string().min(1, 'connector must be a non-empty string').max(256) }),
   handler(p) {
     // Connectors arrive with a later issue; until then every slug is an unknown connector.
-    throw new RpcError(ErrorCode.InternalError, `connector '${p.connector}' is not connected`);
+    throw new CarError('not_found', `connector '${p.connector}' is not connected`, { field: 'connector' });
   },
 });
 
@@ -83,8 +69,8 @@ export const sessionBindSandbox = defineMethod({
     command_timeout_secs: z.number().int().min(1, 'command_timeout_secs must be at least 1').optional(),
   }),
   handler() {
-    throw new RpcError(
-      ErrorCode.InternalError,
+    throw new CarError(
+      'unavailable',
       'session.bindSandbox is not supported: it needs Docker, which this daemon does not drive; there is no host fallback',
     );
   },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { CarError } from '../util/errors.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import { secureEqual } from '../util/secure-compare.js';
 
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -19,14 +19,14 @@ const authParams = z.object({
 
 type AuthParams = z.infer<typeof authParams>;
 
-function authFailed(): RpcError {
-  return new RpcError(ErrorCode.InternalError, 'auth failed: token mismatch');
+function authFailed(): CarError {
+  return new CarError('denied', 'auth failed: token mismatch');
 }
 
 function bindIdentity(p: AuthParams, ctx: MethodContext): void {
   const { state, session } = ctx;
   if (p.agent_id !== undefined && !state.attachAgent(p.agent_id, session)) {
-    throw new RpcError(ErrorCode.InternalError, `agent '${p.agent_id}' is already attached on another connection`);
+    throw new CarError('conflict', `agent '${p.agent_id}' is already attached on another connection`, { field: 'agent_id' });
   }
   if (p.memory_namespace !== undefined) session.memoryNamespace = p.memory_namespace;
 }
@@ -52,7 +52,7 @@ export const sessionAuth = defineMethod({
       }
     } else {
       if (authToken !== null) {
-        if (p.token === undefined) throw RpcError.invalidParams('token is required (or host_token)');
+        if (p.token === undefined) throw new CarError('invalid', 'token is required (or host_token)', { field: 'token' });
         const expected = (p.agent_id !== undefined ? state.agentTokens.get(p.agent_id) : undefined) ?? authToken;
         if (!secureEqual(p.token, expected)) throw authFailed();
       }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { DEFAULT_EVOLUTION_THRESHOLD, statsOf, type SkillInput } from '../memory/skills.js';
 import type { SkillRecord } from '../memory/types.js';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
 import { CarError } from '../util/errors.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import { distillPrompt, evolvePrompt, parseDistilled, parseRepair, repairPrompt, type SkillPrompt } from '../memory/skill-distill.js';
-import { admitted, recordMetering, toRpcError } from './inference-common.js';
-import { guarded, scopeOf, tenantId } from './memory-common.js';
+import { MemoryError } from '../memory/types.js';
+import { recordMetering } from './inference-common.js';
+import { scopeOf, tenantId } from './memory-common.js';
 
 const name = z.string().min(1).max(256);
 const keywords = z.array(z.string().max(256)).max(256).optional();
@@ -49,12 +49,11 @@ export const skillIngest = defineMethod({
     tenant_id: tenantId,
   }),
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const [skill] = await scope.ingestSkills([p]);
-      return skill!.index;
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const [skill] = await scope.ingestSkills([p]);
+    return skill!.index;
+  },
 });
 
 export const skillFind = defineMethod({
@@ -68,13 +67,12 @@ export const skillFind = defineMethod({
     k: z.number().int().min(1).max(100).optional(),
     tenant_id: tenantId,
   }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const matches = scope.engine.skills.find(p, p.max_results ?? p.k ?? 5);
-      if (matches.length === 0) return null;
-      return matches.map(({ skill, match_score }) => ({ ...view(skill), match_score }));
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const matches = scope.engine.skills.find(p, p.max_results ?? p.k ?? 5);
+    if (matches.length === 0) return null;
+    return matches.map(({ skill, match_score }) => ({ ...view(skill), match_score }));
+  },
 });
 
 export const skillReport = defineMethod({
@@ -85,20 +83,18 @@ export const skillReport = defineMethod({
     outcome: z.enum(['success', 'fail', 'failure']).transform((o) => (o === 'failure' ? 'fail' : o)),
     tenant_id: tenantId,
   }),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      const skill = await scope.reportSkill(p.name, p.outcome, p.tenant_id ?? null);
-      return { name: skill.name, ...statsOf(skill) };
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const skill = await scope.reportSkill(p.name, p.outcome, p.tenant_id ?? null);
+    return { name: skill.name, ...statsOf(skill) };
+  },
 });
 
 export const skillsList = defineMethod({
   name: 'skills.list',
   summary: 'List skills; a domain filter returns global skills plus that domain\'s.',
   params: z.object({ domain: z.string().max(256).optional(), tenant_id: tenantId }),
-  handler: (p, ctx) =>
-    guarded(async () => (await scopeOf(ctx)).engine.skills.list(p.domain, p.tenant_id ?? null).map(view)),
+  handler: async (p, ctx) => (await scopeOf(ctx)).engine.skills.list(p.domain, p.tenant_id ?? null).map(view),
 });
 
 const distilled = z.object({
@@ -141,12 +137,11 @@ export const skillsIngestDistilled = defineMethod({
     z.array(distilled).max(10_000).transform((skills) => ({ skills, tenant_id: undefined })),
   ]),
   result: z.number(),
-  handler: (p, ctx) =>
-    guarded(async () => {
-      const scope = await scopeOf(ctx);
-      if (p.skills.length === 0) return 0;
-      return (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length;
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    if (p.skills.length === 0) return 0;
+    return (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length;
+  },
 });
 
 export const skillsDomainsNeedingEvolution = defineMethod({
@@ -154,30 +149,23 @@ export const skillsDomainsNeedingEvolution = defineMethod({
   summary: 'Domains whose pooled skill success rate is below the threshold (default 0.6).',
   params: z.object({ threshold: z.number().min(0).max(1).optional(), tenant_id: tenantId }),
   result: z.array(z.string()),
-  handler: (p, ctx) =>
-    guarded(async () =>
-      (await scopeOf(ctx)).engine.skills.domainsNeedingEvolution(p.threshold ?? DEFAULT_EVOLUTION_THRESHOLD, p.tenant_id ?? null),
-    ),
+  handler: async (p, ctx) => (await scopeOf(ctx)).engine.skills.domainsNeedingEvolution(p.threshold ?? DEFAULT_EVOLUTION_THRESHOLD, p.tenant_id ?? null),
 });
 
 /** Run a skill prompt on the named model, the configured skills model, or a routed one; metered like `infer`. */
 async function runSkillPrompt(ctx: MethodContext, prompt: SkillPrompt, model: string | null | undefined, method: string): Promise<string> {
   const pin = model ?? ctx.state.config.skillsModel;
-  try {
-    const { result, metering } = await ctx.state.inference.generate(
-      { system: prompt.system, messages: [{ role: 'user', content: prompt.prompt }], temperature: 0.2 },
-      { model: pin, signal: ctx.signal, intent: { task: 'code', prefer_quality: true } },
-    );
-    recordMetering(ctx, metering, method);
-    return result.text;
-  } catch (err) {
-    if (err instanceof CarError && err.detail?.reason === 'no_model') {
-      throw new RpcError(ErrorCode.InternalError, `${method} needs an inference provider, and no model is available on this daemon`, {
-        reason: 'inference_unavailable',
-      });
-    }
-    throw toRpcError(err);
+  if (pin === null && !(await ctx.state.inference.hasAvailable('generate'))) {
+    throw new CarError('unavailable', `${method} needs an inference provider, and no model is available on this daemon`, {
+      detail: { reason: 'inference_unavailable' },
+    });
   }
+  const { result, metering } = await ctx.state.inference.generate(
+    { system: prompt.system, messages: [{ role: 'user', content: prompt.prompt }], temperature: 0.2 },
+    { model: pin, signal: ctx.signal, intent: { task: 'code', prefer_quality: true } },
+  );
+  recordMetering(ctx, metering, method);
+  return result.text;
 }
 
 const eventsParam = z.array(z.unknown()).max(100_000);
@@ -191,8 +179,7 @@ export const skillsDistill = defineMethod({
     eventsParam.transform((events) => ({ events, model: undefined })),
   ]),
   admission: true,
-  handler: (p, ctx) =>
-    admitted(ctx, async () => parseDistilled(await runSkillPrompt(ctx, distillPrompt(p.events), p.model, 'skills.distill'), 'distilled')),
+  handler: async (p, ctx) => parseDistilled(await runSkillPrompt(ctx, distillPrompt(p.events), p.model, 'skills.distill'), 'distilled'),
 });
 
 export const skillsEvolve = defineMethod({
@@ -200,13 +187,12 @@ export const skillsEvolve = defineMethod({
   summary: "Propose new skills for an underperforming domain from its skills and recent events; returns DistilledSkill records.",
   params: z.object({ events: eventsParam.optional(), domain: z.string().min(1).max(256), model: modelParam, tenant_id: tenantId }).loose(),
   admission: true,
-  handler: (p, ctx) =>
-    admitted(ctx, async () => {
-      const scope = await scopeOf(ctx);
-      const current = scope.engine.skills.list(p.domain, p.tenant_id ?? null);
-      const text = await runSkillPrompt(ctx, evolvePrompt(p.events ?? [], p.domain, current), p.model, 'skills.evolve');
-      return parseDistilled(text, 'evolved', p.domain);
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const current = scope.engine.skills.list(p.domain, p.tenant_id ?? null);
+    const text = await runSkillPrompt(ctx, evolvePrompt(p.events ?? [], p.domain, current), p.model, 'skills.evolve');
+    return parseDistilled(text, 'evolved', p.domain);
+  },
 });
 
 export const skillRepair = defineMethod({
@@ -214,13 +200,12 @@ export const skillRepair = defineMethod({
   summary: 'Propose repaired code for a skill with a model; null when the model offers none. The skill itself is left as it is.',
   params: z.object({ name, model: modelParam, tenant_id: tenantId }).loose(),
   admission: true,
-  handler: (p, ctx) =>
-    admitted(ctx, async () => {
-      const scope = await scopeOf(ctx);
-      const skill = scope.engine.skills.get(p.name, p.tenant_id ?? null);
-      if (!skill) throw new RpcError(ErrorCode.InternalError, `unknown skill '${p.name}'`, { reason: 'not_found' });
-      return parseRepair(await runSkillPrompt(ctx, repairPrompt(skill), p.model, 'skill.repair'));
-    }),
+  handler: async (p, ctx) => {
+    const scope = await scopeOf(ctx);
+    const skill = scope.engine.skills.get(p.name, p.tenant_id ?? null);
+    if (!skill) throw new MemoryError(`unknown skill '${p.name}'`, 'not_found');
+    return parseRepair(await runSkillPrompt(ctx, repairPrompt(skill), p.model, 'skill.repair'));
+  },
 });
 
 /** Every `skill.*` / `skills.*` method. */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { StateError, type StateView } from '../engine/state-store.js';
-import { RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import type { StateView } from '../engine/state-store.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 
 const tenantId = z.string().max(256).optional();
 const key = z.string().min(1, 'key must be a non-empty string').max(4096);
@@ -9,15 +8,7 @@ const keyParams = z.object({ key, tenant_id: tenantId });
 const scopeParams = z.object({ tenant_id: tenantId });
 
 function view(ctx: MethodContext, tenant: string | undefined): StateView {
-  try {
-    return ctx.session.state.view(tenant);
-  } catch (err) {
-    throw asParamsError(err);
-  }
-}
-
-function asParamsError(err: unknown): unknown {
-  return err instanceof StateError ? RpcError.invalidParams(err.message, { field: err.field }) : err;
+  return ctx.session.state.view(tenant);
 }
 
 export const stateGet = defineMethod({
@@ -33,11 +24,7 @@ export const stateSet = defineMethod({
   params: z.object({ key, value: z.unknown().optional(), tenant_id: tenantId }),
   result: z.literal('ok'),
   handler(p, ctx) {
-    try {
-      view(ctx, p.tenant_id).set(p.key, p.value);
-    } catch (err) {
-      throw asParamsError(err);
-    }
+    view(ctx, p.tenant_id).set(p.key, p.value);
     return 'ok';
   },
 });

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { ToolLimitError, type ToolDefinition } from '../engine/tool-registry.js';
-import { RpcError } from '../rpc/errors.js';
-import { defineMethod } from '../server/method.js';
+import type { ToolDefinition } from '../engine/tool-registry.js';
+import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
 const toolDefinition = z.object({
@@ -32,14 +31,7 @@ export const toolsRegister = defineMethod({
   summary: 'Register tools on this connection (params: an array of tool definitions); returns how many.',
   params: z.array(toolDefinition),
   result: z.number(),
-  handler(tools, { session }) {
-    try {
-      return session.tools.register(tools.map(toDefinition));
-    } catch (err) {
-      if (err instanceof ToolLimitError) throw RpcError.internal(err.message);
-      throw err;
-    }
-  },
+  handler: (tools, { session }) => session.tools.register(tools.map(toDefinition)),
 });
 
 export const toolsList = defineMethod({

@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import { monteCarlo, verify, VerifyInputError, type VerifyOptions } from '../engine/verify/index.js';
-import { RpcError } from '../rpc/errors.js';
-import { defineMethod, type MethodContext } from '../server/method.js';
+import { monteCarlo, verify, type VerifyOptions } from '../engine/verify/index.js';
+import { defineMethod, type MethodContext } from '../contract/index.js';
 import { policyViolationsFor } from './policy.js';
 import { readProposal } from './schemas.js';
-
-/** The verify bound from the protocol: static checks must answer well within it. */
-const VERIFY_DEADLINE_MS = 30_000;
 
 const stateObject = z.record(z.string(), z.unknown());
 const rate = z.number().min(0).max(1);
@@ -21,10 +17,10 @@ export const verifyProposal = defineMethod({
   name: 'verify',
   summary: "Statically check a proposal against this session's tools without calling any: issues, levels, conflicts, simulated state.",
   params: z.object({ proposal: z.unknown(), initial_state: stateObject.optional(), session_id: z.string().max(256).optional() }),
-  deadlineMs: VERIFY_DEADLINE_MS,
+  deadlineMs: (_p, state) => state.config.verifyDeadlineMs,
   handler(p, ctx) {
     const proposal = readProposal(p.proposal);
-    const opts: VerifyOptions = { tools: (name) => ctx.session.tools.get(name) };
+    const opts: VerifyOptions = { tools: (name) => ctx.session.tools.get(name), maxActions: ctx.state.config.maxVerifyActions };
     if (p.initial_state !== undefined) opts.initialState = p.initial_state;
     const policyViolations = sessionPolicies(ctx, p);
     if (policyViolations) opts.policyViolations = policyViolations;
@@ -50,22 +46,17 @@ export const verifyMonteCarlo = defineMethod({
       })
       .optional(),
   }),
-  deadlineMs: VERIFY_DEADLINE_MS,
+  deadlineMs: (_p, state) => state.config.verifyDeadlineMs,
   handler(p) {
     const proposal = readProposal(p.proposal);
-    try {
-      // No outcome history is kept yet, so every rate comes from the caller or the default.
-      return monteCarlo(proposal, {
-        initialState: p.initial_state,
-        toolSuccessRates: p.tool_success_rates,
-        goal: p.goal,
-        rateWindowDays: p.rate_window_days ?? 30,
-        config: p.config,
-      });
-    } catch (err) {
-      if (err instanceof VerifyInputError) throw RpcError.invalidParams(err.message, { field: err.field });
-      throw err;
-    }
+    // No outcome history is kept yet, so every rate comes from the caller or the default.
+    return monteCarlo(proposal, {
+      initialState: p.initial_state,
+      toolSuccessRates: p.tool_success_rates,
+      goal: p.goal,
+      rateWindowDays: p.rate_window_days ?? 30,
+      config: p.config,
+    });
   },
 });
 

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../memory/atomic-file.js';
+import { CarError } from '../util/errors.js';
 
 export const REGISTRY_STATUSES = ['running', 'idle', 'errored', 'stopping'] as const;
 export type RegistryStatus = (typeof REGISTRY_STATUSES)[number];
@@ -26,9 +27,9 @@ export type RegistryEntryInput = Omit<RegistryEntry, 'status' | 'registered_at' 
 /** Names become file names: letters, digits, `.`, `_`, `-`, not starting with a dot. */
 export const REGISTRY_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 
-export class RegistryError extends Error {
-  constructor(message: string) {
-    super(message);
+export class RegistryError extends CarError {
+  constructor(message: string, kind: 'invalid' | 'unavailable' = 'invalid', field?: string) {
+    super(kind, message, { field });
     this.name = 'RegistryError';
   }
 }
@@ -44,7 +45,7 @@ export class RegistryStore {
   constructor(readonly dir: string) {}
 
   private pathOf(name: string): string {
-    if (!REGISTRY_NAME.test(name)) throw new RegistryError(`invalid registry name '${name}': use letters, digits, '.', '_' or '-'`);
+    if (!REGISTRY_NAME.test(name)) throw new RegistryError(`invalid registry name '${name}': use letters, digits, '.', '_' or '-'`, 'invalid', 'name');
     return join(this.dir, `${name}.json`);
   }
 

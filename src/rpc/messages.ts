@@ -1,4 +1,5 @@
 import { ErrorCode, type JsonRpcErrorObject } from './errors.js';
+import { isObject as isPlainObject } from '../util/values.js';
 
 export type JsonRpcId = string | number | null;
 export type JsonRpcParams = Record<string, unknown> | unknown[];
@@ -38,10 +39,6 @@ export type Classified =
   | { kind: 'response'; id: JsonRpcId; result: unknown }
   | { kind: 'error'; id: JsonRpcId; error: JsonRpcErrorObject }
   | { kind: 'invalid'; id: JsonRpcId; message: string };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isValidId(id: unknown): id is JsonRpcId {
   return id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));

@@ -1,8 +1,11 @@
 import type { CloseInfo, FrameTransport } from '../transport/frame.js';
 import { CloseCode } from '../transport/frame.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { DeadlineTimer } from './deadlines.js';
+import { CallList, InboundCall, type CallOwner, type InboundHandler } from './inbound.js';
 import { exceedsJsonDepth } from './depth.js';
-import { ErrorCode, RemoteError, RequestAbortedError, RpcError } from './errors.js';
+import { ErrorCode, RequestAbortedError, RpcError } from './errors.js';
+import { OutboundCalls, type OutboundOptions } from './outbound.js';
 import {
   classify,
   errorResponse,
@@ -12,25 +15,9 @@ import {
   type JsonRpcParams,
   type JsonRpcResponse,
 } from './messages.js';
+import { isThenable } from '../util/values.js';
 
-/** What an inbound handler learns about the call it serves. */
-export interface InboundContext {
-  /** The request id as sent; `undefined` for notifications. */
-  readonly id: JsonRpcId | undefined;
-  readonly method: string;
-  /** Aborted when the connection closes (or by the caller's own deadline logic via `abort`). */
-  readonly signal: AbortSignal;
-  /** Abort this call's signal (e.g. on a handler deadline). */
-  abort(reason: unknown): void;
-  /** Close the connection once this call's reply has been queued. */
-  closeAfterReply(code?: number, reason?: string): void;
-}
-
-export type InboundHandler = (
-  method: string,
-  params: JsonRpcParams | undefined,
-  ctx: InboundContext,
-) => unknown;
+export type { InboundContext, InboundHandler } from './inbound.js';
 
 export interface PeerOptions {
   /** Largest batch (JSON array) accepted. */
@@ -44,65 +31,42 @@ export interface PeerOptions {
   /** First outbound id number. */
   firstId?: number;
   logger?: Logger;
+  /** Turns whatever a handler threw into the error reply (default: `RpcError.from`). */
+  mapError?: (err: unknown) => RpcError;
+  /** The error a call gets when its deadline (`InboundContext.setDeadline`) passes. */
+  deadlineError?: (method: string, ms: number) => RpcError;
 }
 
-export interface OutboundOptions {
-  id?: string | number;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type { OutboundOptions } from './outbound.js';
 
-class CallContext implements InboundContext {
-  controller: AbortController | undefined;
-  closeCode: number | undefined;
-  closeReason = '';
-
-  constructor(
-    readonly id: JsonRpcId | undefined,
-    readonly method: string,
-  ) {}
-
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.controller ??= new AbortController();
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
-  }
-
-  closeAfterReply(code: number = CloseCode.PolicyViolation, reason = ''): void {
-    this.closeCode = code;
-    this.closeReason = reason;
-  }
-}
-
-interface PendingCall {
-  method: string;
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  cleanup(): void;
-}
+const defaultDeadlineError = (method: string, ms: number): RpcError =>
+  new RpcError(ErrorCode.DeadlineExceeded, `'${method}' got no reply within ${ms} ms`);
 
 type Reply = JsonRpcResponse | undefined;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
+/** A request whose reply the peer sends itself once the handler's promise settles. */
+const DEFERRED = Symbol('deferred');
 
 /**
  * A symmetric JSON-RPC 2.0 endpoint over one FrameTransport: it dispatches inbound requests
  * concurrently to a handler, and sends its own requests with ids, timeouts and cancellation.
  */
-export class Peer {
-  private readonly pending = new Map<string | number, PendingCall>();
-  private readonly inFlight = new Set<CallContext>();
+export class Peer implements CallOwner {
+  private readonly outbound: OutboundCalls;
+  private readonly inFlight = new CallList();
   private readonly closeAfter = new WeakMap<JsonRpcResponse, CloseInfo>();
+  /** Replies that asked to close the connection once sent (almost always none). */
+  private closesAsked = 0;
   private readonly closeListeners: ((info: CloseInfo) => void)[] = [];
   private nextId: number;
   private closeInfo: CloseInfo | undefined;
   private readonly log: Logger;
+  private readonly mapError: (err: unknown) => RpcError;
+  private readonly deadlineError: (method: string, ms: number) => RpcError;
+  private readonly deadlines = new DeadlineTimer((now) => this.sweepDeadlines(now));
+  /** Asynchronous notification handlers with a deadline (requests are found in `inFlight`). */
+  private readonly timedNotifications = new Set<InboundCall>();
+  private readonly sendReplyFn = (reply: JsonRpcResponse): void => this.sendReply(reply);
 
   constructor(
     readonly transport: FrameTransport,
@@ -111,6 +75,9 @@ export class Peer {
   ) {
     this.nextId = options.firstId ?? 0;
     this.log = options.logger ?? silentLogger;
+    this.mapError = options.mapError ?? RpcError.from;
+    this.deadlineError = options.deadlineError ?? defaultDeadlineError;
+    this.outbound = new OutboundCalls((text) => this.transport.send(text));
     transport.onframe = (text) => this.onFrame(text);
     transport.onclose = (info) => this.onTransportClose(info);
   }
@@ -124,7 +91,7 @@ export class Peer {
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.outbound.size;
   }
 
   /** Resolves when the transport has closed. */
@@ -144,44 +111,7 @@ export class Peer {
     if (!this.isOpen) {
       return Promise.reject(new RequestAbortedError('closed', `connection closed before '${method}' was sent`));
     }
-    if (this.pending.has(id)) {
-      return Promise.reject(new Error(`outbound request id ${String(id)} is already pending`));
-    }
-    return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const signal = opts.signal;
-      const onAbort = (): void => {
-        this.settle(id)?.reject(
-          new RequestAbortedError('aborted', `'${method}' (${String(id)}) was cancelled by the caller`),
-        );
-      };
-      const entry: PendingCall = {
-        method,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      if (signal?.aborted) {
-        reject(new RequestAbortedError('aborted', `'${method}' was cancelled before it was sent`));
-        return;
-      }
-      this.pending.set(id, entry);
-      if (opts.timeoutMs !== undefined && Number.isFinite(opts.timeoutMs)) {
-        timer = setTimeout(() => {
-          this.settle(id)?.reject(
-            new RequestAbortedError('timeout', `'${method}' (${String(id)}) got no answer within ${opts.timeoutMs} ms`),
-          );
-        }, opts.timeoutMs);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const frame = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
-      if (!this.transport.send(JSON.stringify(frame))) {
-        this.settle(id)?.reject(new RequestAbortedError('closed', `connection closed before '${method}' was sent`));
-      }
-    });
+    return this.outbound.request<T>(id, method, params, opts);
   }
 
   /** Send a notification. Returns false when the connection is closed or refused the frame. */
@@ -193,14 +123,6 @@ export class Peer {
 
   close(code: number = CloseCode.Normal, reason = ''): void {
     this.transport.close(code, reason);
-  }
-
-  private settle(id: string | number): PendingCall | undefined {
-    const entry = this.pending.get(id);
-    if (!entry) return undefined;
-    this.pending.delete(id);
-    entry.cleanup();
-    return entry;
   }
 
   private onFrame(text: string): void {
@@ -223,9 +145,8 @@ export class Peer {
       this.onBatch(value);
       return;
     }
-    const reply = this.handleOne(value);
-    if (isThenable(reply)) reply.then((r) => this.sendReply(r));
-    else this.sendReply(reply);
+    const reply = this.handleOne(value, true);
+    if (reply !== DEFERRED) this.sendReply(reply as Reply);
   }
 
   private onBatch(items: unknown[]): void {
@@ -243,7 +164,7 @@ export class Peer {
       return;
     }
     const replies = items.map((item) =>
-      Array.isArray(item) ? invalidRequest(null, 'invalid request: nested batch') : this.handleOne(item),
+      Array.isArray(item) ? invalidRequest(null, 'invalid request: nested batch') : (this.handleOne(item, false) as Reply | Promise<Reply>),
     );
     const finish = (done: Reply[]): void => {
       const out = done.filter((r): r is JsonRpcResponse => r !== undefined);
@@ -255,8 +176,11 @@ export class Peer {
     else finish(replies as Reply[]);
   }
 
-  /** Handle one message; returns the reply to send (possibly later), or undefined for none. */
-  private handleOne(value: unknown): Reply | Promise<Reply> {
+  /**
+   * Handle one message; returns the reply to send, a promise of it (in a batch), undefined for
+   * none, or DEFERRED when the call sends its own reply later (`single`).
+   */
+  private handleOne(value: unknown, single: boolean): Reply | Promise<Reply> | typeof DEFERRED {
     const msg = classify(value);
     switch (msg.kind) {
       case 'response':
@@ -271,63 +195,136 @@ export class Peer {
         this.runNotification(msg.method, msg.params);
         return undefined;
       case 'request':
-        return this.runRequest(msg.id, msg.method, msg.params);
+        return this.runRequest(msg.id, msg.method, msg.params, single);
     }
   }
 
   private onResponse(id: JsonRpcId, result: unknown, error: { code: number; message: string; data?: unknown } | undefined): void {
     if (id === null) return;
-    const entry = this.settle(id);
-    if (!entry) {
-      this.log.debug({ id }, 'ignored a response with no pending request');
-      return;
-    }
-    if (error) entry.reject(new RemoteError(error));
-    else entry.resolve(result);
+    if (!this.outbound.answer(id, result, error)) this.log.debug({ id }, 'ignored a response with no pending request');
   }
 
   private runNotification(method: string, params: JsonRpcParams | undefined): void {
-    const ctx = new CallContext(undefined, method);
+    const ctx = new InboundCall(this, undefined, method);
+    const end = (): void => {
+      ctx.done = true;
+      if (this.timedNotifications.delete(ctx) && this.inFlight.size === 0 && this.timedNotifications.size === 0) {
+        this.deadlines.idle();
+      }
+    };
     try {
       const out = this.handler(method, params, ctx);
-      if (isThenable(out)) {
-        out.then(undefined, (err: unknown) => this.log.debug({ method, err }, 'notification handler failed'));
-      }
+      if (!isThenable(out)) return end();
+      out.then(end, (err: unknown) => {
+        end();
+        this.log.debug({ method, err }, 'notification handler failed');
+      });
     } catch (err) {
+      end();
       this.log.debug({ method, err }, 'notification handler failed');
     }
   }
 
-  private runRequest(id: JsonRpcId, method: string, params: JsonRpcParams | undefined): Reply | Promise<Reply> {
+  private runRequest(
+    id: JsonRpcId,
+    method: string,
+    params: JsonRpcParams | undefined,
+    single: boolean,
+  ): Reply | Promise<Reply> | typeof DEFERRED {
     if (this.inFlight.size >= this.options.maxInFlight) {
       return errorResponse(id, {
         code: ErrorCode.InternalError,
         message: `too many requests in flight on this connection (limit ${this.options.maxInFlight}); retry after a reply arrives`,
       });
     }
-    const ctx = new CallContext(id, method);
+    const ctx = new InboundCall(this, id, method);
     let out: unknown;
     try {
       out = this.handler(method, params, ctx);
     } catch (err) {
-      return this.finish(ctx, errorResponse(id, RpcError.from(err).toJSON()));
+      this.settledAtOnce(ctx);
+      return this.finish(ctx, errorResponse(id, this.mapError(err).toJSON()));
     }
-    if (!isThenable(out)) return this.finish(ctx, successResponse(id, out));
+    if (!isThenable(out)) {
+      this.settledAtOnce(ctx);
+      return this.finish(ctx, successResponse(id, out));
+    }
     this.inFlight.add(ctx);
-    return Promise.resolve(out).then(
-      (result) => {
-        this.inFlight.delete(ctx);
-        return this.finish(ctx, successResponse(id, result));
-      },
-      (err: unknown) => {
-        this.inFlight.delete(ctx);
-        return this.finish(ctx, errorResponse(id, RpcError.from(err).toJSON()));
-      },
-    );
+    const resolved = (result: unknown): void => this.answerCall(ctx, successResponse(id, result));
+    const rejected = (err: unknown): void => this.failCall(ctx, err);
+    if (single) {
+      ctx.deliver = this.sendReplyFn;
+      out.then(resolved, rejected);
+      return DEFERRED;
+    }
+    return new Promise<Reply>((resolve) => {
+      ctx.deliver = resolve;
+      out.then(resolved, rejected);
+    });
   }
 
-  private finish(ctx: CallContext, reply: JsonRpcResponse): JsonRpcResponse {
-    if (ctx.closeCode !== undefined) this.closeAfter.set(reply, { code: ctx.closeCode, reason: ctx.closeReason });
+  /** A call answered without waiting: a deadline it armed meanwhile has nothing left to time. */
+  private settledAtOnce(ctx: InboundCall): void {
+    ctx.done = true;
+    if (ctx.deadlineAt === ctx.deadlineAt && this.inFlight.size === 0 && this.timedNotifications.size === 0) this.deadlines.idle();
+  }
+
+  /** @internal The reply of an asynchronous call; the first one wins. */
+  answerCall(ctx: InboundCall, reply: JsonRpcResponse): void {
+    if (ctx.done) return;
+    ctx.done = true;
+    this.inFlight.delete(ctx);
+    if (this.inFlight.size === 0 && this.timedNotifications.size === 0) this.deadlines.idle();
+    ctx.deliver?.(this.finish(ctx, reply));
+  }
+
+  /** @internal */
+  failCall(ctx: InboundCall, err: unknown): void {
+    if (ctx.done) return;
+    this.answerCall(ctx, errorResponse(ctx.id ?? null, this.mapError(err).toJSON()));
+  }
+
+  /** @internal */
+  armDeadline(ctx: InboundCall, ms: number): void {
+    if (ctx.done || this.closeInfo !== undefined) return;
+    ctx.deadlineMs = ms;
+    ctx.deadlineAt = performance.now() + Math.max(0, ms);
+    if (ctx.id === undefined) this.timedNotifications.add(ctx);
+    this.deadlines.ensure(ctx.deadlineAt);
+  }
+
+  /** Expire every call whose deadline passed; returns the earliest deadline still ahead. */
+  private sweepDeadlines(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    const visit = (ctx: InboundCall): void => {
+      const at = ctx.deadlineAt;
+      if (at <= now) this.expireCall(ctx);
+      else if (at < next) next = at;
+    };
+    this.inFlight.forEach(visit);
+    for (const ctx of [...this.timedNotifications]) visit(ctx);
+    return next;
+  }
+
+  /** The deadline passed first: abort the call's work and answer it with the deadline error. */
+  private expireCall(ctx: InboundCall): void {
+    const err = this.deadlineError(ctx.method, ctx.deadlineMs);
+    ctx.deadlineAt = Number.NaN;
+    if (ctx.id === undefined) {
+      this.timedNotifications.delete(ctx);
+      ctx.done = true;
+      ctx.abort(err);
+      return;
+    }
+    ctx.abort(err);
+    this.answerCall(ctx, errorResponse(ctx.id, err.toJSON()));
+  }
+
+  private finish(ctx: InboundCall, reply: JsonRpcResponse): JsonRpcResponse {
+    if (ctx.closeCode !== undefined) {
+      this.closeAfter.set(reply, { code: ctx.closeCode, reason: ctx.closeReason });
+      this.closesAsked++;
+    }
     return reply;
   }
 
@@ -345,7 +342,7 @@ export class Peer {
   private sendReply(reply: Reply): void {
     if (reply === undefined) return;
     this.sendText(this.stringify(reply));
-    this.closeIfAsked([reply]);
+    if (this.closesAsked > 0) this.closeIfAsked([reply]);
   }
 
   private closeIfAsked(replies: JsonRpcResponse[]): void {
@@ -367,9 +364,14 @@ export class Peer {
     if (this.closeInfo) return;
     this.closeInfo = info;
     const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
-    for (const ctx of this.inFlight) ctx.abort(reason);
+    this.deadlines.clear();
+    this.timedNotifications.clear();
+    this.inFlight.forEach((ctx) => {
+      ctx.done = true;
+      ctx.abort(reason);
+    });
     this.inFlight.clear();
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(reason);
+    this.outbound.rejectAll(reason);
     for (const listener of this.closeListeners.splice(0)) listener(info);
   }
 }

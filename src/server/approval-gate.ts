@@ -11,21 +11,14 @@ export const GATE_PREVIEW_CHARS = 512;
 /**
  * The high-risk method gate: a gated call raises a system approval (no owning session) and parks
  * until someone resolves it. Approve lets the handler run; deny or the timeout fail the call with
- * -32003, leave the connection open, and (on timeout) the row pending for later inspection.
+ * -32003, leave the connection open, and (on timeout) the row pending for later inspection. Which
+ * methods it covers is decided when the method table is built (`MethodRoute.approval`).
  */
 export class ApprovalGate {
-  private readonly gated: ReadonlySet<string>;
-
   constructor(
-    private readonly options: ApprovalGateOptions,
+    private readonly options: Pick<ApprovalGateOptions, 'timeoutMs'>,
     private readonly host: HostState,
-  ) {
-    this.gated = new Set(options.enabled ? options.methods : []);
-  }
-
-  gates(method: string): boolean {
-    return this.gated.has(method);
-  }
+  ) {}
 
   /** Resolves once approved; rejects with -32003 on deny or timeout. */
   async admit(method: string, params: unknown, signal?: AbortSignal): Promise<void> {
@@ -36,18 +29,23 @@ export class ApprovalGate {
     });
     const outcome = await this.host.waitForResolution(approval.id, this.options.timeoutMs, signal);
     if (outcome === 'approved') return;
-    const data = { approval_id: approval.id, method };
+    // -32003 is the protocol's code for all three; `data.kind` says which, as on every other error.
+    const data = (kind: 'denied' | 'timeout'): Record<string, unknown> => ({ kind, approval_id: approval.id, method });
     if (outcome === 'denied') {
-      throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was denied by the approval gate (${approval.id})`, data);
+      throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was denied by the approval gate (${approval.id})`, data('denied'));
     }
     if (outcome === 'timeout') {
       throw new RpcError(
         ErrorCode.ApprovalDenied,
         `'${method}' was not approved within ${formatSeconds(this.options.timeoutMs)}; approval ${approval.id} is still pending`,
-        data,
+        data('timeout'),
       );
     }
-    throw new RpcError(ErrorCode.ApprovalDenied, `'${method}' was abandoned while waiting for approval ${approval.id}`, data);
+    throw new RpcError(
+      ErrorCode.ApprovalDenied,
+      `'${method}' was abandoned while waiting for approval ${approval.id}`,
+      data('denied'),
+    );
   }
 }
 

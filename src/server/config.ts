@@ -1,9 +1,18 @@
 import { isAbsolute } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
-import type { MethodSpec } from './method.js';
+import type { MethodSpec } from '../contract/method.js';
+import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
+import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
+import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
+import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
+import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
+import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
+import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
+import { MAX_HOST_EVENTS } from '../host/host-state.js';
+import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
+import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 
-/** The wire protocol version this daemon speaks; `server.handshake` requires an exact match. */
-export const PROTOCOL_VERSION = 2;
+export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
 /** The high-risk method gate: which methods park for a human approval, and for how long. */
 export interface ApprovalGateOptions {
@@ -12,16 +21,6 @@ export interface ApprovalGateOptions {
   /** How long a gated call waits for `host.resolve_approval` before failing with -32003. */
   timeoutMs: number;
 }
-
-/** The macOS/Windows integrations gated by default. */
-export const DEFAULT_GATED_METHODS: readonly string[] = [
-  'automation.run_applescript',
-  'automation.run_powershell',
-  'automation.shortcuts.run',
-  'messages.send',
-  'mail.send',
-  'vision.ocr',
-];
 
 export interface ServerStateOptions {
   /** Token clients must present to `session.auth`; `null` disables auth. */
@@ -81,6 +80,32 @@ export interface ServerStateOptions {
   maxEventsPerSession: number;
   /** Most actions of one proposal running at once (within a DAG level). */
   maxActionConcurrency: number;
+  /** Added to `proposal.submit`'s summed tool budgets to make its deadline. */
+  deadlineSlackMs: number;
+  /** Deadline of `verify` and `verify.monte_carlo`. */
+  verifyDeadlineMs: number;
+  /** Most actions `verify` accepts in one proposal. */
+  maxVerifyActions: number;
+  /** Most policies one connection holds, all scopes together. */
+  maxPoliciesPerSession: number;
+  /** Most policy sub-contexts (`session.policy.open`) one connection has open. */
+  maxPolicySessions: number;
+  /** Chunks one detached tool handle buffers; past it the oldest are dropped. */
+  maxToolHandleChunks: number;
+  /** How long a finished detached tool handle nobody polls is kept. */
+  toolHandleReapMs: number;
+  /** Largest `evidence` (serialised JSON bytes) `permission.approve` / `reject` record. */
+  maxEvidenceBytes: number;
+  /** Host events the ring keeps for `host.events` and the subscribe snapshot. */
+  maxHostEvents: number;
+  /** Host events one subscriber may have queued; past it new ones are lost for that subscriber. */
+  maxHostSubscriberQueue: number;
+  /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
+  maxSupervisionHistory: number;
+  /** Finished runs kept in memory (all of them when there is no runs dir to read them back from). */
+  maxFinishedRunsInMemory: number;
+  /** Registry directories (`registry_path`) kept open at once. */
+  maxRegistryStores: number;
   /** Method prefixes (and exact names) refused with -32005 until `server.handshake` succeeded. */
   handshakeGated: readonly string[];
   /** Extra methods an embedder serves alongside the built-in ones (same gate pipeline). */
@@ -150,7 +175,20 @@ const DEFAULTS: ServerStateOptions = {
   maxToolsPerSession: 4096,
   maxStateKeysPerSession: 100_000,
   maxEventsPerSession: 100_000,
-  maxActionConcurrency: 64,
+  maxActionConcurrency: DEFAULT_MAX_CONCURRENCY,
+  deadlineSlackMs: 15 * 1000,
+  verifyDeadlineMs: 30 * 1000,
+  maxVerifyActions: DEFAULT_MAX_ACTIONS,
+  maxPoliciesPerSession: DEFAULT_POLICY_LIMITS.maxPolicies,
+  maxPolicySessions: DEFAULT_POLICY_LIMITS.maxSessions,
+  maxToolHandleChunks: DEFAULT_HANDLE_CHUNKS,
+  toolHandleReapMs: DEFAULT_HANDLE_REAP_MS,
+  maxEvidenceBytes: 64 * 1024,
+  maxHostEvents: MAX_HOST_EVENTS,
+  maxHostSubscriberQueue: DEFAULT_SUBSCRIBER_QUEUE,
+  maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
+  maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
+  maxRegistryStores: DEFAULT_MAX_OPEN_STORES,
   handshakeGated: ['host.subscribe', 'auth.'],
   methods: [],
   approvalGate: { enabled: true, methods: DEFAULT_GATED_METHODS, timeoutMs: 60 * 1000 },
@@ -206,6 +244,19 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxStateKeysPerSession!: number;
   readonly maxEventsPerSession!: number;
   readonly maxActionConcurrency!: number;
+  readonly deadlineSlackMs!: number;
+  readonly verifyDeadlineMs!: number;
+  readonly maxVerifyActions!: number;
+  readonly maxPoliciesPerSession!: number;
+  readonly maxPolicySessions!: number;
+  readonly maxToolHandleChunks!: number;
+  readonly toolHandleReapMs!: number;
+  readonly maxEvidenceBytes!: number;
+  readonly maxHostEvents!: number;
+  readonly maxHostSubscriberQueue!: number;
+  readonly maxSupervisionHistory!: number;
+  readonly maxFinishedRunsInMemory!: number;
+  readonly maxRegistryStores!: number;
   readonly handshakeGated!: readonly string[];
   readonly methods!: readonly MethodSpec[];
   readonly approvalGate!: ApprovalGateOptions;
@@ -287,11 +338,11 @@ function validate(o: ServerStateOptions): void {
     'maxToolsPerSession',
     'maxStateKeysPerSession',
     'maxEventsPerSession',
-    'maxActionConcurrency',
     'supervisionDecisionTimeoutMs',
+    'verifyDeadlineMs',
+    'toolHandleReapMs',
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
-    'inferenceRunnerQueueMax',
     'ollamaDiscoveryTimeoutMs',
   ];
   for (const key of positive) {
@@ -300,11 +351,33 @@ function validate(o: ServerStateOptions): void {
       throw new RangeError(`ServerStateConfig.${key} must be a positive number, got ${String(v)}`);
     }
   }
+  // Counts: whole numbers of at least 1.
+  const counts = [
+    'maxActionConcurrency',
+    'maxVerifyActions',
+    'maxPoliciesPerSession',
+    'maxPolicySessions',
+    'maxToolHandleChunks',
+    'maxEvidenceBytes',
+    'maxHostEvents',
+    'maxHostSubscriberQueue',
+    'maxSupervisionHistory',
+    'maxFinishedRunsInMemory',
+    'maxRegistryStores',
+    'inferenceRunnerQueueMax',
+  ] as const;
+  for (const key of counts) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new RangeError(`ServerStateConfig.${key} must be a positive integer, got ${String(v)}`);
+    }
+  }
   for (const key of [
     'toolCallbackGraceMs',
     'heartbeatIntervalMs',
     'port',
     'runCompleteGraceMs',
+    'deadlineSlackMs',
     'inferenceRetryBaseDelayMs',
     'inferenceRetryMaxDelayMs',
   ] as const) {

@@ -6,7 +6,8 @@ import type { CloseInfo, FrameTransport, TransportKind } from '../transport/fram
 import { WsEndpoint } from '../transport/ws-endpoint.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { WsChannel } from './channel.js';
-import { createGatePipeline } from './pipeline.js';
+import { toRpcError } from './error-map.js';
+import { createGatePipeline, deadlineError } from './pipeline.js';
 import { ClientSession } from './session.js';
 import type { ServerState } from './state.js';
 import type { InboundHandler } from '../rpc/peer.js';
@@ -68,6 +69,8 @@ export function runDispatch(
     maxJsonDepth: config.maxJsonDepth,
     idPrefix: 'cb-',
     logger: config.logger,
+    mapError: toRpcError,
+    deadlineError,
   });
   const channel = new WsChannel(peer);
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { listenTcp as listenTcpEndpoint, listenUnix as listenUnixEndpoint, type Listener } from '../transport/listen.js';
+import { serveTcp, serveUnix, type Listener } from '../transport/listen.js';
 import { endpointFor } from './dispatch.js';
 import type { ServerState } from './state.js';
 
@@ -7,14 +7,14 @@ export type { Listener };
 
 /** Serve the daemon over WebSocket on TCP (defaults: the config's host and port). */
 export function listenTcp(state: ServerState, opts: { host?: string; port?: number } = {}): Promise<Listener> {
-  return listenTcpEndpoint(endpointFor(state), opts.host ?? state.config.host, opts.port ?? state.config.port);
+  return serveTcp(endpointFor(state), opts.host ?? state.config.host, opts.port ?? state.config.port);
 }
 
 /** Serve the daemon over WebSocket on a Unix socket (default: the config's socketPath). */
 export function listenUnix(state: ServerState, path?: string): Promise<Listener> {
   const target = path ?? state.config.socketPath;
   if (!target) throw new Error('listenUnix needs a socket path (argument or ServerStateConfig.socketPath)');
-  return listenUnixEndpoint(endpointFor(state), target);
+  return serveUnix(endpointFor(state), target);
 }
 
 /**

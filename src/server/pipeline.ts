@@ -1,148 +1,132 @@
-import { ErrorCode, RequestAbortedError, RpcError } from '../rpc/errors.js';
+import { mayCall } from '../contract/access.js';
+import type { MethodContext } from '../contract/context.js';
+import type { MethodRoute, MethodSpec, ProposalParams } from '../contract/method.js';
+import type { Permit } from '../engine/admission.js';
+import { ErrorCode, RpcError } from '../rpc/errors.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { InboundContext, InboundHandler } from '../rpc/peer.js';
 import { CloseCode } from '../transport/frame.js';
 import { formatSeconds } from '../util/duration.js';
+import { CarError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { isThenable } from '../util/values.js';
 import { ApprovalGate } from './approval-gate.js';
-import { ROLE_RANK, type MethodContext, type MethodSpec } from './method.js';
-import { formatParamsError } from './params.js';
+import { formatParamsError, paramsErrorField } from './params.js';
+import { enforcePermissionGate } from './permission-gate.js';
 import type { ClientSession } from './session.js';
 import type { ServerState } from './state.js';
+import { superviseProposal } from './supervision-gate.js';
 
-/** Longest timer Node accepts. */
-const MAX_TIMER_MS = 2_147_483_647;
+export { matchesNameList as isHandshakeGated } from '../contract/gates.js';
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-export function isHandshakeGated(method: string, gated: readonly string[]): boolean {
-  for (const g of gated) {
-    if (g.endsWith('.') ? method.startsWith(g) : method === g) return true;
-  }
-  return false;
-}
-
-/** True when `session` may call `spec` (role check; host-only methods are open with no host token). */
-export function mayCall(spec: MethodSpec, session: ClientSession, state: ServerState): boolean {
-  const required = spec.role ?? 'agent';
-  if (required === 'host' && state.config.hostToken === null) return true;
-  return ROLE_RANK[session.role] >= ROLE_RANK[required];
+/** The reply to a call whose handler deadline passed: the outcome is unknown to the client. */
+export function deadlineError(method: string, ms: number): RpcError {
+  return new RpcError(
+    ErrorCode.DeadlineExceeded,
+    `handler '${method}' exceeded its ${formatSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
+  );
 }
 
 /**
- * The gate pipeline, in order: auth → handshake → method lookup → role → params schema →
- * approval gate → handler under its deadline. Everything a request passes through before a handler runs is here.
+ * The gate pipeline: every request passes the gates its route declares, in the fixed order of
+ * `GATE_ORDER` (auth → handshake → role → params → approval → deadline → supervision →
+ * permission → admission), then its handler. Up to the first gate that waits, everything runs
+ * synchronously, so a `session.auth` that arrives before a pipelined call is applied before that
+ * call is gated, and a call that completes synchronously never arms a deadline timer.
  */
 export function createGatePipeline(state: ServerState, session: ClientSession, log: Logger): InboundHandler {
   const config = state.config;
+  const methods = state.methods;
   const approvalGate = new ApprovalGate(config.approvalGate, state.host);
-  // Deadline waits still open on this connection. One close listener ends them all, so no deadline
-  // timer outlives its connection, without an AbortSignal listener per async call.
-  const deadlines = new Set<(reason: unknown) => void>();
-  session.channel.onClose((info) => {
-    const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
-    for (const cancel of [...deadlines]) cancel(reason);
-  });
   return (method: string, rawParams: JsonRpcParams | undefined, rpc: InboundContext): unknown => {
-    const spec = state.methods.get(method);
+    const route = methods.route(method);
 
-    // 1. auth: everything but session.auth waits for a successful session.auth; then the connection closes.
-    if (!session.authenticated && !spec?.public) {
+    // auth: everything but session.auth waits for a successful session.auth; then the connection closes.
+    if (!session.authenticated && (route === undefined || route.auth)) {
       if (rpc.id === undefined) session.channel.close(CloseCode.PolicyViolation, 'auth required');
       else rpc.closeAfterReply(CloseCode.PolicyViolation, 'auth required');
-      throw new RpcError(
-        ErrorCode.AuthRequired,
-        `auth required: call session.auth with the daemon token before '${method}'`,
-      );
+      throw new RpcError(ErrorCode.AuthRequired, `auth required: call session.auth with the daemon token before '${method}'`);
     }
 
-    // 2. handshake
-    if (!session.negotiated && (spec?.needsHandshake || isHandshakeGated(method, config.handshakeGated))) {
+    // handshake (an unknown name under a gated prefix is refused here too, before the lookup)
+    if (!session.negotiated && (route === undefined ? methods.handshakeGates(method) : route.handshake)) {
       throw new RpcError(
         ErrorCode.HandshakeRequired,
         `protocol handshake required: call server.handshake {protocol_version: 2} before '${method}'`,
       );
     }
 
-    // 3. lookup
-    if (!spec) throw new RpcError(ErrorCode.MethodNotFound, `unknown method: ${method}`);
+    if (route === undefined) throw new RpcError(ErrorCode.MethodNotFound, `unknown method: ${method}`);
+    const spec = route.spec;
 
-    // 4. role
-    if (!mayCall(spec, session, state)) {
-      throw new RpcError(
-        ErrorCode.InternalError,
-        `'${method}' requires the ${spec.role ?? 'agent'} role; this connection is '${session.role}'`,
-      );
+    // role
+    if (route.role !== 'agent' && !mayCall(spec, session, state)) {
+      throw new CarError('denied', `'${method}' requires the ${route.role} role; this connection is '${session.role}'`);
     }
 
-    // 5. params
+    // params
     const parsed = spec.params.safeParse(rawParams ?? {});
-    if (!parsed.success) throw RpcError.invalidParams(formatParamsError(parsed.error), { method });
-    const params = parsed.data;
-
-    // 6. approval gate: a high-risk method parks until a human approves it (its own timeout, not the deadline)
-    const ctx = new HandlerContext(state, session, rpc, method, log);
-    if (approvalGate.gates(method)) {
-      return approvalGate.admit(method, params, rpc.signal).then(() => runHandler(spec, params, ctx, rpc));
+    if (!parsed.success) {
+      throw new CarError('invalid', formatParamsError(parsed.error), { field: paramsErrorField(parsed.error) });
     }
+    const params: unknown = parsed.data;
 
-    // 7. handler, under its deadline
-    return runHandler(spec, params, ctx, rpc);
+    const ctx = new HandlerContext(state, session, rpc, method, log);
+
+    // approval: a high-risk method parks until a human approves it (its own timeout, not the deadline)
+    if (route.approval) {
+      return approvalGate.admit(method, params, rpc.signal).then(() => underDeadline(route, params, ctx, rpc));
+    }
+    return underDeadline(route, params, ctx, rpc);
   };
 
-  function runHandler(spec: MethodSpec, params: unknown, ctx: HandlerContext, rpc: InboundContext): unknown {
-    const out = spec.handler(params, ctx);
-    if (!isThenable(out)) return out;
-    const deadline =
-      typeof spec.deadlineMs === 'function'
-        ? spec.deadlineMs(params, state)
-        : (spec.deadlineMs ?? config.handlerTimeoutMs);
-    return withDeadline(out, deadline, ctx.method, rpc, deadlines);
+  /**
+   * deadline: what follows runs under it, armed only once something turns out to be asynchronous.
+   * The connection's Peer answers with `deadlineError` when it passes and aborts the call's signal.
+   */
+  function underDeadline(route: MethodRoute, params: unknown, ctx: HandlerContext, rpc: InboundContext): unknown {
+    const out = route.supervision || route.permission || route.admission ? guarded(route, params, ctx) : route.spec.handler(params, ctx);
+    if (isThenable(out)) rpc.setDeadline(deadlineOf(route.spec, params));
+    return out;
+  }
+
+  function deadlineOf(spec: MethodSpec, params: unknown): number {
+    const d = spec.deadlineMs;
+    return typeof d === 'function' ? d(params, state) : (d ?? config.handlerTimeoutMs);
+  }
+
+  /** supervision → permission → admission → handler. */
+  function guarded(route: MethodRoute, params: unknown, ctx: HandlerContext): unknown {
+    if (route.supervision) {
+      const p = params as ProposalParams;
+      const sessionId = p.session_id ?? session.policies.runtimeSessionId;
+      const review = superviseProposal(ctx, p.proposal, { sessionId, scope: p.scope });
+      if (review !== null) return review.then(() => afterSupervision(route, params, ctx));
+    }
+    return afterSupervision(route, params, ctx);
+  }
+
+  function afterSupervision(route: MethodRoute, params: unknown, ctx: HandlerContext): unknown {
+    if (route.permission) enforcePermissionGate(ctx, (params as ProposalParams).proposal);
+    if (!route.admission) return route.spec.handler(params, ctx);
+    return state.admission.acquire(ctx.signal).then((permit) => holding(permit, () => route.spec.handler(params, ctx)));
   }
 }
 
-function withDeadline(
-  work: PromiseLike<unknown>,
-  ms: number,
-  method: string,
-  rpc: InboundContext,
-  live: Set<(reason: unknown) => void>,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const settle = (): void => {
-      clearTimeout(timer);
-      live.delete(cancel);
-    };
-    const cancel = (reason: unknown): void => {
-      settle();
-      reject(reason);
-    };
-    const timer = setTimeout(
-      () => {
-        const err = new RpcError(
-          ErrorCode.DeadlineExceeded,
-          `handler '${method}' exceeded its ${formatSeconds(ms)} response deadline; the outcome is ambiguous, so read state back before retrying`,
-        );
-        settle();
-        rpc.abort(err);
-        reject(err);
-      },
-      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
-    );
-    live.add(cancel);
-    work.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (err: unknown) => {
-        settle();
-        reject(err);
-      },
-    );
-  });
+/** Run `fn` holding `permit`; released when its result settles (at once for a plain value or a throw). */
+function holding(permit: Permit, fn: () => unknown): unknown {
+  let out: unknown;
+  try {
+    out = fn();
+  } catch (err) {
+    permit.release();
+    throw err;
+  }
+  if (!isThenable(out)) {
+    permit.release();
+    return out;
+  }
+  return Promise.resolve(out).finally(() => permit.release());
 }
 
 /**
@@ -167,6 +151,7 @@ class HandlerContext implements MethodContext {
     return this.rpc.signal;
   }
 
-  // An arrow property, so a destructured `closeAfterReply` still works as before.
-  readonly closeAfterReply = (code?: number, reason?: string): void => this.rpc.closeAfterReply(code, reason);
+  closeAfterReply(code?: number, reason?: string): void {
+    this.rpc.closeAfterReply(code, reason);
+  }
 }

@@ -10,11 +10,12 @@ import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
 import type { WsChannel } from './channel.js';
 import type { ServerStateConfig } from './config.js';
-import type { Role } from './method.js';
+import type { SessionContext } from '../contract/context.js';
+import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
 
 /** Everything the daemon knows about one connected client. */
-export class ClientSession {
+export class ClientSession implements SessionContext {
   readonly clientId: string = randomUUID();
   readonly connectedAt = new Date();
   authenticated: boolean;
@@ -42,7 +43,7 @@ export class ClientSession {
   /** The standing permission tier (`permission.get_tier` / `set_tier`). */
   grantedTier: Tier = DEFAULT_TIER;
   /** Policies checked before any action dispatches; the runtime session id is the client id. */
-  readonly policies = new PolicyEngine(this.clientId);
+  readonly policies: PolicyEngine;
 
   constructor(
     readonly channel: WsChannel,
@@ -51,6 +52,10 @@ export class ClientSession {
     readonly remoteAddress: string | undefined,
   ) {
     this.authenticated = !config.authEnabled;
+    this.policies = new PolicyEngine(this.clientId, {
+      maxPolicies: config.maxPoliciesPerSession,
+      maxSessions: config.maxPolicySessions,
+    });
     this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
     this.state = new StateStore(config.maxStateKeysPerSession);
     this.tools = new ToolRegistry(config.maxToolsPerSession);
@@ -60,6 +65,8 @@ export class ClientSession {
     });
     const lossyBound = config.maxOutboundBufferedBytes / 2;
     this.toolHandles = new ToolHandleStore({
+      maxChunks: config.maxToolHandleChunks,
+      reapAfterMs: config.toolHandleReapMs,
       onChunk: (handle, chunk) => {
         if (this.toolStreamSubscribed) channel.notifyLossy('tools.stream.event', { handle, chunk }, lossyBound);
       },

@@ -1,5 +1,4 @@
 import { CloseCode } from '../transport/frame.js';
-import { coreMethods } from '../methods/index.js';
 import { ApprovalLedger } from '../engine/permission/ledger.js';
 import { MemoryService } from '../memory/service.js';
 import { HostState } from '../host/host-state.js';
@@ -9,18 +8,21 @@ import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
-import { ServerStateConfig } from './config.js';
-import { MethodTable, type MethodSpec } from './method.js';
+import type { ServerStateConfig } from './config.js';
+import type { ServerContext, SessionContext } from '../contract/context.js';
+import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
 
 export type ServerMode = 'standalone' | 'embedded';
 
 /**
  * State shared by every connection of one daemon: configuration, live sessions, the method table
- * and the engines later issues hang here. Constructing it starts nothing: no timers, no files, no
- * sockets; listeners and connections are the caller's to start.
+ * and the engines. Constructing it starts nothing: no timers, no files, no sockets; listeners and
+ * connections are the caller's to start. The method table comes from whoever builds it (the
+ * package entry's `ServerState.embedded` / `standalone` install the built-in methods); the
+ * config's own `methods` are added after those, and its gate lists are applied once, here.
  */
-export class ServerState {
+export class ServerState implements ServerContext {
   readonly sessions = new Map<string, ClientSession>();
   readonly methods: MethodTable;
   /** agent_id → client_id of the connection it is attached to. */
@@ -42,7 +44,7 @@ export class ServerState {
   /** The process-wide semaphore inference-class work goes through. */
   readonly admission: InferenceAdmission;
   /** Host-facing state: registered agents and devices, approvals, the event ring and its subscribers. */
-  readonly host = new HostState();
+  readonly host: HostState;
   /** Durable run traces (`runs.*`); files are touched only by runs. */
   readonly runs: RunStore;
   /** The product registry (`registry.*`); refused when no registry dir is configured. */
@@ -54,20 +56,28 @@ export class ServerState {
   readonly inference: InferenceService;
   private readonly sessionWaiters = new Set<() => void>();
 
-  private constructor(
+  constructor(
     readonly config: ServerStateConfig,
     readonly mode: ServerMode,
+    methods: Iterable<MethodSpec>,
   ) {
-    this.methods = new MethodTable([...coreMethods(), ...config.methods]);
+    const gate = config.approvalGate;
+    this.methods = new MethodTable([...methods, ...config.methods], {
+      handshakeGated: config.handshakeGated,
+      approvalMethods: gate.methods,
+      approvalEnabled: gate.enabled,
+    });
     this.approvals = new ApprovalLedger(config.approvalsPath);
+    this.host = new HostState({ maxEvents: config.maxHostEvents, subscriberQueue: config.maxHostSubscriberQueue });
     this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
-    this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs);
+    this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
       completeGraceMs: config.runCompleteGraceMs,
+      maxFinishedInMemory: config.maxFinishedRunsInMemory,
       onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
     });
-    this.registry = new RegistryService(config.registryDir);
+    this.registry = new RegistryService(config.registryDir, config.maxRegistryStores);
     this.inference = new InferenceService({
       modelsPath: config.modelsPath,
       ollamaEndpoint: config.ollamaEndpoint,
@@ -84,16 +94,6 @@ export class ServerState {
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
       maxQueue: config.inferenceQueueMax,
     });
-  }
-
-  /** The binary's constructor. */
-  static standalone(config: ServerStateConfig): ServerState {
-    return new ServerState(config, 'standalone');
-  }
-
-  /** For embedders that serve connections of their own. */
-  static embedded(config: ServerStateConfig = new ServerStateConfig()): ServerState {
-    return new ServerState(config, 'embedded');
   }
 
   /** Serve an extra method on every connection (same gate pipeline as the built-ins). */
@@ -119,7 +119,7 @@ export class ServerState {
   }
 
   /** Bind `agentId` to `session`; false when another live connection holds it. */
-  attachAgent(agentId: string, session: ClientSession): boolean {
+  attachAgent(agentId: string, session: SessionContext): boolean {
     const holder = this.attachedAgents.get(agentId);
     if (holder !== undefined && holder !== session.clientId && this.sessions.has(holder)) return false;
     if (session.agentId !== null && session.agentId !== agentId) this.attachedAgents.delete(session.agentId);

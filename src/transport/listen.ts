@@ -37,7 +37,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** Serve WebSocket upgrades on a TCP address. Port 0 picks a free port. */
-export function listenTcp(endpoint: WsEndpoint, host: string, port: number): Promise<Listener> {
+export function serveTcp(endpoint: WsEndpoint, host: string, port: number): Promise<Listener> {
   const server = plainHttpServer();
   endpoint.attach(server, 'ws-tcp');
   return new Promise((resolve, reject) => {
@@ -70,7 +70,7 @@ export function probeUnixSocket(path: string, timeoutMs = 500): Promise<boolean>
  * Serve WebSocket upgrades on a Unix socket. A stale socket file (nothing listening) is removed
  * first; a live one is an error. The socket file is made mode 0600 and removed on close.
  */
-export async function listenUnix(endpoint: WsEndpoint, path: string): Promise<Listener> {
+export async function serveUnix(endpoint: WsEndpoint, path: string): Promise<Listener> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let exists = false;
   try {

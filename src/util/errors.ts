@@ -25,6 +25,11 @@ export interface CarErrorOptions {
   limit?: number;
   /** Extra machine-readable detail merged into the reply's `data`. */
   detail?: Record<string, unknown>;
+  /**
+   * Send the message exactly as written, without the kind's usual prefix (`invalid params: `).
+   * For usage lines the protocol fixes word for word.
+   */
+  verbatim?: boolean;
   cause?: unknown;
 }
 
@@ -34,6 +39,7 @@ export class CarError extends Error {
   readonly field: string | undefined;
   readonly limit: number | undefined;
   readonly detail: Record<string, unknown> | undefined;
+  readonly verbatim: boolean;
 
   constructor(kind: CarErrorKind, message: string, options: CarErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -41,6 +47,7 @@ export class CarError extends Error {
     this.field = options.field;
     this.limit = options.limit;
     this.detail = options.detail;
+    this.verbatim = options.verbatim === true;
   }
 }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { CarClient, RemoteError, discoverToken, discoverHostToken } from '../../src/client/index.js';
 import { ServerState, ServerStateConfig, defineMethod, listenTcp, listenUnix, type Listener } from '../../src/index.js';
 import type { ToolOutcome } from '../../src/index.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 const TOKEN = 'client-test-token';
 const HOST = 'client-test-host-token';
@@ -27,7 +27,7 @@ describe('CarClient', () => {
   let url: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'car-client-'));
+    dir = tempDir('car-client-');
     state = ServerState.embedded(
       new ServerStateConfig({ authToken: TOKEN, hostToken: HOST, toolCallbackGraceMs: 0 }).withMethods(callTool),
     );
@@ -40,7 +40,7 @@ describe('CarClient', () => {
     await state.close();
     await tcp.close();
     await unix.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   test('connect authenticates and negotiates protocol 2', async () => {

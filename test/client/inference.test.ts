@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { CarClient, RemoteError, type StreamEvent } from '../../src/client/index.js';
 import { ServerState, ServerStateConfig, listenTcp, createEmbedder, type Listener } from '../../src/index.js';
 import { AimockServer } from '../helpers/aimock.js';
-import { modelsFile, openaiRow } from '../inference/helpers.js';
+import { modelsFile, openaiRow } from '../helpers/inference.js';
 
 const TOKEN = 'inference-client-token';
 const DISTILLED = [{ name: 'scrape_and_summarize', code: 'fetch(url).then(summarize)', description: 'scrape then summarise', domain: 'web', trigger: { task_keywords: ['scrape'] } }];

@@ -1,40 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import WebSocket from 'ws';
+import { withTimeout, type RawClient } from '../helpers/raw-client.js';
+import { defer } from '../helpers/temp.js';
+import { scaled } from '../helpers/timing.js';
+
+export { defer, tempDir } from '../helpers/temp.js';
+export { RawClient, RpcFailure, withTimeout } from '../helpers/raw-client.js';
 
 /** The built binary; tests run from build/test/e2e/. */
 export const BIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 
-const STARTUP_TIMEOUT_MS = 5000;
-const EXIT_TIMEOUT_MS = 5000;
-const RPC_TIMEOUT_MS = 3000;
-
-const deferred = new WeakMap<TestContext, (() => unknown)[]>();
-
-/** Run `fn` after the test, last registered first (node:test runs `t.after` hooks first-in first-out). */
-export function defer(t: TestContext, fn: () => unknown): void {
-  let stack = deferred.get(t);
-  if (!stack) {
-    const fns: (() => unknown)[] = [];
-    deferred.set(t, (stack = fns));
-    t.after(async () => {
-      for (const f of fns.reverse()) await f();
-    });
-  }
-  stack.push(fn);
-}
-
-/** A fresh temp dir, removed after the test (after the processes started in it are gone). */
-export function tempDir(t: TestContext, prefix = 'car-e2e-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  defer(t, () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/**
+ * Bounds on waits for a child process (its "listening" line, its exit). Generous: a Node process
+ * starting on a busy machine can take seconds; the waits end as soon as the event arrives.
+ */
+const STARTUP_TIMEOUT_MS = scaled(30_000);
+const EXIT_TIMEOUT_MS = scaled(30_000);
 
 export const tokenDirOf = (carHome: string): string => join(carHome, 'ai.parslee.car');
 export const authTokenPath = (carHome: string): string => join(tokenDirOf(carHome), 'auth-token');
@@ -173,91 +157,13 @@ export async function runToExit(
   return { ...exit, stdout: stdout(), stderr: stderr() };
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-export class RpcFailure extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A minimal JSON-RPC 2.0 client over one WebSocket. */
-export class RpcClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  /** Resolves with the close code once the server (or we) closed the connection. */
-  readonly closed: Promise<number>;
-
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { code: number; message: string } };
-      const waiter = msg.id === undefined ? undefined : this.pending.get(msg.id);
-      if (!waiter) return;
-      this.pending.delete(msg.id!);
-      if (msg.error) waiter.reject(new RpcFailure(msg.error.code, msg.error.message));
-      else waiter.resolve(msg.result);
-    });
-    this.closed = new Promise((resolve) => {
-      ws.once('close', (code) => {
-        for (const waiter of this.pending.values()) waiter.reject(new Error(`connection closed (${code})`));
-        this.pending.clear();
-        resolve(code);
-      });
-    });
-  }
-
-  /** `target` is a ws:// URL or a Unix socket path. Closed after the test. */
-  static async connect(t: TestContext, target: string): Promise<RpcClient> {
-    const url = target.startsWith('ws://') ? target : `ws+unix://${target}:/`;
-    const ws = new WebSocket(url);
-    defer(t, () => ws.terminate());
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      }),
-      RPC_TIMEOUT_MS,
-      `WebSocket open on ${url}`,
-    );
-    return new RpcClient(ws);
-  }
-
-  call(method: string, params?: unknown): Promise<unknown> {
-    const id = this.nextId++;
-    const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    return withTimeout(result, RPC_TIMEOUT_MS, method);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
 /** auth → handshake → state.set/get round trip; returns the session.auth result. */
-export async function exerciseSession(client: RpcClient, auth: Record<string, string>): Promise<Record<string, unknown>> {
-  const authResult = (await client.call('session.auth', auth)) as Record<string, unknown>;
-  const handshake = (await client.call('server.handshake', { protocol_version: 2 })) as Record<string, unknown>;
+export async function exerciseSession(client: RawClient, auth: Record<string, string>): Promise<Record<string, unknown>> {
+  const authResult = (await client.result('session.auth', auth)) as Record<string, unknown>;
+  const handshake = (await client.result('server.handshake', { protocol_version: 2 })) as Record<string, unknown>;
   assert.equal(handshake.protocol_version, 2);
   const value = { nested: [1, 'two', { three: true }] };
-  assert.equal(await client.call('state.set', { key: 'e2e', value }), 'ok');
-  assert.deepEqual(await client.call('state.get', { key: 'e2e' }), value);
+  assert.equal(await client.result('state.set', { key: 'e2e', value }), 'ok');
+  assert.deepEqual(await client.result('state.get', { key: 'e2e' }), value);
   return authResult;
 }

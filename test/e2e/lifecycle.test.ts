@@ -8,28 +8,29 @@ import {
   hostTokenPath,
   lockPathOf,
   parseLogs,
-  RpcClient,
+  RawClient,
   runToExit,
   sharedSocketOf,
   startDaemon,
   tempDir,
   withTimeout,
 } from './helpers.js';
+import { scaled } from '../helpers/timing.js';
 
 test('SIGTERM closes clients with 1001, removes token files, socket and lock, exits 0', async (t) => {
   const carHome = tempDir(t);
   const daemon = await startDaemon(t, { carHome });
   assert.ok(existsSync(lockPathOf(carHome)));
   const token = readFileSync(authTokenPath(carHome), 'utf8');
-  const tcpClient = await RpcClient.connect(t, daemon.url);
+  const tcpClient = await RawClient.connect(t, daemon.url);
   await exerciseSession(tcpClient, { token });
-  const unixClient = await RpcClient.connect(t, sharedSocketOf(carHome));
+  const unixClient = await RawClient.connect(t, sharedSocketOf(carHome));
   await exerciseSession(unixClient, { token });
 
   const exit = await daemon.stop();
   assert.deepEqual(exit, { code: 0, signal: null });
-  assert.equal(await withTimeout(tcpClient.closed, 2000, 'TCP client close'), 1001);
-  assert.equal(await withTimeout(unixClient.closed, 2000, 'Unix client close'), 1001);
+  assert.equal((await withTimeout(tcpClient.closed, scaled(10_000), 'TCP client close')).code, 1001);
+  assert.equal((await withTimeout(unixClient.closed, scaled(10_000), 'Unix client close')).code, 1001);
   for (const path of [authTokenPath(carHome), hostTokenPath(carHome), sharedSocketOf(carHome), lockPathOf(carHome)]) {
     assert.equal(existsSync(path), false, `${path} should be gone`);
   }
@@ -39,7 +40,7 @@ test('SIGINT shuts down the same way', async (t) => {
   const carHome = tempDir(t);
   const daemon = await startDaemon(t, { carHome });
   daemon.child.kill('SIGINT');
-  assert.deepEqual(await withTimeout(daemon.exited, 5000, 'exit after SIGINT'), { code: 0, signal: null });
+  assert.deepEqual(await withTimeout(daemon.exited, scaled(30_000), 'exit after SIGINT'), { code: 0, signal: null });
   assert.equal(existsSync(authTokenPath(carHome)), false);
   assert.equal(existsSync(sharedSocketOf(carHome)), false);
 });
@@ -59,7 +60,7 @@ test('a stale socket and lock left by a killed daemon are replaced on start', as
   assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim(), String(daemon.child.pid));
   const token = readFileSync(authTokenPath(carHome), 'utf8');
   assert.notEqual(token, staleToken);
-  const client = await RpcClient.connect(t, sharedSocketOf(carHome));
+  const client = await RawClient.connect(t, sharedSocketOf(carHome));
   await exerciseSession(client, { token });
 });
 
@@ -92,14 +93,14 @@ test('a second signal exits 1 at once, still removing the files', async (t) => {
   );
   await withTimeout(
     new Promise<void>((resolve) => silent.once('data', () => resolve())),
-    2000,
+    scaled(10_000),
     'upgrade response',
   );
 
   daemon.child.kill('SIGTERM');
   await daemon.waitForLog((l) => l.msg === 'shutting down');
   daemon.child.kill('SIGTERM');
-  assert.deepEqual(await withTimeout(daemon.exited, 2000, 'exit after the second signal'), { code: 1, signal: null });
+  assert.deepEqual(await withTimeout(daemon.exited, scaled(10_000), 'exit after the second signal'), { code: 1, signal: null });
   for (const path of [authTokenPath(carHome), hostTokenPath(carHome), sharedSocketOf(carHome), lockPathOf(carHome)]) {
     assert.equal(existsSync(path), false, `${path} should be gone`);
   }

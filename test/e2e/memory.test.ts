@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { authTokenPath, RpcClient, runToExit, startDaemon, tempDir, withTimeout, type RunningDaemon } from './helpers.js';
+import { authTokenPath, RawClient, runToExit, startDaemon, tempDir, withTimeout, type RunningDaemon } from './helpers.js';
+import { scaled } from '../helpers/timing.js';
 
-async function session(t: test.TestContext, daemon: RunningDaemon, carHome: string, auth: Record<string, string> = {}): Promise<RpcClient> {
-  const client = await RpcClient.connect(t, daemon.url);
-  await client.call('session.auth', { token: readFileSync(authTokenPath(carHome), 'utf8'), ...auth });
-  await client.call('server.handshake', { protocol_version: 2 });
+async function session(t: test.TestContext, daemon: RunningDaemon, carHome: string, auth: Record<string, string> = {}): Promise<RawClient> {
+  const client = await RawClient.connect(t, daemon.url);
+  await client.result('session.auth', { token: readFileSync(authTokenPath(carHome), 'utf8'), ...auth });
+  await client.result('server.handshake', { protocol_version: 2 });
   return client;
 }
 
@@ -22,20 +23,20 @@ test('E3 memory_and_skills against the binary', async (t) => {
     ['test_runner', 'vitest', 'pattern'],
     ['style_rule', 'no implicit any', 'constraint'],
   ]) {
-    await rt.call('memory.add_fact', { subject, body, kind });
+    await rt.result('memory.add_fact', { subject, body, kind });
   }
-  assert.equal(await rt.call('memory.fact_count', {}), 4);
+  assert.equal(await rt.result('memory.fact_count', {}), 4);
 
-  const hits = (await rt.call('memory.query', { query: 'what language is this project in?', k: 3 })) as { subject: string; confidence: number }[];
+  const hits = (await rt.result('memory.query', { query: 'what language is this project in?', k: 3 })) as { subject: string; confidence: number }[];
   assert.equal(hits[0]!.subject, 'project_language');
 
-  const ctx = (await rt.call('memory.build_context', {
+  const ctx = (await rt.result('memory.build_context', {
     query: 'The user wants to add a new component. What conventions apply?',
     model_context_window: 8192,
   })) as string;
   assert.match(ctx.slice(0, 280), /## Constraints[\s\S]*## Facts/);
 
-  await rt.call('skill.ingest', {
+  await rt.result('skill.ingest', {
     name: 'add_component',
     code: 'mkdir -p src/components/$Name && touch src/components/$Name/index.tsx src/components/$Name/$Name.test.tsx',
     platform: 'bash',
@@ -44,8 +45,8 @@ test('E3 memory_and_skills against the binary', async (t) => {
     task_keywords: ['component', 'scaffold', 'new'],
     description: 'Scaffold a new React component with test file',
   });
-  assert.equal(((await rt.call('skills.list', {})) as unknown[]).length, 1);
-  const found = (await rt.call('skill.find', {
+  assert.equal(((await rt.result('skills.list', {})) as unknown[]).length, 1);
+  const found = (await rt.result('skill.find', {
     persona: 'frontend-engineer',
     url: 'file:///src/components/Button/',
     task: 'add a new component called Button',
@@ -56,16 +57,16 @@ test('E3 memory_and_skills against the binary', async (t) => {
 
   let stats: { success_count: number; fail_count: number; degraded: boolean } | undefined;
   for (const outcome of ['success', 'success', 'fail', 'success']) {
-    stats = (await rt.call('skill.report', { name: 'add_component', outcome })) as typeof stats;
+    stats = (await rt.result('skill.report', { name: 'add_component', outcome })) as typeof stats;
   }
   assert.deepEqual([stats!.success_count, stats!.fail_count, stats!.degraded], [3, 1, false]);
 
-  assert.equal(await rt.call('memory.persist', { path: 'tmp.json' }), 4);
+  assert.equal(await rt.result('memory.persist', { path: 'tmp.json' }), 4);
   assert.ok(existsSync(join(carHome, 'memory', 'tmp.json')));
   const rt2 = await session(t, daemon, carHome, { memory_namespace: 'e3-fresh' });
-  const loaded = await rt2.call('memory.load', { path: 'tmp.json' });
+  const loaded = await rt2.result('memory.load', { path: 'tmp.json' });
   assert.equal(loaded, 4);
-  assert.equal(await rt2.call('memory.fact_count', {}), loaded);
+  assert.equal(await rt2.result('memory.fact_count', {}), loaded);
 });
 
 test('crash: SIGKILL mid-stream of acknowledged writes loses none of them', async (t) => {
@@ -81,7 +82,7 @@ test('crash: SIGKILL mid-stream of acknowledged writes loses none of them', asyn
     while (!killed) {
       const subject = `fact-${next++}`;
       try {
-        await client.call('memory.add_fact', { subject, body: `payload ${subject} ${'x'.repeat(64)}` });
+        await client.result('memory.add_fact', { subject, body: `payload ${subject} ${'x'.repeat(64)}` });
       } catch {
         return; // the connection died with this write unacknowledged
       }
@@ -93,7 +94,7 @@ test('crash: SIGKILL mid-stream of acknowledged writes loses none of them', asyn
       }
     }
   };
-  await withTimeout(Promise.all(Array.from({ length: 16 }, writer)), 20_000, 'the write stream');
+  await withTimeout(Promise.all(Array.from({ length: 16 }, writer)), scaled(60_000), 'the write stream');
   await daemon.exited;
   assert.ok(acked.length >= KILL_AFTER);
   const ns = join(carHome, 'memory', 'memory-namespaces');
@@ -101,9 +102,9 @@ test('crash: SIGKILL mid-stream of acknowledged writes loses none of them', asyn
 
   const restarted = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
   const after = await session(t, restarted, carHome, { memory_namespace: 'Crash/Test' });
-  const count = (await after.call('memory.fact_count', {})) as number;
+  const count = (await after.result('memory.fact_count', {})) as number;
   assert.ok(count >= acked.length, `${count} facts after restart, ${acked.length} were acknowledged`);
-  await after.call('memory.persist', { path: 'crash-dump.json' });
+  await after.result('memory.persist', { path: 'crash-dump.json' });
   const dump = JSON.parse(readFileSync(join(carHome, 'memory', 'crash-dump.json'), 'utf8')) as { facts: { subject: string }[] };
   const present = new Set(dump.facts.map((f) => f.subject));
   const lost = acked.filter((s) => !present.has(s));
@@ -115,16 +116,16 @@ test('agent memory is durable across a graceful restart and loaded on attach', a
   const carHome = tempDir(t);
   const first = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
   const agent = await session(t, first, carHome, { agent_id: 'e2e-agent' });
-  await agent.call('memory.add_fact', { subject: 'favourite_tool', body: 'ripgrep' });
+  await agent.result('memory.add_fact', { subject: 'favourite_tool', body: 'ripgrep' });
   await first.stop();
   assert.ok(existsSync(join(carHome, 'memory', 'agents', 'e2e-agent.json')));
 
   const second = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
   const again = await session(t, second, carHome, { agent_id: 'e2e-agent' });
-  const rows = (await again.call('memory.query', { query: 'favourite tool' })) as { body: string }[];
+  const rows = (await again.result('memory.query', { query: 'favourite tool' })) as { body: string }[];
   assert.equal(rows[0]!.body, 'ripgrep');
   const stranger = await session(t, second, carHome);
-  assert.deepEqual(await stranger.call('memory.query', { query: 'favourite tool' }), []);
+  assert.deepEqual(await stranger.result('memory.query', { query: 'favourite tool' }), []);
   await second.stop();
 });
 
@@ -132,11 +133,11 @@ test('the dream loop runs on its cadence and logs each pass; 0 turns it off; a b
   const carHome = tempDir(t);
   const daemon = await startDaemon(t, { carHome, args: ['--dream-interval', '300ms'] });
   const client = await session(t, daemon, carHome, { memory_namespace: 'dreamy' });
-  await client.call('memory.add_fact', { subject: 'editor', body: 'vim' });
-  await client.call('memory.add_fact', { subject: 'Editor', body: 'Vim' });
-  const line = await daemon.waitForLog((l) => l.msg === 'dream pass' && Number(l.merged) >= 1, 5000);
+  await client.result('memory.add_fact', { subject: 'editor', body: 'vim' });
+  await client.result('memory.add_fact', { subject: 'Editor', body: 'Vim' });
+  const line = await daemon.waitForLog((l) => l.msg === 'dream pass' && Number(l.merged) >= 1, scaled(30_000));
   assert.equal(typeof line.duration_ms, 'number');
-  assert.equal(await client.call('memory.fact_count', {}), 1);
+  assert.equal(await client.result('memory.fact_count', {}), 1);
   assert.ok(daemon.logs().some((l) => l.msg === 'dream loop scheduled' && l.dream_interval_ms === 300));
   await daemon.stop();
 

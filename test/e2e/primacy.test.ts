@@ -7,7 +7,7 @@ import {
   exerciseSession,
   hostTokenPath,
   lockPathOf,
-  RpcClient,
+  RawClient,
   sharedSocketOf,
   startDaemon,
   tempDir,
@@ -35,9 +35,9 @@ test('a second daemon on the same CAR_HOME leaves the primary alone', async (t) 
   assert.equal(readFileSync(hostTokenPath(carHome), 'utf8'), hostToken);
   assert.equal(statSync(sharedSocketOf(carHome)).ino, socketInode);
   assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim(), String(primary.child.pid));
-  await exerciseSession(await RpcClient.connect(t, sharedSocketOf(carHome)), { token });
-  await RpcClient.connect(t, ownSocket);
-  await RpcClient.connect(t, secondary.url);
+  await exerciseSession(await RawClient.connect(t, sharedSocketOf(carHome)), { token });
+  await RawClient.connect(t, ownSocket);
+  await RawClient.connect(t, secondary.url);
 
   assert.equal((await secondary.stop()).code, 0);
   assert.equal(existsSync(ownSocket), false);
@@ -45,8 +45,8 @@ test('a second daemon on the same CAR_HOME leaves the primary alone', async (t) 
   assert.equal(readFileSync(hostTokenPath(carHome), 'utf8'), hostToken);
   assert.equal(statSync(sharedSocketOf(carHome)).ino, socketInode);
   assert.ok(existsSync(lockPathOf(carHome)));
-  await exerciseSession(await RpcClient.connect(t, sharedSocketOf(carHome)), { token });
-  await exerciseSession(await RpcClient.connect(t, primary.url), { token });
+  await exerciseSession(await RawClient.connect(t, sharedSocketOf(carHome)), { token });
+  await exerciseSession(await RawClient.connect(t, primary.url), { token });
 });
 
 test('a live daemon on the shared socket makes a lock holder secondary', async (t) => {

@@ -6,7 +6,7 @@ import {
   authTokenPath,
   exerciseSession,
   hostTokenPath,
-  RpcClient,
+  RawClient,
   RpcFailure,
   sharedSocketOf,
   startDaemon,
@@ -39,21 +39,14 @@ test('startup writes private token files and serves TCP and the Unix socket', as
   assert.match(daemon.url, /^ws:\/\/127\.0\.0\.1:\d+\/$/);
 
   for (const target of [daemon.url, sharedSocketOf(carHome)]) {
-    const client = await RpcClient.connect(t, target);
+    const client = await RawClient.connect(t, target);
     assert.deepEqual(await exerciseSession(client, { token: authToken }), { ok: true, auth_enabled: true });
 
-    const host = await RpcClient.connect(t, target);
+    const host = await RawClient.connect(t, target);
     const hostAuth = await exerciseSession(host, { host_token: hostToken });
     assert.equal(hostAuth.role, 'host');
     assert.equal(hostAuth.auth_enabled, true);
   }
-});
-
-test('a wrong token is refused', async (t) => {
-  const carHome = tempDir(t);
-  const daemon = await startDaemon(t, { carHome });
-  const client = await RpcClient.connect(t, daemon.url);
-  await assert.rejects(client.call('session.auth', { token: 'not-the-token' }), RpcFailure);
 });
 
 test('every start mints a new token', async (t) => {
@@ -69,8 +62,8 @@ test('every start mints a new token', async (t) => {
   assert.notEqual(secondToken, firstToken);
   assert.notEqual(readFileSync(hostTokenPath(carHome), 'utf8'), firstHostToken);
 
-  const client = await RpcClient.connect(t, second.url);
-  await assert.rejects(client.call('session.auth', { token: firstToken }), RpcFailure);
+  const client = await RawClient.connect(t, second.url);
+  await assert.rejects(client.result('session.auth', { token: firstToken }), RpcFailure);
 });
 
 test('--no-auth: no auth-token file, any token accepted, host token still written', async (t) => {
@@ -80,10 +73,10 @@ test('--no-auth: no auth-token file, any token accepted, host token still writte
   assert.match(readFileSync(hostTokenPath(carHome), 'utf8'), TOKEN);
   assert.equal(daemon.listening.auth, false);
 
-  const client = await RpcClient.connect(t, daemon.url);
+  const client = await RawClient.connect(t, daemon.url);
   assert.deepEqual(await exerciseSession(client, { token: 'anything' }), { ok: true, auth_enabled: false });
-  const unauthenticated = await RpcClient.connect(t, daemon.socket!);
-  assert.equal(await unauthenticated.call('state.set', { key: 'k', value: 1 }), 'ok');
+  const unauthenticated = await RawClient.connect(t, daemon.socket!);
+  assert.equal(await unauthenticated.result('state.set', { key: 'k', value: 1 }), 'ok');
 });
 
 test('$CAR_HOME/env is loaded before the settings are read', async (t) => {
@@ -95,8 +88,8 @@ test('$CAR_HOME/env is loaded before the settings are read', async (t) => {
   const daemon = await startDaemon(t, { carHome });
   assert.equal(daemon.listening.auth, false);
   assert.equal(existsSync(authTokenPath(carHome)), false);
-  const client = await RpcClient.connect(t, daemon.url);
-  assert.equal(((await client.call('session.auth', { token: 'x' })) as { auth_enabled: boolean }).auth_enabled, false);
+  const client = await RawClient.connect(t, daemon.url);
+  assert.equal(((await client.result('session.auth', { token: 'x' })) as { auth_enabled: boolean }).auth_enabled, false);
   assert.ok(daemon.logs().some((l) => l.level === 20), 'CAR_LOG=debug from the env file took effect');
   assert.ok(daemon.logs().some((l) => l.level === 40 && /line 5/.test(l.msg)), 'the bad line is reported');
 });
@@ -124,7 +117,7 @@ test('--socket places the Unix socket', async (t) => {
   const socket = join(carHome, 'custom', 'daemon.sock');
   const daemon = await startDaemon(t, { carHome, args: ['--socket', socket] });
   assert.equal(daemon.socket, socket);
-  const client = await RpcClient.connect(t, socket);
+  const client = await RawClient.connect(t, socket);
   await exerciseSession(client, { token: readFileSync(authTokenPath(carHome), 'utf8') });
   assert.equal((await daemon.stop()).code, 0);
   assert.equal(existsSync(socket), false);

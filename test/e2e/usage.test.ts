@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { runToExit, tempDir } from './helpers.js';
 
+// How each bad flag or variable is rejected is unit-tested on parseCliArgs / resolveSettings
+// (test/unit/cli.test.ts); here, once per path through main(), that a usage error exits 2.
+
 test('a relative CAR_HOME exits 2 naming it, before creating anything', async (t) => {
   const cwd = tempDir(t);
   const result = await runToExit(t, { carHome: cwd, cwd, env: { CAR_HOME: 'relative/dir' } });
@@ -19,22 +22,6 @@ test('an unknown flag exits 2 naming it', async (t) => {
   assert.match(result.stderr, /--bogus-flag/);
   assert.equal(existsSync(join(carHome, 'run')), false);
 });
-
-test('invalid --port exits 2', async (t) => {
-  const carHome = tempDir(t);
-  const result = await runToExit(t, { carHome, args: ['--port', '70000'] });
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /70000/);
-});
-
-for (const name of ['CAR_HANDLER_TIMEOUT', 'CAR_TOOL_TIMEOUT']) {
-  test(`an invalid ${name} exits 2 naming the variable and value`, async (t) => {
-    const carHome = tempDir(t);
-    const result = await runToExit(t, { carHome, env: { [name]: 'soon' } });
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, new RegExp(`${name}.*soon`));
-  });
-}
 
 test('--version prints the package version', async (t) => {
   const carHome = tempDir(t);

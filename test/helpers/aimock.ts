@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { removeTempDir, tempDir } from './temp.js';
+import { scaled } from './timing.js';
 
-const SCALE = Number(process.env.CAR_TEST_TIMEOUT_SCALE ?? 1);
 const require = createRequire(import.meta.url);
 /** The aimock CLI (`llmock` bin: flag-driven, `-f` fixtures, `-p 0` for a free port). */
 const CLI = join(dirname(require.resolve('@copilotkit/aimock')), 'cli.js');
@@ -27,7 +27,7 @@ export class AimockServer {
   ) {}
 
   static async start(fixtures: Fixture[], args: string[] = []): Promise<AimockServer> {
-    const dir = mkdtempSync(join(tmpdir(), 'aimock-'));
+    const dir = tempDir('aimock-');
     const file = join(dir, 'fixtures.json');
     writeFileSync(file, JSON.stringify({ fixtures }));
     const child = spawn(process.execPath, [CLI, '-p', '0', '-h', '127.0.0.1', '-f', file, '--log-level', 'info', ...args], {
@@ -38,7 +38,7 @@ export class AimockServer {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`aimock did not start:\n${out}`));
-      }, 15_000 * SCALE);
+      }, scaled(15_000));
       const onData = (d: Buffer): void => {
         out += d.toString();
         const m = /listening on (http:\/\/[^\s]+)/.exec(out);
@@ -101,6 +101,6 @@ export class AimockServer {
       this.child.kill('SIGTERM');
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeTempDir, tempDir } from './temp.js';
+import { scaled } from './timing.js';
 
-const SCALE = Number(process.env.CAR_TEST_TIMEOUT_SCALE ?? 1);
 const MAIN = fileURLToPath(new URL('./canned-http-main.js', import.meta.url));
 
 export interface CannedRoute {
@@ -25,13 +25,13 @@ export class CannedHttp {
   ) {}
 
   static async start(routes: CannedRoute[]): Promise<CannedHttp> {
-    const dir = mkdtempSync(join(tmpdir(), 'canned-'));
+    const dir = tempDir('canned-');
     const file = join(dir, 'routes.json');
     writeFileSync(file, JSON.stringify(routes));
     const child = spawn(process.execPath, [MAIN, file], { stdio: ['ignore', 'pipe', 'inherit'] });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error('canned server did not start')), 10_000 * SCALE);
+      const timer = setTimeout(() => reject(new Error('canned server did not start')), scaled(10_000));
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /listening on (\S+)/.exec(out);
@@ -54,6 +54,6 @@ export class CannedHttp {
       this.child.kill('SIGTERM');
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 }

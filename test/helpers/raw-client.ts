@@ -1,4 +1,11 @@
+import type { TestContext } from 'node:test';
 import { WebSocket, type ClientOptions } from 'ws';
+import { defer } from './temp.js';
+import { scaled } from './timing.js';
+
+/** How long a reply or frame may take before a test gives up (scaled by CAR_TEST_TIMEOUT_SCALE). */
+const REPLY_TIMEOUT_MS = 15_000;
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /** A JSON-RPC response (or any other parsed frame) as received. */
 export type Frame = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -8,10 +15,23 @@ export interface CloseResult {
   reason: string;
 }
 
+/** An error reply, thrown by `RawClient.result`. */
+export class RpcFailure extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcFailure';
+  }
+}
+
 /**
- * A bare WebSocket JSON-RPC client for wire tests: it sends raw text, matches replies to `call`s
- * by id, and queues every other frame (server requests, notifications, replies to raw `send`s)
- * for `next()`.
+ * The one JSON-RPC test client, for wire and end-to-end tests: a bare WebSocket that sends raw
+ * text, matches replies to `call`s by id, and queues every other frame (server requests,
+ * notifications, replies to raw `send`s) for `next()`. Every wait is for a frame or an event;
+ * the timeouts only bound a test that would otherwise hang.
  */
 export class RawClient {
   /** Every parsed frame received, in order (including replies matched to calls). */
@@ -19,7 +39,7 @@ export class RawClient {
   readonly closed: Promise<CloseResult>;
   private readonly queue: Frame[] = [];
   private readonly waiters: { resolve(f: Frame): void; reject(e: Error): void; timer: NodeJS.Timeout }[] = [];
-  private readonly calls = new Map<string | number, { resolve(f: Frame): void; timer: NodeJS.Timeout }>();
+  private readonly calls = new Map<string | number, { resolve(f: Frame): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private nextId = 1;
   closeInfo: CloseResult | undefined;
 
@@ -60,7 +80,11 @@ export class RawClient {
           clearTimeout(w.timer);
           w.reject(new Error(`connection closed (${code}) while waiting for a frame`));
         }
-        for (const [, c] of this.calls) clearTimeout(c.timer);
+        for (const [id, c] of this.calls) {
+          clearTimeout(c.timer);
+          c.reject(new Error(`connection closed (${code}) before the reply to ${String(id)}`));
+        }
+        this.calls.clear();
         resolve(this.closeInfo);
       });
     });
@@ -75,25 +99,43 @@ export class RawClient {
     this.ws.send(typeof data === 'string' ? data : JSON.stringify(data));
   }
 
+  /** Open a client to a `ws://` URL or a Unix socket path; closed after the test. */
+  static async connect(t: TestContext, target: string, options: ClientOptions = {}): Promise<RawClient> {
+    const url = target.startsWith('ws://') || target.startsWith('ws+unix://') ? target : `ws+unix://${target}:/`;
+    const client = await rawClient(url, options);
+    defer(t, () => client.close());
+    return client;
+  }
+
   /** Send a request and resolve with the whole response envelope. */
   call(method: string, params?: unknown, opts: { id?: string | number; timeoutMs?: number } = {}): Promise<Frame> {
     const id = opts.id ?? this.nextId++;
     const frame: Record<string, unknown> = { jsonrpc: '2.0', id, method };
     if (params !== undefined) frame.params = params;
+    const timeoutMs = opts.timeoutMs ?? scaled(REPLY_TIMEOUT_MS);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.calls.delete(id);
-        reject(new Error(`no reply to ${method} (${String(id)}) within ${opts.timeoutMs ?? 5000} ms`));
-      }, opts.timeoutMs ?? 5000);
-      this.calls.set(id, { resolve, timer });
+        reject(new Error(`no reply to ${method} (${String(id)}) within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.calls.set(id, { resolve, reject, timer });
+      if (this.closeInfo) {
+        this.calls.delete(id);
+        clearTimeout(timer);
+        reject(new Error(`connection closed (${this.closeInfo.code}) before ${method} was sent`));
+        return;
+      }
       this.send(frame);
     });
   }
 
-  /** Call and return `result`; fails the test when the reply is an error. */
+  /** Call and return `result`; an error reply is thrown as an RpcFailure. */
   async result(method: string, params?: unknown): Promise<Frame> {
     const reply = await this.call(method, params);
-    if ('error' in reply) throw new Error(`${method} failed: ${JSON.stringify(reply.error)}`);
+    if ('error' in reply) {
+      const { code, data } = reply.error as { code: number; data?: unknown };
+      throw new RpcFailure(code, `${method} failed: ${JSON.stringify(reply.error)}`, data);
+    }
     return reply.result;
   }
 
@@ -111,7 +153,7 @@ export class RawClient {
   }
 
   /** The next frame not matched to a `call`. */
-  next(timeoutMs = 5000): Promise<Frame> {
+  next(timeoutMs = scaled(REPLY_TIMEOUT_MS)): Promise<Frame> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.closeInfo) return Promise.reject(new Error(`connection closed (${this.closeInfo.code})`));
@@ -135,7 +177,7 @@ export class RawClient {
   }
 
   /** Resolve with the close info, or reject when the connection is still open after `timeoutMs`. */
-  waitClosed(timeoutMs = 2000): Promise<CloseResult> {
+  waitClosed(timeoutMs = scaled(CLOSE_TIMEOUT_MS)): Promise<CloseResult> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs);
       void this.closed.then((info) => {
@@ -150,7 +192,7 @@ export class RawClient {
     if (this.ws.readyState === WebSocket.CLOSED) return;
     if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
     else this.ws.close();
-    const timer = setTimeout(() => this.ws.terminate(), 1000);
+    const timer = setTimeout(() => this.ws.terminate(), scaled(1000));
     await this.closed;
     clearTimeout(timer);
   }
@@ -206,8 +248,12 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Poll `predicate` until it is true, or fail after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 2000, what = 'condition'): Promise<void> {
+/**
+ * Check `predicate` on every timer turn until it holds, or fail after `timeoutMs`. For state the
+ * test cannot subscribe to (a queue length, a counter inside the daemon); prefer awaiting a frame
+ * or an event.
+ */
+export async function waitFor(predicate: () => boolean, timeoutMs = scaled(REPLY_TIMEOUT_MS), what = 'condition'): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import { after, before } from 'node:test';
 import type { ClientOptions } from 'ws';
 import { z } from 'zod';
 import {
@@ -11,6 +13,7 @@ import {
   type ToolOutcome,
 } from '../../src/index.js';
 import { rawClient, type RawClient } from './raw-client.js';
+import { scaled } from './timing.js';
 
 /** What the embedder test methods observed, for assertions made outside the connection. */
 export interface Hooks {
@@ -20,10 +23,20 @@ export interface Hooks {
   outcomes: Promise<ToolOutcome>[];
   /** Result of the last `test.flood`. */
   flood: { sent: number; refused: boolean; done: boolean };
+  /** Emits `held` / `admitted` (tag) when a `test.hold` / `test.admitted` handler starts waiting. */
+  events: EventEmitter;
+  /** Finishes the `test.hold` or `test.admitted` call holding this tag. */
+  release: Map<string, () => void>;
 }
 
 export function newHooks(): Hooks {
-  return { aborted: new Map(), outcomes: [], flood: { sent: 0, refused: false, done: false } };
+  return {
+    aborted: new Map(),
+    outcomes: [],
+    flood: { sent: 0, refused: false, done: false },
+    events: new EventEmitter(),
+    release: new Map(),
+  };
 }
 
 /** Sleep `ms`, or reject with the signal's reason as soon as it aborts (no timer is left behind). */
@@ -93,6 +106,34 @@ export function testMethods(hooks: Hooks): MethodSpec[] {
       },
     }),
     defineMethod({
+      name: 'test.hold',
+      summary: 'Answer with the tag once the test releases it (or fail when the call is abandoned).',
+      params: z.object({ tag: z.string() }),
+      handler(p, ctx) {
+        const signal = ctx.signal;
+        return new Promise((resolve, reject) => {
+          hooks.release.set(p.tag, () => resolve(p.tag));
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          hooks.events.emit('held', p.tag);
+        });
+      },
+    }),
+    defineMethod({
+      name: 'test.admitted',
+      summary: 'Hold an inference permit until the test releases the tag, or the call is abandoned.',
+      params: z.object({ tag: z.string(), deadline_ms: z.number().positive().optional() }),
+      admission: true,
+      deadlineMs: (p, state) => p.deadline_ms ?? state.config.handlerTimeoutMs,
+      handler(p, ctx) {
+        const signal = ctx.signal;
+        return new Promise((resolve, reject) => {
+          hooks.release.set(p.tag, () => resolve(p.tag));
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          hooks.events.emit('admitted', p.tag);
+        });
+      },
+    }),
+    defineMethod({
       name: 'test.flood',
       summary: 'Send count notifications of size bytes, one per event-loop turn, until one is refused.',
       params: z.object({ count: z.number().int().positive(), size: z.number().int().positive() }),
@@ -153,18 +194,67 @@ export class TestServer {
   }
 }
 
-/** A real daemon on 127.0.0.1 with a random port, tokens `tok`/`host`, and the test methods. */
+/**
+ * A real daemon on 127.0.0.1 with a random port, tokens `tok`/`host`, and the test methods. Its
+ * deadlines are generous (and scaled by CAR_TEST_TIMEOUT_SCALE) so that no test races them by
+ * accident; a test about a timeout sets a short one itself, on a server of its own.
+ */
 export async function startServer(overrides: Partial<ServerStateOptions> = {}): Promise<TestServer> {
   const hooks = newHooks();
   const config = new ServerStateConfig({
     authToken: AUTH_TOKEN,
     hostToken: HOST_TOKEN,
-    handlerTimeoutMs: 5000,
-    toolTimeoutMs: 2000,
+    handlerTimeoutMs: scaled(60_000),
+    toolTimeoutMs: scaled(30_000),
     toolCallbackGraceMs: 50,
     ...overrides,
   }).withMethods(...testMethods(hooks));
   const state = ServerState.embedded(config);
   const listener = await listenTcp(state, { host: '127.0.0.1', port: 0 });
   return new TestServer(state, listener, hooks);
+}
+
+/**
+ * A daemon for the enclosing `describe` (or file): started before its first test, closed after
+ * its last. Use the returned value like a TestServer once the tests run.
+ */
+export function useServer(overrides: Partial<ServerStateOptions> | (() => Partial<ServerStateOptions>) = {}): TestServer {
+  let current: TestServer | undefined;
+  before(async () => {
+    current = await startServer(typeof overrides === 'function' ? overrides() : overrides);
+  });
+  after(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, key) {
+      if (current === undefined) throw new Error(`useServer: the server is used outside its tests (reading ${String(key)})`);
+      const value = Reflect.get(current, key, current) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+  });
+}
+
+/** Resolves when the `test.hold` / `test.admitted` handlers with these tags are all waiting. */
+export function waitForHeld(hooks: Hooks, tags: readonly string[], event: 'held' | 'admitted' = 'held'): Promise<void> {
+  const missing = new Set(tags.filter((t) => !hooks.release.has(t)));
+  if (missing.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const on = (tag: string): void => {
+      missing.delete(tag);
+      if (missing.size > 0) return;
+      hooks.events.off(event, on);
+      resolve();
+    };
+    hooks.events.on(event, on);
+  });
+}
+
+/** Let the held call with this tag answer. */
+export function releaseHeld(hooks: Hooks, tag: string): void {
+  const release = hooks.release.get(tag);
+  if (!release) throw new Error(`no held call '${tag}'`);
+  hooks.release.delete(tag);
+  release();
 }

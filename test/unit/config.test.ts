@@ -53,6 +53,35 @@ describe('ServerStateConfig', () => {
     });
   }
 
+  const limits: [keyof import('../../src/index.js').ServerStateOptions, number][] = [
+    ['maxActionConcurrency', 64],
+    ['deadlineSlackMs', 15_000],
+    ['verifyDeadlineMs', 30_000],
+    ['maxVerifyActions', 1000],
+    ['maxPoliciesPerSession', 4096],
+    ['maxPolicySessions', 1024],
+    ['maxToolHandleChunks', 1024],
+    ['toolHandleReapMs', 15 * 60_000],
+    ['maxEvidenceBytes', 64 * 1024],
+    ['maxHostEvents', 500],
+    ['maxHostSubscriberQueue', 4096],
+    ['maxSupervisionHistory', 4096],
+    ['maxFinishedRunsInMemory', 1000],
+    ['maxRegistryStores', 64],
+  ];
+  for (const [key, value] of limits) {
+    test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
+      assert.equal(new ServerStateConfig()[key], value);
+      for (const bad of [-1, Number.NaN, '5']) {
+        assert.throws(() => new ServerStateConfig({ [key]: bad } as never), new RegExp(`ServerStateConfig\\.${key} must be`));
+      }
+      if (key !== 'deadlineSlackMs' && key !== 'verifyDeadlineMs' && key !== 'toolHandleReapMs') {
+        assert.throws(() => new ServerStateConfig({ [key]: 0 } as never), new RegExp(`ServerStateConfig\\.${key}`));
+        assert.throws(() => new ServerStateConfig({ [key]: 1.5 } as never), new RegExp(`ServerStateConfig\\.${key}`));
+      }
+    });
+  }
+
   test('zero is allowed where it means "off": heartbeatIntervalMs, toolCallbackGraceMs, port', () => {
     const c = new ServerStateConfig({ heartbeatIntervalMs: 0, toolCallbackGraceMs: 0, port: 0 });
     assert.equal(c.heartbeatIntervalMs, 0);

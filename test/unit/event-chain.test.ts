@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import test, { describe } from 'node:test';
 import { EventLog, eventHash, GENESIS_HASH, verifyChain, type RuntimeEvent } from '../../src/index.js';
-import { canonicalJson } from '../../src/engine/events/canonical.js';
+import { canonicalJson } from '../../src/util/canonical-json.js';
 
 /** The log's own array, for tamper tests (the engine hands out a readonly view). */
 function stored(log: EventLog): RuntimeEvent[] {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { after, describe } from 'node:test';
 import { EventJournal, EventLog, readJournal, ServerStateConfig, ClientSession, type RuntimeEvent } from '../../src/index.js';
@@ -9,9 +8,10 @@ import type { JournalFs } from '../../src/engine/events/journal.js';
 import { parseCliArgs } from '../../src/cli/args.js';
 import { resolveJournalDir, resolveSettings } from '../../src/cli/settings.js';
 import type { WsChannel } from '../../src/server/channel.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'car-journal-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('car-journal-');
+after(() => removeTempDir(scratch));
 let dirCounter = 0;
 function freshDir(): string {
   return join(scratch, `d${dirCounter++}`);

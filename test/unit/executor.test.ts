@@ -155,17 +155,14 @@ describe('executor: results and cost', () => {
 
 describe('executor: levels and concurrency', () => {
   test('independent actions in one level overlap', async () => {
-    const started: number[] = [];
     const { result, executor } = await run([tool('a', 'slow'), tool('b', 'slow')], {
       handler: async () => {
-        started.push(performance.now());
         await sleep(50);
         return ok(null);
       },
     });
     assert.deepEqual(statuses(result), { a: 'succeeded', b: 'succeeded' });
-    assert.equal(executor.maxActive, 2);
-    assert.ok(Math.abs(started[1]! - started[0]!) < 40, 'the second started before the first finished');
+    assert.equal(executor.maxActive, 2, 'the second started before the first finished');
   });
 
   test('the concurrency cap limits how many run at once', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 // Type-only: erased at compile time, so nothing from src/ is evaluated before the test runs.
 import type * as Lib from '../../src/index.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 /**
  * The library must be inert: importing the package entry and constructing a ServerState reads
@@ -13,7 +13,7 @@ import type * as Lib from '../../src/index.js';
  * graph for the first time, under observation.
  */
 test('importing the package and constructing ServerState reads no env, writes no file, leaves no handle', async () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'car-boundary-'));
+  const scratch = tempDir('car-boundary-');
   const cwd = join(scratch, 'cwd');
   const home = join(scratch, 'home');
   const tmp = join(scratch, 'tmp');
@@ -135,6 +135,6 @@ test('importing the package and constructing ServerState reads no env, writes no
       if (value === undefined) delete originalEnv[key];
       else originalEnv[key] = value;
     }
-    rmSync(scratch, { recursive: true, force: true });
+    removeTempDir(scratch);
   }
 });

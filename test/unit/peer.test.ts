@@ -106,13 +106,18 @@ describe('Peer: requests both ways', () => {
 
   test('concurrent inbound requests are handled concurrently; replies may come out of order', async () => {
     const order: string[] = [];
+    let fastDone!: () => void;
+    const fastFinished = new Promise<void>((resolve) => (fastDone = resolve));
     const { client } = peers(async (_m, params) => {
-      const p = params as { ms: number; tag: string };
-      await delay(p.ms);
+      const p = params as { tag: string };
+      // The slow call only finishes after the fast one: both must be in flight at once.
+      if (p.tag === 'slow') await fastFinished;
+      else await delay(1);
       order.push(p.tag);
+      if (p.tag === 'fast') fastDone();
       return p.tag;
     });
-    const results = await Promise.all([client.request('s', { ms: 40, tag: 'slow' }), client.request('s', { ms: 1, tag: 'fast' })]);
+    const results = await Promise.all([client.request('s', { tag: 'slow' }), client.request('s', { tag: 'fast' })]);
     assert.deepEqual(results, ['slow', 'fast']);
     assert.deepEqual(order, ['fast', 'slow']);
   });
@@ -392,19 +397,21 @@ describe('Peer: framing rules', () => {
   });
 
   test('in-flight cap: requests beyond maxInFlight are refused with -32603; later ones are served', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     const { client, server } = peers(
       async (_m, params) => {
-        await delay((params as { ms: number }).ms);
+        if ((params as { held: boolean }).held) await gate;
         return 'ok';
       },
       undefined,
       { maxInFlight: 2 },
     );
-    const results = await Promise.allSettled([
-      client.request('s', { ms: 30 }),
-      client.request('s', { ms: 30 }),
-      client.request('s', { ms: 30 }),
-    ]);
+    const calls = [client.request('s', { held: true }), client.request('s', { held: true }), client.request('s', { held: true })];
+    // The third is refused while the first two are held; then they are let go.
+    await assert.rejects(calls[2]!);
+    open();
+    const results = await Promise.allSettled(calls);
     assert.equal(results[0]!.status, 'fulfilled');
     assert.equal(results[1]!.status, 'fulfilled');
     assert.equal(results[2]!.status, 'rejected');
@@ -413,7 +420,7 @@ describe('Peer: framing rules', () => {
     assert.equal(err.code, -32603);
     assert.match(err.message, /too many requests in flight on this connection \(limit 2\)/);
     assert.equal(server.inFlightCount, 0);
-    assert.equal(await client.request('s', { ms: 1 }), 'ok');
+    assert.equal(await client.request('s', { held: false }), 'ok');
   });
 
   test('synchronous handlers do not count against the in-flight cap', async () => {
@@ -425,5 +432,60 @@ describe('Peer: framing rules', () => {
   test('a handler returning undefined answers result null', async () => {
     const { client } = peers(() => undefined);
     assert.equal(await client.request('m', {}), null);
+  });
+});
+
+describe('Peer: inbound deadlines', () => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  test('many calls in flight share one timer; it stops holding the process once they are answered', async () => {
+    const release: (() => void)[] = [];
+    const { server, client } = peers((_m, _p, ctx) => {
+      ctx.setDeadline(60_000);
+      return new Promise<string>((resolve) => release.push(() => resolve('ok')));
+    }, () => undefined, { maxInFlight: 100 });
+    const before = timers();
+    const calls = Array.from({ length: 50 }, (_, i) => client.request('slow', { i }));
+    await waitFor(() => release.length === 50);
+    assert.ok(timers() - before <= 1, `${timers() - before} timers for 50 deadlines`);
+    for (const r of release) r();
+    assert.deepEqual(await Promise.all(calls), Array(50).fill('ok'));
+    assert.equal(timers(), before, 'the shared timer no longer holds the process open');
+    server.close();
+  });
+
+  test('a passed deadline answers with deadlineError and aborts the call; earlier and later deadlines keep their own time', async () => {
+    const signals = new Map<string, AbortSignal>();
+    const { server, client } = peers(
+      (_m, p, ctx) => {
+        const { tag, ms } = p as { tag: string; ms: number };
+        signals.set(tag, ctx.signal);
+        ctx.setDeadline(ms);
+        return sleep(60_000, ctx.signal);
+      },
+      () => undefined,
+      { deadlineError: (method, ms) => new RpcError(-32004, `${method} over ${ms} ms`) },
+    );
+    const short = client.request('work', { tag: 'short', ms: 10 });
+    const long = client.request('work', { tag: 'long', ms: 60_000 });
+    await assert.rejects(short, (err: unknown) => err instanceof RemoteError && err.code === -32004 && err.message === 'work over 10 ms');
+    assert.equal(signals.get('short')!.aborted, true);
+    assert.equal(signals.get('long')!.aborted, false, 'the long call is untouched');
+    assert.equal(server.inFlightCount, 1);
+    client.close();
+    await assert.rejects(long);
+    assert.equal(signals.get('long')!.aborted, true);
+  });
+
+  test('a handler that answers synchronously leaves nothing holding the process', async () => {
+    const { server, client } = peers((_m, _p, ctx) => {
+      ctx.setDeadline(60_000);
+      return 'now';
+    });
+    const before = timers();
+    const reply = client.request('fast', {});
+    assert.equal(timers(), before);
+    assert.equal(await reply, 'now');
+    server.close();
   });
 });

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import test, { describe } from 'node:test';
 import { parseProposal, type Action } from '../../src/engine/ir.js';
 import { classifyAction, classifyProposal, nameSegments } from '../../src/engine/permission/classifier.js';
-import { actionFingerprint, canonicalJson } from '../../src/engine/permission/fingerprint.js';
+import { actionFingerprint } from '../../src/engine/permission/fingerprint.js';
+import { canonicalJson } from '../../src/util/canonical-json.js';
 import type { Tier } from '../../src/engine/permission/tiers.js';
 
 function action(raw: Record<string, unknown>): Action {

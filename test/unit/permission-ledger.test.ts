@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { after, describe } from 'node:test';
 import { parseProposal, type Action } from '../../src/engine/ir.js';
@@ -8,9 +7,10 @@ import { evaluateProposal } from '../../src/engine/permission/evaluate.js';
 import { actionFingerprint } from '../../src/engine/permission/fingerprint.js';
 import { checkProposalPermissions, permissionDenied, permissionDeniedMessage, rejectedResults } from '../../src/engine/permission/gate.js';
 import { ApprovalLedger } from '../../src/engine/permission/ledger.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'car-ledger-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('car-ledger-');
+after(() => removeTempDir(scratch));
 let n = 0;
 const freshPath = (): string => join(scratch, `d${n++}`, 'nested', 'approvals.jsonl');
 

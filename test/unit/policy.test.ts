@@ -67,7 +67,7 @@ describe('policy rules', () => {
     assert.throws(() => compilePolicy({ name: 'x', rule: 'allow_all' }), (e: unknown) => e instanceof PolicyError && e.kind === 'invalid' && /unknown rule/.test(e.message));
     assert.throws(
       () => compilePolicy({ name: 'x', rule: 'deny_tool_callback', target: 't' }),
-      (e: unknown) => e instanceof PolicyError && e.kind === 'unsupported' && /not supported on the daemon/.test(e.message),
+      (e: unknown) => e instanceof PolicyError && e.reason === 'unsupported' && e.kind === 'unavailable' && /not supported on the daemon/.test(e.message),
     );
   });
 
@@ -157,7 +157,7 @@ describe('PolicyEngine scopes', () => {
     assert.equal(e.close(s), false);
     assert.equal(e.close('nope'), false);
     assert.equal(e.size, 0);
-    assert.throws(() => e.register({ name: 'p', rule: 'deny_tool', target: 'a' }, s), (err: unknown) => err instanceof PolicyError && err.kind === 'unknown_session');
+    assert.throws(() => e.register({ name: 'p', rule: 'deny_tool', target: 'a' }, s), (err: unknown) => err instanceof PolicyError && err.reason === 'unknown_session' && err.kind === 'not_found');
     assert.throws(() => e.policySet('nope'), /unknown policy session 'nope'/);
     assert.throws(() => e.list('nope'), /unknown policy session/);
   });

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { RegistryError, RegistryService, RegistryStore } from '../../src/registry/index.js';
-
-function tempDir(t: test.TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'car-registry-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers/temp.js';
 
 test('RegistryStore: register, list sorted, heartbeat, unregister', async (t) => {
-  const store = new RegistryStore(join(tempDir(t), 'registry'));
+  const store = new RegistryStore(join(tempDir(t, 'car-registry-'), 'registry'));
   assert.deepEqual(await store.list(), []);
   const at = new Date('2026-01-01T00:00:00Z');
   await store.register({ name: 'zeta', dashboard_url: 'http://127.0.0.1:1/' }, at);
@@ -30,7 +24,7 @@ test('RegistryStore: register, list sorted, heartbeat, unregister', async (t) =>
 });
 
 test('RegistryStore: corrupt files are skipped; reap removes stale entries only', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'car-registry-');
   const store = new RegistryStore(dir);
   await store.register({ name: 'old', dashboard_url: 'u' }, new Date('2026-01-01T00:00:00Z'));
   await store.register({ name: 'fresh', dashboard_url: 'u' }, new Date('2026-01-01T00:01:50Z'));
@@ -43,7 +37,7 @@ test('RegistryStore: corrupt files are skipped; reap removes stale entries only'
 });
 
 test('RegistryStore: names that are not plain file names are refused', async (t) => {
-  const store = new RegistryStore(tempDir(t));
+  const store = new RegistryStore(tempDir(t, 'car-registry-'));
   for (const name of ['../x', 'a/b', '.hidden', '', 'x'.repeat(200)]) {
     await assert.rejects(async () => store.register({ name, dashboard_url: 'u' }), RegistryError);
   }
@@ -51,7 +45,7 @@ test('RegistryStore: names that are not plain file names are refused', async (t)
 
 test('RegistryService: disabled without a dir; registry_path stays inside it', (t) => {
   assert.throws(() => new RegistryService(null).store(), /without a registry directory/);
-  const root = tempDir(t);
+  const root = tempDir(t, 'car-registry-');
   const svc = new RegistryService(root);
   assert.equal(svc.store().dir, root);
   assert.equal(svc.store('team-a').dir, join(root, 'team-a'));

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import test from 'node:test';
 import { fileSegment, readTurns, RunError, RunFiles, RunStore, RECORD_TURNS_USAGE, type TraceEvent } from '../../src/engine/runs/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const owner = { agentId: 'agent-1', clientId: 'c1' };
-
-function tempDir(t: test.TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'car-runs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('readTurns: usage error for empty, oversized or malformed batches', () => {
   for (const bad of [[], 'x', null, [1], [{ prompt: 5 }], Array.from({ length: 257 }, () => ({}))]) {
@@ -82,7 +75,7 @@ test('RunStore: subscribe snapshots atomically and later events carry the cursor
 });
 
 test('RunStore: records are durable JSONL, readable by a fresh store', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'car-runs-');
   const a = new RunStore({ runsDir: dir, completeGraceMs: 10 });
   const { run_id } = await a.start({ intent: 'ship it', agentId: 'name:bot', clientId: 'c1', idempotencyKey: 'key-1' });
   assert.equal(run_id, 'key-1');
@@ -108,7 +101,7 @@ test('RunStore: records are durable JSONL, readable by a fresh store', async (t)
 });
 
 test('RunStore: a dropped connection ends its open runs incomplete after the grace', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'car-runs-');
   const store = new RunStore({ runsDir: dir, completeGraceMs: 200 });
   const open = await store.start({ intent: 'i', agentId: 'agent-1', clientId: 'c1' });
   const done = await store.start({ intent: 'j', agentId: 'agent-1', clientId: 'c1' });

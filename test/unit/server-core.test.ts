@@ -14,9 +14,8 @@ import {
   type MemoryTransport,
 } from '../../src/index.js';
 import { formatParamsError } from '../../src/server/params.js';
-import { buildOpenRpcDocument } from '../../src/server/openrpc.js';
+import { buildOpenRpcDocument } from '../../src/contract/openrpc.js';
 import { isHandshakeGated } from '../../src/server/pipeline.js';
-import { delay } from '../helpers/raw-client.js';
 import { sleep } from '../helpers/server.js';
 
 /** A daemon connection over an in-memory pair: runDispatch on one end, a client Peer on the other. */
@@ -76,7 +75,10 @@ describe('runDispatch over an in-memory transport', () => {
   });
 
   test('a closed connection aborts the signal of a slow handler and its deadline timer does not linger', async () => {
-    let aborted: unknown;
+    let entered!: () => void;
+    const running = new Promise<void>((resolve) => (entered = resolve));
+    let abortedWith!: (reason: unknown) => void;
+    const aborted = new Promise<unknown>((resolve) => (abortedWith = resolve));
     const state = ServerState.embedded(
       new ServerStateConfig().withMethods(
         defineMethod({
@@ -84,7 +86,8 @@ describe('runDispatch over an in-memory transport', () => {
           summary: '',
           params: z.object({}),
           handler: async (_p, ctx) => {
-            ctx.signal.addEventListener('abort', () => (aborted = ctx.signal.reason));
+            ctx.signal.addEventListener('abort', () => abortedWith(ctx.signal.reason));
+            entered();
             await sleep(60_000, ctx.signal);
           },
         }),
@@ -93,11 +96,10 @@ describe('runDispatch over an in-memory transport', () => {
     const { client, done } = connect(state);
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     void client.request('x.slow', {}).catch(() => undefined);
-    await delay(5);
+    await running;
     client.close();
     await done;
-    await delay(5);
-    assert.ok(aborted !== undefined, 'the handler signal fired');
+    assert.ok((await aborted) !== undefined, 'the handler signal fired');
     const afterCount = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     assert.ok(afterCount <= before, `timers left behind: ${before} before, ${afterCount} after`);
   });

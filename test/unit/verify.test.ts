@@ -471,10 +471,10 @@ describe('verify: one pass over a messy plan', () => {
 });
 
 describe('verify: large proposals', () => {
-  test('a 20,000-action cycle and 3,000 unordered writers of one key stay fast and capped', () => {
+  // How fast is a bench figure (bench/verify.ts); here, that they finish with capped output.
+  test('a 20,000-action cycle and 3,000 unordered writers of one key are reported and capped', () => {
     const n = 20_000;
     const ring = proposal(Array.from({ length: n }, (_, i) => ({ id: `c${i}`, type: 'state_write', dependencies: [`c${(i + 1) % n}`], parameters: { key: `k${i}`, value: i } })));
-    const t0 = performance.now();
     const r = verify(ring, { maxActions: n });
     assert.equal(r.issues.length, n);
     assert.match(r.issues[0]?.message ?? '', /cycle with 'c1', 'c2', 'c3', 'c4', 'c5' and 19994 more/);
@@ -482,7 +482,5 @@ describe('verify: large proposals', () => {
     const w = verify(writers, { maxActions: 3000 });
     assert.equal(w.conflicts.length, 1000, 'conflicts are capped');
     assert.ok(w.evidence.residual_risks.some((x) => /first 1000 conflicts/.test(x)));
-    const elapsed = performance.now() - t0;
-    assert.ok(elapsed < 5000, `took ${elapsed.toFixed(0)} ms`);
   });
 });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import test, { after, before, describe } from 'node:test';
 import { z } from 'zod';
 import { defineMethod, DEFAULT_GATED_METHODS, ServerStateConfig } from '../../src/index.js';
-import type { Frame, RawClient } from '../helpers/raw-client.js';
+import { waitFor, type Frame, type RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { scaled } from '../helpers/timing.js';
 
 let ran = 0;
 const gatedMethod = defineMethod({
@@ -18,7 +19,7 @@ const gatedMethod = defineMethod({
 
 async function nextRequested(c: RawClient): Promise<Frame> {
   for (;;) {
-    const f = await c.next(3000);
+    const f = await c.next();
     if (f.method === 'host.event' && f.params.kind === 'approval.requested') return f.params.payload.approval;
   }
 }
@@ -28,7 +29,8 @@ describe('approval gate', () => {
   before(async () => {
     server = await startServer({
       methods: [gatedMethod],
-      approvalGate: { enabled: true, methods: [...DEFAULT_GATED_METHODS, 'test.gated'], timeoutMs: 150 },
+      // Long enough that no approving test races it; the timeout itself has a server of its own.
+      approvalGate: { enabled: true, methods: [...DEFAULT_GATED_METHODS, 'test.gated'], timeoutMs: scaled(60_000) },
     });
   });
   after(async () => {
@@ -86,31 +88,34 @@ describe('approval gate', () => {
   });
 
   test('56: unresolved within the timeout → -32003, the row stays pending, the connection stays open', async () => {
-    const caller = await server.authed();
-    const t0 = Date.now();
-    const err = await caller.error('test.gated', {});
-    const waited = Date.now() - t0;
-    assert.equal(err.code, -32003);
-    assert.ok(waited >= 140, `waited ${waited} ms`);
-    const id = (err.data as { approval_id: string }).approval_id;
-    assert.equal(server.state.host.getApproval(id)?.status, 'pending');
-    assert.equal(server.state.host.waitingCount, 0, 'no waiter or timer left behind');
-    assert.ok(caller.isOpen);
-    assert.equal((await caller.result('host.agents', {})).length >= 0, true);
+    const short = await startServer({
+      methods: [gatedMethod],
+      approvalGate: { enabled: true, methods: ['test.gated'], timeoutMs: 150 },
+    });
+    try {
+      const caller = await short.authed();
+      const t0 = Date.now();
+      const err = await caller.error('test.gated', {});
+      const waited = Date.now() - t0;
+      assert.equal(err.code, -32003);
+      assert.ok(waited >= 140, `waited ${waited} ms`);
+      const id = (err.data as { approval_id: string }).approval_id;
+      assert.equal(short.state.host.getApproval(id)?.status, 'pending');
+      assert.equal(short.state.host.waitingCount, 0, 'no waiter or timer left behind');
+      assert.ok(caller.isOpen);
+      assert.equal((await caller.result('host.agents', {})).length >= 0, true);
+    } finally {
+      await short.close();
+    }
   });
 
   test('a system (gate) approval can be resolved by any authenticated session', async () => {
+    const host = await server.authed({ handshake: true });
+    await host.result('host.subscribe', {});
     const caller = await server.authed();
     const stranger = await server.authed();
-    const known = new Set(server.state.host.listApprovals().map((a) => a.id));
     const pending = caller.call('test.gated', {});
-    let id: string | undefined;
-    const deadline = Date.now() + 2000;
-    while (id === undefined && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
-      id = server.state.host.listApprovals().find((a) => !known.has(a.id))?.id;
-    }
-    assert.ok(id);
+    const { id } = await nextRequested(host);
     await stranger.result('host.resolve_approval', { approval_id: id, approved: true });
     assert.equal((await pending).result.done, true);
   });
@@ -131,12 +136,9 @@ describe('approval gate', () => {
   test('a disconnect while parked releases the waiter', async () => {
     const caller = await server.authed();
     void caller.call('test.gated', {}).catch(() => undefined);
-    const deadline = Date.now() + 2000;
-    while (server.state.host.waitingCount === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(server.state.host.waitingCount, 1);
+    await waitFor(() => server.state.host.waitingCount === 1, undefined, 'the call to park');
     await caller.close();
-    while (server.state.host.waitingCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(server.state.host.waitingCount, 0);
+    await waitFor(() => server.state.host.waitingCount === 0, undefined, 'the waiter to be released');
   });
 });
 
@@ -144,7 +146,7 @@ describe('approval gate switched off (--no-approvals)', () => {
   test('57: the gated method runs at once and no approval is created', async () => {
     const server = await startServer({
       methods: [gatedMethod],
-      approvalGate: { enabled: false, methods: ['test.gated'], timeoutMs: 150 },
+      approvalGate: { enabled: false, methods: ['test.gated'], timeoutMs: 1000 },
     });
     try {
       const c = await server.authed();

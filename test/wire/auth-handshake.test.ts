@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import { ErrorCode } from '../../src/index.js';
 import { waitFor } from '../helpers/raw-client.js';
-import { AUTH_TOKEN, HOST_TOKEN, startServer, type TestServer } from '../helpers/server.js';
+import { AUTH_TOKEN, HOST_TOKEN, useServer } from '../helpers/server.js';
 
 describe('session.auth', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('(1) the right token authenticates: {ok: true, auth_enabled: true}', async () => {
     const c = await server.connect();
@@ -131,13 +125,7 @@ describe('session.auth', () => {
 });
 
 describe('session.auth with auth disabled', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ authToken: null });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ authToken: null });
 
   test('(5) any token is accepted: {ok: true, auth_enabled: false}', async () => {
     const c = await server.connect();
@@ -161,13 +149,7 @@ describe('session.auth with auth disabled', () => {
 });
 
 describe('server.handshake', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ serverVersion: '9.8.7' });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ serverVersion: '9.8.7' });
 
   test('(10) host.subscribe before the handshake is -32005 "protocol handshake required:"', async () => {
     const c = await server.authed();

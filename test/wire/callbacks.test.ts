@@ -6,7 +6,8 @@ import { startServer, type TestServer } from '../helpers/server.js';
 describe('server→client tool callbacks (WsToolExecutor)', () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer({ toolTimeoutMs: 150, toolCallbackGraceMs: 50 });
+    // The default wait is long, so that no test answering a callback races it.
+    server = await startServer({ toolCallbackGraceMs: 50 });
   });
   after(async () => {
     await server.close();
@@ -18,7 +19,7 @@ describe('server→client tool callbacks (WsToolExecutor)', () => {
       tool: 'weather',
       parameters: { city: 'Oslo' },
       action_id: 'act-1',
-      timeout_ms: 1000,
+      timeout_ms: 30_000,
       session_id: 'sess-9',
     });
     const req = await c.next();
@@ -32,7 +33,7 @@ describe('server→client tool callbacks (WsToolExecutor)', () => {
       params: { city: 'Oslo' },
       attempt: 1,
       request_id: 'cb-0',
-      timeout_ms: 1000,
+      timeout_ms: 30_000,
       session_id: 'sess-9',
     });
     c.send({ jsonrpc: '2.0', id: req.id, result: { temp_c: -3 } });
@@ -122,7 +123,7 @@ describe('server→client tool callbacks (WsToolExecutor)', () => {
     const outcome = c.call('test.callback', { tool: 'sleepy', action_id: 'act-slow', timeout_ms: 50 });
     const req = await c.next();
     assert.equal(req.method, 'tools.execute');
-    const cancel = await c.next(2000);
+    const cancel = await c.next();
     const elapsed = Date.now() - started;
     assert.equal(cancel.jsonrpc, '2.0');
     assert.equal(cancel.method, 'tools.cancel');
@@ -146,16 +147,21 @@ describe('server→client tool callbacks (WsToolExecutor)', () => {
   });
 
   test('without timeout_ms the executor waits toolTimeoutMs', async () => {
-    const c = await server.authed();
-    const started = Date.now();
-    const outcome = c.call('test.callback', { tool: 'default-budget' });
-    await c.next(); // tools.execute
-    const cancel = await c.next(2000);
-    assert.equal(cancel.method, 'tools.cancel');
-    const reply = await outcome;
-    assert.equal(reply.result.reason, 'timeout');
-    assert.ok(Date.now() - started >= 140);
-    assert.match(reply.result.error, /timed out \(0\.15s\)/);
+    const short = await startServer({ toolTimeoutMs: 150, toolCallbackGraceMs: 50 });
+    try {
+      const c = await short.authed();
+      const started = Date.now();
+      const outcome = c.call('test.callback', { tool: 'default-budget' });
+      await c.next(); // tools.execute
+      const cancel = await c.next();
+      assert.equal(cancel.method, 'tools.cancel');
+      const reply = await outcome;
+      assert.equal(reply.result.reason, 'timeout');
+      assert.ok(Date.now() - started >= 140);
+      assert.match(reply.result.error, /timed out \(0\.15s\)/);
+    } finally {
+      await short.close();
+    }
   });
 
   test('a reply with an unknown id is ignored (no error frame back; the connection is fine)', async () => {
@@ -184,13 +190,12 @@ describe('server→client tool callbacks (WsToolExecutor)', () => {
     const pending = server.hooks.outcomes[index];
     assert.ok(pending, 'the executor was started');
 
-    const started = Date.now();
     await c.close();
     const outcome = await pending;
     assert.equal(outcome.ok, false);
+    // "disconnected", not "timeout": it failed on the close, not at the end of its 10 s budget.
     assert.ok(!outcome.ok && outcome.reason === 'disconnected', JSON.stringify(outcome));
-    assert.ok(Date.now() - started < 1000, 'failed promptly, not after the 10 s budget');
-    await waitFor(() => server.state.sessions.size === sessionsBefore - 1, 2000, 'session removal');
+    await waitFor(() => server.state.sessions.size === sessionsBefore - 1, undefined, 'session removal');
   });
 
   test('a callback started on an already-closed channel fails as disconnected', async () => {

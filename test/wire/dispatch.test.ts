@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import { ErrorCode, RpcError } from '../../src/index.js';
-import { delay } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { releaseHeld, useServer, waitForHeld } from '../helpers/server.js';
 
 describe('dispatch errors and ids', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('(14) an unknown method is -32601', async () => {
     const c = await server.authed();
@@ -128,6 +121,20 @@ describe('dispatch errors and ids', () => {
     assert.equal(c.isOpen, true);
   });
 
+  test('an unexpected error never carries an absolute server path to the client', async () => {
+    const c = await server.authed();
+    const err = await c.error('test.throw', { message: "EACCES: permission denied, open '/srv/car-home/memory/ns.json'" });
+    assert.equal(err.code, -32603);
+    assert.equal(err.message, "EACCES: permission denied, open '…/ns.json'");
+  });
+
+  test('the params gate names the field in data as every other invalid-params error does', async () => {
+    const c = await server.authed();
+    const err = await c.error('state.get', { key: 7 });
+    assert.equal(err.code, -32602);
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'key' });
+  });
+
   test('an embedder handler throwing an RpcError keeps its code, message and data', async () => {
     server.state.addMethod({
       name: 'test.denied',
@@ -159,27 +166,49 @@ describe('dispatch errors and ids', () => {
   });
 });
 
-describe('concurrency, deadlines and in-flight cap', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ handlerTimeoutMs: 100, maxInFlightPerConnection: 3 });
-  });
-  after(async () => {
-    await server.close();
-  });
+describe('concurrency and the in-flight cap', () => {
+  const server = useServer({ maxInFlightPerConnection: 3 });
 
   test('(15) two slow requests on one connection run concurrently; replies arrive out of order', async () => {
     const c = await server.authed();
-    const started = Date.now();
-    c.send({ jsonrpc: '2.0', id: 'slow', method: 'test.sleep', params: { ms: 80, tag: 'slow' } });
+    c.send({ jsonrpc: '2.0', id: 'slow', method: 'test.hold', params: { tag: 'slow' } });
     c.send({ jsonrpc: '2.0', id: 'fast', method: 'test.sleep', params: { ms: 5, tag: 'fast' } });
-    const first = await c.next();
-    const second = await c.next();
-    assert.deepEqual(first, { jsonrpc: '2.0', id: 'fast', result: 'fast' });
-    assert.deepEqual(second, { jsonrpc: '2.0', id: 'slow', result: 'slow' });
-    // Concurrent, not serial: well under the sum plus slack would be 85 ms; allow generous slack.
-    assert.ok(Date.now() - started < 1000);
+    // The fast call is answered while the slow one is still held: concurrent, not serial.
+    assert.deepEqual(await c.next(), { jsonrpc: '2.0', id: 'fast', result: 'fast' });
+    releaseHeld(server.hooks, 'slow');
+    assert.deepEqual(await c.next(), { jsonrpc: '2.0', id: 'slow', result: 'slow' });
   });
+
+  test('in-flight cap: requests beyond maxInFlightPerConnection are refused; the connection keeps working', async () => {
+    const c = await server.authed();
+    const held = ['t0', 't1', 't2'].map((tag) => c.call('test.hold', { tag }));
+    await waitForHeld(server.hooks, ['t0', 't1', 't2']);
+    const refused = await Promise.all([c.call('test.sleep', { ms: 1, tag: 't3' }), c.call('test.sleep', { ms: 1, tag: 't4' })]);
+    for (const r of refused) {
+      assert.equal(r.error.code, -32603);
+      assert.match(r.error.message, /^too many requests in flight on this connection \(limit 3\)/);
+    }
+    for (const tag of ['t0', 't1', 't2']) releaseHeld(server.hooks, tag);
+    assert.deepEqual(
+      (await Promise.all(held)).map((r) => r.result),
+      ['t0', 't1', 't2'],
+    );
+    assert.equal(await c.result('test.sleep', { ms: 1, tag: 'again' }), 'again');
+  });
+
+  test('the in-flight cap is per connection', async () => {
+    const a = await server.authed();
+    const b = await server.authed();
+    const held = ['a0', 'a1', 'a2'].map((tag) => a.call('test.hold', { tag }));
+    await waitForHeld(server.hooks, ['a0', 'a1', 'a2']);
+    assert.equal(await b.result('test.sleep', { ms: 1, tag: 'b' }), 'b');
+    for (const tag of ['a0', 'a1', 'a2']) releaseHeld(server.hooks, tag);
+    for (const r of await Promise.all(held)) assert.ok('result' in r);
+  });
+});
+
+describe('deadlines', () => {
+  const server = useServer({ handlerTimeoutMs: 100 });
 
   test('(16) a handler past handlerTimeoutMs gets -32004 and its AbortSignal fires', async () => {
     const c = await server.authed();
@@ -189,7 +218,7 @@ describe('concurrency, deadlines and in-flight cap', () => {
     assert.equal(err.code, ErrorCode.DeadlineExceeded);
     assert.equal(err.code, -32004);
     assert.match(err.message, /^handler 'test\.sleep' exceeded its 0\.1s response deadline/);
-    assert.ok(elapsed >= 90 && elapsed < 1500, `answered after ${elapsed} ms`);
+    assert.ok(elapsed >= 90, `answered after ${elapsed} ms, before the deadline`);
     assert.ok(server.hooks.aborted.has('deadline'), 'the handler signal was aborted');
     const reason = server.hooks.aborted.get('deadline');
     assert.ok(reason instanceof RpcError);
@@ -207,50 +236,16 @@ describe('concurrency, deadlines and in-flight cap', () => {
       handler: (_p, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
     });
     const c = await server.authed();
-    const started = Date.now();
     const err = await c.error('test.quick-deadline', {});
     assert.equal(err.code, -32004);
+    // The method's 20 ms, not the server's 100 ms, is what the message names.
     assert.match(err.message, /exceeded its 0\.02s response deadline/);
-    assert.ok(Date.now() - started < 90);
   });
 
-  test('in-flight cap: requests beyond maxInFlightPerConnection are refused; the connection keeps working', async () => {
-    const c = await server.authed();
-    const calls = [0, 1, 2, 3, 4].map((i) => c.call('test.sleep', { ms: 50, tag: `t${i}` }));
-    const replies = await Promise.all(calls);
-    const ok = replies.filter((r) => 'result' in r);
-    const refused = replies.filter((r) => 'error' in r);
-    assert.equal(ok.length, 3);
-    assert.equal(refused.length, 2);
-    for (const r of refused) {
-      assert.equal(r.error.code, -32603);
-      assert.match(r.error.message, /^too many requests in flight on this connection \(limit 3\)/);
-    }
-    assert.deepEqual(
-      ok.map((r) => r.result),
-      ['t0', 't1', 't2'],
-    );
-    assert.equal(await c.result('test.sleep', { ms: 1, tag: 'again' }), 'again');
-  });
-
-  test('the in-flight cap is per connection', async () => {
-    const a = await server.authed();
-    const b = await server.authed();
-    const slow = [0, 1, 2].map((i) => a.call('test.sleep', { ms: 60, tag: `a${i}` }));
-    await delay(15); // let a's requests reach the server first
-    assert.equal(await b.result('test.sleep', { ms: 1, tag: 'b' }), 'b');
-    for (const r of await Promise.all(slow)) assert.ok('result' in r);
-  });
 });
 
 describe('batches', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ maxBatchItems: 4 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ maxBatchItems: 4 });
 
   test('a mixed batch is answered with one array holding only the requests\' answers', async () => {
     const c = await server.authed();
@@ -326,13 +321,7 @@ describe('batches', () => {
 });
 
 describe('capabilities.list and rpc.discover', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('capabilities.list answers {caller_role, count, methods:[{method, role}]} sorted, count == length', async () => {
     const c = await server.authed();

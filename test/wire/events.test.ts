@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { after, before, describe } from 'node:test';
 import { z } from 'zod';
 import { defineMethod, EventKind, readJournal, type RuntimeEvent } from '../../src/index.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 /** Embedder methods standing in for the executor: append events, tamper, read session fields. */
 const eventMethods = [
@@ -60,13 +60,13 @@ async function errorCode(c: RawClient, method: string, params: unknown): Promise
 
 describe('events.* / metrics.* / replan.set_config over the wire', () => {
   let server: TestServer;
-  const journalDir = mkdtempSync(join(tmpdir(), 'car-wire-journal-'));
+  const journalDir = tempDir('car-wire-journal-');
   before(async () => {
     server = await startServer({ methods: eventMethods, journalDir });
   });
   after(async () => {
     await server.close();
-    rmSync(journalDir, { recursive: true, force: true });
+    removeTempDir(journalDir);
   });
 
   test('events.count grows as events are appended; events.query {limit:1} returns the newest (behaviour 65)', async () => {

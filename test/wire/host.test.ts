@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import type { RawClient, Frame } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 
 /** The next `host.event` of `kind` (other frames are skipped). */
 async function nextEvent(c: RawClient, kind: string): Promise<Frame> {
@@ -12,13 +12,7 @@ async function nextEvent(c: RawClient, kind: string): Promise<Frame> {
 }
 
 describe('host.* over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   async function subscriber(): Promise<RawClient> {
     const c = await server.authed({ handshake: true });

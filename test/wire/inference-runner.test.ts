@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test, { after, before, describe } from 'node:test';
 import type { Frame, RawClient } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { modelsFile } from '../inference/helpers.js';
+import { modelsFile } from '../helpers/inference.js';
 
 const ask = (content: string, extra: Record<string, unknown> = {}) => ({ model: 'runner-model', messages: [{ role: 'user', content }], ...extra });
 

@@ -3,7 +3,7 @@ import test, { after, before, describe } from 'node:test';
 import { AimockServer } from '../helpers/aimock.js';
 import type { Frame } from '../helpers/raw-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { modelsFile, openaiRow } from '../inference/helpers.js';
+import { modelsFile, openaiRow } from '../helpers/inference.js';
 
 const LONG = 'The quick brown fox jumps over the lazy dog, and then it runs far away into the woods.';
 const PRICE = { input_per_mtok: 2, output_per_mtok: 8 };
@@ -203,9 +203,11 @@ describe('admission: inference-class calls share the permits; a bounded queue, t
     const observer = await server.authed();
     const holder = await server.authed();
     const holding = holder.call('infer_stream', { model: 'local-a', messages: [{ role: 'user', content: 'slow' }] }, { id: 'h' });
+    holding.catch(() => {}); // its connection is closed below
     await holder.next(); // its first stream event: it holds the permit
     const queued = await server.authed();
     const waiting = queued.call('infer', { model: 'local-a', messages: [{ role: 'user', content: 'hello' }] });
+    waiting.catch(() => {}); // its connection is closed below
     const s = await statusWhen(observer, (x) => x.queue_depth === 1);
     assert.deepEqual(s, { permits_total: 1, permits_available: 0, permits_in_use: 1, env_override: 1, queue_depth: 1, queue_max: 1 });
 
@@ -216,10 +218,8 @@ describe('admission: inference-class calls share the permits; a bounded queue, t
 
     await queued.close();
     await statusWhen(observer, (x) => x.queue_depth === 0);
-    void waiting.catch(() => {});
 
     await holder.close();
-    void holding.catch(() => {});
     const after = await observer.result('infer', { model: 'local-a', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(after.text, 'Hello there!', 'the disconnected holder released its permit');
     assert.deepEqual(await observer.result('admission.status'), { permits_total: 1, permits_available: 1, permits_in_use: 0, env_override: 1, queue_depth: 0, queue_max: 1 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { after, afterEach, before, describe } from 'node:test';
 import { WebSocketServer } from 'ws';
@@ -18,6 +17,7 @@ import {
   type Listener,
 } from '../../src/index.js';
 import { rawClient, upgradeStatus, waitFor, withTimeout, type RawClient } from '../helpers/raw-client.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 function newState(overrides: ConstructorParameters<typeof ServerStateConfig>[0] = {}): ServerState {
   return ServerState.embedded(new ServerStateConfig({ authToken: 'tok', hostToken: 'host', ...overrides }));
@@ -53,13 +53,13 @@ describe('listenUnix', () => {
   let dir: string;
   const cleanups: (() => Promise<void>)[] = [];
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'car-unix-'));
+    dir = tempDir('car-unix-');
   });
   afterEach(async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
   after(() => {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   async function serve(state: ServerState, path: string): Promise<Listener> {

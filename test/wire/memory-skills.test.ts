@@ -90,7 +90,7 @@ describe('skill.* / skills.* over the wire', () => {
       const err = await c.error(method, params[method]);
       assert.equal(err.code, -32603);
       assert.match(err.message, new RegExp(`^${method.replace('.', '\\.')} needs an inference provider`));
-      assert.deepEqual(err.data, { reason: 'inference_unavailable' });
+      assert.deepEqual(err.data, { kind: 'unavailable', reason: 'inference_unavailable' });
     }
   });
 

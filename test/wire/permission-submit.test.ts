@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import { EventKind } from '../../src/engine/event-kinds.js';
 import { actionFingerprint } from '../../src/engine/permission/fingerprint.js';
 import { delay } from '../helpers/raw-client.js';
-import { HOST_TOKEN, startServer, type TestServer } from '../helpers/server.js';
+import { HOST_TOKEN, useServer } from '../helpers/server.js';
 
 describe('proposal.submit behind the permission gate (behaviours 35, 36)', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   const host = async () => {
     const c = await server.connect();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { after, before, describe } from 'node:test';
 import { ServerState, ServerStateConfig } from '../../src/index.js';
 import { EventKind } from '../../src/engine/event-kinds.js';
 import { actionFingerprint } from '../../src/engine/permission/fingerprint.js';
-import { HOST_TOKEN, startServer, type TestServer } from '../helpers/server.js';
+import { HOST_TOKEN, startServer, type TestServer, useServer } from '../helpers/server.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 const RM_ACTION = { id: 'a1', type: 'tool_call', tool: 'shell', parameters: { command: 'rm -rf /tmp/x' } };
 const WRITE_ACTION = { id: 'a2', type: 'tool_call', tool: 'write_file', parameters: { path: '/tmp/out', content: 'x' } };
@@ -18,13 +18,13 @@ describe('permission.* over the wire (host token configured)', () => {
   let dir: string;
   let approvalsPath: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'car-perm-wire-'));
+    dir = tempDir('car-perm-wire-');
     approvalsPath = join(dir, 'home', 'approvals.jsonl');
     server = await startServer({ approvalsPath });
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   const host = async () => {
@@ -220,13 +220,7 @@ describe('permission.* over the wire (host token configured)', () => {
 });
 
 describe('permission.* with no host token configured', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ hostToken: null });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ hostToken: null });
 
   test('any session may raise its tier and approve; the reviewer is agent:<id> for a bound agent', async () => {
     const c = await server.authed({ params: { agent_id: 'builder' } });

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
+import test, { describe } from 'node:test';
+import { useServer } from '../helpers/server.js';
 
 describe('policy.* over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('register returns {registered, scope}; list is in registration order', async () => {
     const c = await server.authed();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import type { RawClient, Frame } from '../helpers/raw-client.js';
 import { delay } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer, useServer } from '../helpers/server.js';
 import { proposalDeadlineMs } from '../../src/methods/proposal.js';
 import { ServerStateConfig } from '../../src/index.js';
 
@@ -18,18 +18,12 @@ function answer(c: RawClient, req: Frame, result: unknown): void {
 }
 
 describe('proposal.submit over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ toolTimeoutMs: 2000, toolCallbackGraceMs: 50 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ toolTimeoutMs: 2000, toolCallbackGraceMs: 50 });
 
   test('behaviours 18/19: one tools.execute per tool_call with the documented fields; the answer is the output', async () => {
     const { c, sessionId } = await clientWithTools(server, ['search']);
     const reply = c.call('proposal.submit', {
-      proposal: { id: 'p-18', actions: [{ id: 'a0', type: 'tool_call', tool: 'search', parameters: { q: 'car' }, timeout_ms: 3000 }] },
+      proposal: { id: 'p-18', actions: [{ id: 'a0', type: 'tool_call', tool: 'search', parameters: { q: 'car' }, timeout_ms: 30_000 }] },
     });
     const req = await c.next();
     assert.equal(req.method, 'tools.execute');
@@ -41,7 +35,7 @@ describe('proposal.submit over the wire', () => {
     assert.deepEqual(req.params.parameters, { q: 'car' });
     assert.deepEqual(req.params.params, { q: 'car' });
     assert.equal(req.params.session_id, sessionId);
-    assert.equal(req.params.timeout_ms, 3000);
+    assert.equal(req.params.timeout_ms, 30_000);
     answer(c, req, { hits: [1, 2] });
     const res = (await reply).result;
     assert.equal(res.proposal_id, 'p-18');
@@ -178,7 +172,7 @@ describe('proposal.submit over the wire', () => {
     const err = await c.error('proposal.submit', { proposal: { actions: [{ id: 'a1', type: 'tool_call' }] } });
     assert.equal(err.code, -32602);
     assert.match(err.message, /^invalid params: actions\[0\]\.tool \(action 'a1'\) is required/);
-    assert.deepEqual(err.data, { path: 'actions[0].tool', action_id: 'a1' });
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'actions[0].tool', action_id: 'a1' });
     const missing = await c.error('proposal.submit', {});
     assert.equal(missing.code, -32602);
   });
@@ -248,7 +242,7 @@ describe('proposal.submit deadline', () => {
     try {
       const { c } = await clientWithTools(server, ['long']);
       const reply = c.call('proposal.submit', {
-        proposal: { actions: [{ id: 'a', type: 'tool_call', tool: 'long', timeout_ms: 2000 }] },
+        proposal: { actions: [{ id: 'a', type: 'tool_call', tool: 'long', timeout_ms: 30_000 }] },
       });
       const req = await c.next();
       await delay(400); // well past the 200 ms default

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { after, before, describe } from 'node:test';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 describe('registry.* over the wire', () => {
   let server: TestServer;
   let dir: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'car-registry-wire-'));
+    dir = tempDir('car-registry-wire-');
     server = await startServer({ registryDir: dir });
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   test('84: register → list sorted by name → heartbeat refreshed; after unregister refreshed is false', async () => {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { after, before, describe } from 'node:test';
 import { delay, type RawClient } from '../helpers/raw-client.js';
 import { HOST_TOKEN, startServer, type TestServer } from '../helpers/server.js';
+import { removeTempDir, tempDir } from '../helpers/temp.js';
 
 const USAGE = 'runs.record_turns requires { run_id, turns: [RunTurn] }';
 
@@ -13,12 +11,12 @@ describe('runs.* over the wire', () => {
   let dir: string;
   let seq = 0;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'car-runs-wire-'));
+    dir = tempDir('car-runs-wire-');
     server = await startServer({ runsDir: dir, runCompleteGraceMs: 250 });
   });
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   const agent = (id = `agent-${++seq}`): Promise<RawClient> => server.authed({ params: { agent_id: id } });
@@ -161,10 +159,12 @@ describe('runs.* over the wire', () => {
     const a = await agent();
     const { run_id } = await a.result('runs.start', { intent: 'x' });
     const b = await host();
+    await b.result('runs.subscribe', { run_id });
+    const closed = Date.now();
     await a.close();
-    const list = await b.result('runs.get_trace', { run_id });
-    assert.equal(list.records.length, 1);
-    await delay(700);
+    const ended = await b.next();
+    assert.deepEqual([ended.params.record.kind, ended.params.status], ['ended', 'incomplete']);
+    assert.ok(Date.now() - closed >= 240, `ended ${Date.now() - closed} ms after the disconnect, before the 250 ms grace`);
     assert.equal((await b.result('runs.get_trace', { run_id })).records.at(-1).status, 'incomplete');
   });
 
@@ -172,7 +172,7 @@ describe('runs.* over the wire', () => {
     const a = await agent();
     await a.result('tools.register', [{ name: 'search' }]);
     const { run_id } = await a.result('runs.start', { intent: 'x' });
-    const reply = a.call('proposal.submit', { proposal: { actions: [{ id: 'a0', type: 'tool_call', tool: 'search', timeout_ms: 2000 }] } });
+    const reply = a.call('proposal.submit', { proposal: { actions: [{ id: 'a0', type: 'tool_call', tool: 'search', timeout_ms: 30_000 }] } });
     const req = await a.next();
     assert.equal(req.method, 'tools.execute');
     assert.equal(req.params.session_id, run_id);

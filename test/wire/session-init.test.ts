@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
+import test, { describe } from 'node:test';
+import { useServer } from '../helpers/server.js';
 
 describe('session.init and the policy sub-contexts', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('session.init registers tools and policies and returns the runtime session id', async () => {
     const c = await server.authed();

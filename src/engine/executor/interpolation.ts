@@ -1,3 +1,4 @@
+import { CarError } from '../../util/errors.js';
 /**
  * `$<id>.output` references in action parameters. A string that is exactly one reference becomes
  * the referenced value (any JSON); `$a1.output.items.0.name` reaches into it, a numeric segment
@@ -12,9 +13,9 @@ export type Resolution = { ok: true; value: unknown } | { ok: false; status: str
 /** Looks an action id up; undefined when the proposal has no such action. */
 export type Resolver = (actionId: string) => Resolution | undefined;
 
-export class InterpolationError extends Error {
+export class InterpolationError extends CarError {
   constructor(message: string) {
-    super(message);
+    super('invalid', message);
     this.name = 'InterpolationError';
   }
 }

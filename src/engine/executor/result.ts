@@ -1,10 +1,11 @@
 import type { ActionResult, ProposalCost } from './types.js';
+import { round } from '../../util/values.js';
 
 const PREVIEW_CHARS = 200;
 
 /** Milliseconds with microsecond resolution. */
 export function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+  return round(ms, 3);
 }
 
 let isoMs = -1;

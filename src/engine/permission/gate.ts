@@ -10,11 +10,12 @@
  * - `rejectedResults(check)` → one ActionResult per action, every one `status: "rejected"`.
  * - `PermissionDeniedError` (engine error: `blocked`, `results`) and `permissionDenied(check)`.
  *
- * The JSON-RPC side lives in src/methods/permission.ts: `permissionGateError(check)` turns a
- * failed check into the RpcError the daemon returns (-32603, data `{blocked, results}`), and
- * `enforcePermissionGate(ctx, proposal)` runs the check for a session, appends PermissionDecision
- * and GateRejection events, and throws that RpcError when blocked.
+ * The request pipeline's permission gate (src/server/permission-gate.ts) runs the check for a
+ * session, appends PermissionDecision and GateRejection events, and throws the
+ * PermissionDeniedError when blocked; the error mapper sends it as -32603 with
+ * `{kind: "denied", blocked, results}`.
  */
+import { CarError } from '../../util/errors.js';
 import type { ActionProposal } from '../ir.js';
 import type { ClassifyOptions } from './classifier.js';
 import { evaluateProposal, type ApprovalLookup, type PermissionDecisionRow } from './evaluate.js';
@@ -101,13 +102,13 @@ export function rejectedResults(check: PermissionCheck): RejectedResult[] {
   }));
 }
 
-/** A failed check as an engine error. */
-export class PermissionDeniedError extends Error {
+/** A failed check as an engine error: `denied`, with `{blocked, results}` as its detail. */
+export class PermissionDeniedError extends CarError {
   constructor(
     readonly blocked: BlockedAction[],
     readonly results: RejectedResult[],
   ) {
-    super(permissionDeniedMessage(blocked));
+    super('denied', permissionDeniedMessage(blocked), { detail: { blocked, results } });
     this.name = 'PermissionDeniedError';
   }
 }

@@ -9,7 +9,7 @@ export {
   type ClassifyOptions,
   type ToolLookup,
 } from './classifier.js';
-export { actionFingerprint, canonicalJson, isFingerprint, type FingerprintInput } from './fingerprint.js';
+export { actionFingerprint, isFingerprint, type FingerprintInput } from './fingerprint.js';
 export { ApprovalLedger, type ApprovalRecord, type ApprovalInput, type ApprovalDecision } from './ledger.js';
 export {
   evaluateAction,

@@ -7,7 +7,7 @@ export {
   paramText,
   stateMatches,
   type Policy,
-  type PolicyErrorKind,
+  type PolicyErrorReason,
   type PolicyRule,
   type PolicySpec,
   type PolicySubject,

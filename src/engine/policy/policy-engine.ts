@@ -18,7 +18,7 @@ export interface PolicyLimits {
   maxSessions: number;
 }
 
-const DEFAULT_LIMITS: PolicyLimits = { maxPolicies: 4096, maxSessions: 1024 };
+export const DEFAULT_POLICY_LIMITS: PolicyLimits = { maxPolicies: 4096, maxSessions: 1024 };
 
 interface Entry {
   /** Registration order across every scope. */
@@ -68,13 +68,13 @@ export class PolicyEngine {
   constructor(
     /** The connection's own runtime session id; naming it selects the global set. */
     readonly runtimeSessionId: string,
-    private readonly limits: PolicyLimits = DEFAULT_LIMITS,
+    private readonly limits: PolicyLimits = DEFAULT_POLICY_LIMITS,
   ) {}
 
   /** Open a policy sub-context and return its id. */
   open(): string {
     if (this.sessions.size >= this.limits.maxSessions) {
-      throw new PolicyError(`too many policy sessions: at most ${this.limits.maxSessions} open at once`, 'limit');
+      throw new PolicyError(`too many policy sessions: at most ${this.limits.maxSessions} open at once`, 'limit', undefined, this.limits.maxSessions);
     }
     let id = `sess-${shortId()}`;
     while (this.sessions.has(id)) id = `sess-${shortId()}`;
@@ -109,7 +109,7 @@ export class PolicyEngine {
     const scope = this.scopeOf(sessionId);
     const policy = compilePolicy(spec);
     if (this.total >= this.limits.maxPolicies) {
-      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit');
+      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit', undefined, this.limits.maxPolicies);
     }
     this.entriesOf(scope).push({ seq: this.nextSeq++, policy });
     this.total++;
@@ -120,7 +120,7 @@ export class PolicyEngine {
   validate(specs: readonly PolicySpec[]): void {
     for (const spec of specs) compilePolicy(spec);
     if (this.total + specs.length > this.limits.maxPolicies) {
-      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit');
+      throw new PolicyError(`too many policies: at most ${this.limits.maxPolicies} per connection`, 'limit', undefined, this.limits.maxPolicies);
     }
   }
 

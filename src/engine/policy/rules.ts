@@ -1,3 +1,4 @@
+import { CarError, type CarErrorKind } from '../../util/errors.js';
 import { jsonEqual } from '../json-equal.js';
 import type { StateLookup } from '../preconditions.js';
 
@@ -5,16 +6,24 @@ import type { StateLookup } from '../preconditions.js';
 export const POLICY_RULES = ['deny_tool', 'deny_tool_param', 'require_state'] as const;
 export type PolicyRule = (typeof POLICY_RULES)[number];
 
-export type PolicyErrorKind = 'invalid' | 'unsupported' | 'unknown_session' | 'limit';
+export type PolicyErrorReason = 'invalid' | 'unsupported' | 'unknown_session' | 'limit';
 
-/** A policy request the engine refuses; `kind` lets the method layer pick the error code. */
-export class PolicyError extends Error {
+const POLICY_ERROR_KINDS: Readonly<Record<PolicyErrorReason, CarErrorKind>> = {
+  invalid: 'invalid',
+  unsupported: 'unavailable',
+  unknown_session: 'not_found',
+  limit: 'limit',
+};
+
+/** A policy request the engine refuses; `reason` says why in the policy engine's own words. */
+export class PolicyError extends CarError {
   constructor(
     message: string,
-    readonly kind: PolicyErrorKind,
-    readonly field?: string,
+    readonly reason: PolicyErrorReason,
+    field?: string,
+    limit?: number,
   ) {
-    super(message);
+    super(POLICY_ERROR_KINDS[reason], message, { field, limit });
     this.name = 'PolicyError';
   }
 }

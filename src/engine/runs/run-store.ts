@@ -19,6 +19,9 @@ import {
 /** Delivers one event to a subscriber without blocking; false when its channel was full (the event is lost). */
 export type TraceSink = (event: TraceEvent) => boolean;
 
+/** Finished runs kept in memory by default. */
+export const DEFAULT_FINISHED_IN_MEMORY = 1000;
+
 export interface RunStoreOptions {
   /** Root of the JSONL traces; null keeps runs in memory only. */
   runsDir: string | null;
@@ -65,7 +68,7 @@ export class RunStore {
 
   constructor(private readonly options: RunStoreOptions) {
     this.files = options.runsDir === null ? null : new RunFiles(options.runsDir);
-    this.maxFinished = options.maxFinishedInMemory ?? 1000;
+    this.maxFinished = options.maxFinishedInMemory ?? DEFAULT_FINISHED_IN_MEMORY;
   }
 
   /** Start a run, or return the existing one when `idempotencyKey` names a known run. */
@@ -188,7 +191,9 @@ export class RunStore {
     const done = run.write.then(() => files.append(agent_id, run_id, records));
     run.write = done.catch((err) => this.options.onError?.(err, run_id));
     return done.catch((err) => {
-      throw new RunError('storage', `run '${run_id}' could not be written: ${(err as Error).message}`);
+      // The file system's message names the file; the caller gets the error code only.
+      const code = (err as NodeJS.ErrnoException).code ?? 'I/O error';
+      throw new RunError('storage', `run '${run_id}' could not be written (${code})`);
     });
   }
 

@@ -1,4 +1,5 @@
 import { RECORD_TURNS_USAGE, RUN_LIMITS, RunError, type RunTurn } from './types.js';
+import { isObject } from '../../util/values.js';
 
 const TRUNCATED = '…[truncated]';
 const TURN_TOO_LARGE = `…[truncated: turn exceeded ${RUN_LIMITS.maxTurnBytes / 1024} KiB]`;
@@ -7,10 +8,6 @@ const BULKY_FIELDS = ['prompt', 'tool', 'parameters', 'output', 'cli_outcome', '
 
 /** A turn as the client sent it, validated but not yet stamped. */
 export type TurnInput = Omit<RunTurn, 'index' | 'recorded_at'>;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Cut a string to the per-field limit (never splitting a surrogate pair), marking the cut. */
 export function truncateString(s: string, max: number = RUN_LIMITS.maxStringChars): string {

@@ -1,3 +1,5 @@
+import { CarError, type CarErrorKind } from '../../util/errors.js';
+
 /** `in_progress` until `runs.complete` (→ completed) or a dropped connection (→ incomplete). */
 export type RunStatus = 'in_progress' | 'completed' | 'incomplete';
 
@@ -79,12 +81,23 @@ export interface TraceSnapshot {
   status: RunStatus;
 }
 
-export class RunError extends Error {
+export type RunErrorReason = 'no_identity' | 'not_found' | 'terminal' | 'invalid_turns' | 'storage';
+
+const RUN_ERROR_KINDS: Readonly<Record<RunErrorReason, CarErrorKind>> = {
+  no_identity: 'invalid',
+  not_found: 'not_found',
+  terminal: 'conflict',
+  invalid_turns: 'invalid',
+  storage: 'unavailable',
+};
+
+export class RunError extends CarError {
   constructor(
-    readonly reason: 'no_identity' | 'not_found' | 'terminal' | 'invalid_turns' | 'storage',
+    readonly reason: RunErrorReason,
     message: string,
   ) {
-    super(message);
+    // The record_turns usage line is the protocol's own wording, sent as is.
+    super(RUN_ERROR_KINDS[reason], message, { verbatim: reason === 'invalid_turns' });
     this.name = 'RunError';
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../events/canonical.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 import { rollbackContract, type ActionProposal, type ActionType } from '../ir.js';
 
 /** One action as a supervisor sees it: the parameter names and a digest, never the values. */

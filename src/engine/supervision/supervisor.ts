@@ -1,3 +1,4 @@
+import { CarError, type CarErrorKind, type CarErrorOptions } from '../../util/errors.js';
 import { randomUUID } from 'node:crypto';
 import type { ActionProposal } from '../ir.js';
 import { filterMatches, type SupervisionFilter } from './filter.js';
@@ -20,12 +21,20 @@ export type SupervisionVerdict =
 
 export type DecideErrorCode = 'unknown' | 'decided' | 'timed_out' | 'reason_required';
 
-export class SupervisionError extends Error {
+const DECIDE_ERROR_KINDS: Readonly<Record<DecideErrorCode, CarErrorKind>> = {
+  unknown: 'not_found',
+  decided: 'conflict',
+  timed_out: 'conflict',
+  reason_required: 'invalid',
+};
+
+export class SupervisionError extends CarError {
   constructor(
     readonly code: DecideErrorCode,
     message: string,
+    options: CarErrorOptions = {},
   ) {
-    super(message);
+    super(DECIDE_ERROR_KINDS[code], message, options);
     this.name = 'SupervisionError';
   }
 }
@@ -41,8 +50,8 @@ interface Waiting {
   settle(verdict: SupervisionVerdict): void;
 }
 
-/** How many finished intent ids are remembered, to tell "already decided" from "unknown". */
-const FINISHED_MEMORY = 4096;
+/** How many finished intent ids are remembered by default, to tell "already decided" from "unknown". */
+export const DEFAULT_SUPERVISION_HISTORY = 4096;
 
 /**
  * The supervision gate: supervisors subscribe with a filter, every matching proposal becomes a
@@ -54,7 +63,10 @@ export class Supervisor {
   private readonly waiting = new Map<string, Waiting>();
   private readonly finished = new Map<string, 'decided' | 'timed_out'>();
 
-  constructor(readonly decisionTimeoutMs: number) {}
+  constructor(
+    readonly decisionTimeoutMs: number,
+    private readonly historySize: number = DEFAULT_SUPERVISION_HISTORY,
+  ) {}
 
   /** Add or replace a supervisor; returns how many are subscribed now. */
   subscribe(id: string, handle: SupervisorHandle): number {
@@ -121,14 +133,16 @@ export class Supervisor {
     const waiting = this.waiting.get(intentId);
     if (waiting === undefined) {
       const done = this.finished.get(intentId);
-      if (done === 'decided') throw new SupervisionError('decided', `intent ${intentId} was already decided`);
-      if (done === 'timed_out') throw new SupervisionError('timed_out', `intent ${intentId} timed out before a decision`);
-      throw new SupervisionError('unknown', `no pending intent ${intentId}`);
+      const state = done ?? 'unknown';
+      const detail = { intent_id: intentId, state };
+      if (state === 'decided') throw new SupervisionError(state, `intent ${intentId} was already decided`, { detail });
+      if (state === 'timed_out') throw new SupervisionError(state, `intent ${intentId} timed out before a decision`, { detail });
+      throw new SupervisionError(state, `no pending intent ${intentId}`, { detail });
     }
     const reason = decision.reason?.trim();
     if (decision.kind === 'allow') return waiting.settle({ outcome: 'allow', intent: waiting.intent });
     if (reason === undefined || reason === '') {
-      throw new SupervisionError('reason_required', `a ${decision.kind} decision needs a reason`);
+      throw new SupervisionError('reason_required', `a ${decision.kind} decision needs a reason`, { field: 'decision.reason' });
     }
     const verdict: SupervisionVerdict =
       decision.kind === 'deny' ? { outcome: 'deny', intent: waiting.intent, reason } : { outcome: 'escalate', intent: waiting.intent, reason };
@@ -137,7 +151,7 @@ export class Supervisor {
 
   private remember(id: string, mark: 'decided' | 'timed_out'): void {
     this.finished.set(id, mark);
-    if (this.finished.size > FINISHED_MEMORY) {
+    if (this.finished.size > this.historySize) {
       const oldest = this.finished.keys().next().value;
       if (oldest !== undefined) this.finished.delete(oldest);
     }

@@ -1,6 +1,7 @@
 import type { Action } from '../ir.js';
 import type { CheckName, CheckRun } from './checks/check.js';
 import type { EvidenceCheck, IssueTier, VerifyEvidence } from './types.js';
+import { round } from '../../util/values.js';
 
 /** What each check establishes and where its knowledge ends, for the evidence block. */
 const CHECKS: Record<CheckName, { verifies: string; cannot_verify: string; tier: IssueTier }> = {
@@ -83,6 +84,6 @@ export function buildEvidence(actions: readonly Action[], runs: readonly CheckRu
   const ranShare = runs.length === 0 ? 1 : runs.filter((r) => r.ran).length / runs.length;
   const toolCalls = actions.filter((a) => a.type === 'tool_call').length;
   const opaqueShare = toolCalls === 0 ? 0 : silent.length / actions.length;
-  const confidence = Math.round(ranShare * (1 - 0.5 * opaqueShare) * 100) / 100;
+  const confidence = round(ranShare * (1 - 0.5 * opaqueShare), 2);
   return { checks, assumptions, untested_regions: untested, residual_risks: risks, confidence };
 }

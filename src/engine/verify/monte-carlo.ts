@@ -1,7 +1,7 @@
 import { buildDag } from '../dag.js';
 import type { Action, ActionProposal, Precondition } from '../ir.js';
 import { jsonEqual } from '../json-equal.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 import { effectsOf, type Effect } from './model.js';
 import { SlotState } from './slot-state.js';
 import { SplitMix64 } from './splitmix64.js';

@@ -1,4 +1,5 @@
 import { outputRef } from './model.js';
+import { isObject as isPlainObject } from '../../util/values.js';
 
 /**
  * The part of JSON Schema verify checks tool parameters against: `type` (a name or a list of
@@ -17,13 +18,7 @@ const MAX_VIOLATIONS = 20;
 
 type Schema = Record<string, unknown>;
 
-function isSchema(v: unknown): v is Schema {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const isSchema: (v: unknown) => v is Schema = isPlainObject;
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';

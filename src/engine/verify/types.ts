@@ -1,3 +1,4 @@
+import { CarError } from '../../util/errors.js';
 import type { Action } from '../ir.js';
 import type { ToolDefinition } from '../tool-registry.js';
 
@@ -65,12 +66,11 @@ export interface VerifyOptions {
 }
 
 /** Bad input to a verification entry point (e.g. too many probe states); callers map it to invalid params. */
-export class VerifyInputError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
+export class VerifyInputError extends CarError {
+  declare readonly field: string;
+
+  constructor(message: string, field: string) {
+    super('invalid', message, { field });
     this.name = 'VerifyInputError';
   }
 }

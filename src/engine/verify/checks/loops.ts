@@ -1,5 +1,5 @@
 import type { Action } from '../../ir.js';
-import { canonicalJson } from '../canonical.js';
+import { canonicalJson } from '../../../util/canonical-json.js';
 import { issue, nameList, type CheckRun } from './check.js';
 
 /** How many identical calls look like a model stuck in a loop. */

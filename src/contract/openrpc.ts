@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MethodSpec } from './method.js';
+import type { MethodRoute, MethodSpec } from './method.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -36,17 +36,29 @@ function describeParams(spec: MethodSpec): { paramStructure: string; params: Con
   return { paramStructure: 'either', params: [{ name: 'params', schema }] };
 }
 
-/** An OpenRPC 1.3 document generated from the method table. */
-export function buildOpenRpcDocument(methods: readonly MethodSpec[], info: { title: string; version: string }): object {
+function isRoute(entry: MethodSpec | MethodRoute): entry is MethodRoute {
+  return 'spec' in entry && 'gates' in entry;
+}
+
+/**
+ * An OpenRPC 1.3 document generated from the method table. Each method carries `x-role` (the
+ * least role that may call it) and, given routes, `x-car-gates` (the gates it passes, in order).
+ */
+export function buildOpenRpcDocument(methods: readonly (MethodSpec | MethodRoute)[], info: { title: string; version: string }): object {
   return {
     openrpc: '1.3.2',
     info: { title: info.title, version: info.version },
-    methods: methods.map((spec) => ({
-      name: spec.name,
-      summary: spec.summary,
-      ...describeParams(spec),
-      result: { name: 'result', schema: spec.result ? toSchema(spec.result) : {} },
-      'x-role': spec.role ?? 'agent',
-    })),
+    methods: methods.map((entry) => {
+      const spec = isRoute(entry) ? entry.spec : entry;
+      const out: Record<string, unknown> = {
+        name: spec.name,
+        summary: spec.summary,
+        ...describeParams(spec),
+        result: { name: 'result', schema: spec.result ? toSchema(spec.result) : {} },
+        'x-role': spec.role ?? 'agent',
+      };
+      if (isRoute(entry)) out['x-car-gates'] = [...entry.gates];
+      return out;
+    }),
   };
 }

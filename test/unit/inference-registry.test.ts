@@ -6,7 +6,7 @@ import { nodeFs, writeModelRows, type ModelsFs } from '../../src/inference/model
 import { costOf } from '../../src/inference/metering.js';
 import { route } from '../../src/inference/router.js';
 import { ModelStats } from '../../src/inference/stats.js';
-import { modelsFile, openaiRow } from './helpers.js';
+import { modelsFile, openaiRow } from '../helpers/inference.js';
 
 function registry(path: string | null, env: Record<string, string> = {}): ModelRegistry {
   return new ModelRegistry({ modelsPath: path, ollamaEndpoint: null, discoveryTimeoutMs: 100, env });

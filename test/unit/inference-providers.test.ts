@@ -3,7 +3,7 @@ import test, { after, before, describe } from 'node:test';
 import { ContentRefusedError, ProviderError, UnsupportedModeError, type StreamEvent } from '../../src/inference/index.js';
 import { AimockServer } from '../helpers/aimock.js';
 import { CannedHttp } from '../helpers/canned-http.js';
-import { anthropicRow, modelsFile, never, openaiRow, service } from './helpers.js';
+import { anthropicRow, modelsFile, never, openaiRow, service } from '../helpers/inference.js';
 
 const LONG = 'The quick brown fox jumps over the lazy dog, and then it runs far away into the woods.';
 

@@ -1,16 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceService, type InferenceOptions } from '../../src/inference/index.js';
-
-export const SCALE = Number(process.env.CAR_TEST_TIMEOUT_SCALE ?? 1);
+import { removeTempDir, tempDir } from './temp.js';
+import { scaled } from './timing.js';
 
 /** A models.json in a fresh temp dir. */
 export function modelsFile(rows: unknown[]): { path: string; dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'car-models-'));
+  const dir = tempDir('car-models-');
   const path = join(dir, 'models.json');
   writeFileSync(path, JSON.stringify({ models: rows }));
-  return { path, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { path, dir, cleanup: () => removeTempDir(dir) };
 }
 
 export function openaiRow(id: string, endpoint: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -26,9 +25,9 @@ export function service(modelsPath: string | null, overrides: Partial<InferenceO
   return new InferenceService({
     modelsPath,
     ollamaEndpoint: null,
-    discoveryTimeoutMs: 2000 * SCALE,
+    discoveryTimeoutMs: scaled(2000),
     env: {},
-    requestTimeoutMs: 30_000 * SCALE,
+    requestTimeoutMs: scaled(30_000),
     maxRetries: 2,
     retryBaseDelayMs: 1,
     retryMaxDelayMs: 20,

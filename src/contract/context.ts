@@ -1,0 +1,116 @@
+import type { InferenceAdmission } from '../engine/admission.js';
+import type { EventLog } from '../engine/event-log.js';
+import type { ApprovalLedger } from '../engine/permission/ledger.js';
+import type { Tier } from '../engine/permission/tiers.js';
+import type { PolicyEngine } from '../engine/policy/policy-engine.js';
+import type { ReplanConfig } from '../engine/replan.js';
+import type { RunStore } from '../engine/runs/run-store.js';
+import type { StateStore } from '../engine/state-store.js';
+import type { Supervisor } from '../engine/supervision/supervisor.js';
+import type { ToolExecutor } from '../engine/tool-executor.js';
+import type { ToolHandleStore } from '../engine/tool-handles.js';
+import type { ToolRegistry } from '../engine/tool-registry.js';
+import type { HostState } from '../host/host-state.js';
+import type { InferenceService } from '../inference/service.js';
+import type { MemoryService } from '../memory/service.js';
+import type { RegistryService } from '../registry/service.js';
+import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
+import type { OutboundOptions } from '../rpc/peer.js';
+import type { Logger } from '../util/logger.js';
+import type { MethodTable } from './method.js';
+import type { Role } from './roles.js';
+
+/**
+ * What a handler may see of the daemon. `ServerState` and `ClientSession` implement these; a
+ * handler never needs the classes themselves, so `methods/` does not depend on `server/`.
+ */
+
+/** The configuration values handlers read. `ServerStateConfig` has these and more. */
+export interface HandlerConfig {
+  readonly authToken: string | null;
+  readonly hostToken: string | null;
+  readonly serverVersion: string;
+  readonly handlerTimeoutMs: number;
+  readonly toolTimeoutMs: number;
+  readonly toolCallbackGraceMs: number;
+  readonly maxOutboundBufferedBytes: number;
+  readonly maxActionConcurrency: number;
+  readonly supervisionDecisionTimeoutMs: number;
+  readonly deadlineSlackMs: number;
+  readonly verifyDeadlineMs: number;
+  readonly maxVerifyActions: number;
+  readonly maxEvidenceBytes: number;
+  readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
+  readonly inferenceProgressIntervalMs: number;
+  readonly skillsModel: string | null;
+}
+
+/** State shared by every connection. */
+export interface ServerContext {
+  readonly config: HandlerConfig;
+  readonly methods: MethodTable;
+  /** Per-agent tokens; an agent without one authenticates with the daemon token. */
+  readonly agentTokens: ReadonlyMap<string, string>;
+  readonly approvals: ApprovalLedger;
+  readonly memory: MemoryService;
+  readonly supervision: Supervisor;
+  readonly admission: InferenceAdmission;
+  readonly host: HostState;
+  readonly runs: RunStore;
+  readonly registry: RegistryService;
+  /** Models, providers, routing and the delegated runner. */
+  readonly inference: InferenceService;
+  /** Bind `agentId` to `session`; false when another live connection holds it. */
+  attachAgent(agentId: string, session: SessionContext): boolean;
+}
+
+/** The server side of one connection, as handlers use it: pushes and server→client requests. */
+export interface SessionChannel {
+  readonly isOpen: boolean;
+  notify(method: string, params?: JsonRpcParams): boolean;
+  /** A notification dropped (false) when the client already left more than `maxBufferedBytes` unread. */
+  notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean;
+  request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
+  /** Run `listener` once the connection has closed. */
+  onClose(listener: () => void): void;
+}
+
+/** One connected client. */
+export interface SessionContext {
+  readonly clientId: string;
+  authenticated: boolean;
+  isHost: boolean;
+  negotiatedProtocolVersion: number | null;
+  clientVersion: string | null;
+  /** Agent identity bound by `session.auth {agent_id}`. */
+  agentId: string | null;
+  /** Private memory graph chosen by `session.auth {memory_namespace}`. */
+  memoryNamespace: string | null;
+  /** The run `runs.start` last opened on this connection. */
+  currentRunId: string | null;
+  readonly state: StateStore;
+  readonly tools: ToolRegistry;
+  readonly toolExecutor: ToolExecutor;
+  readonly toolHandles: ToolHandleStore;
+  toolStreamSubscribed: boolean;
+  readonly events: EventLog;
+  replan: ReplanConfig;
+  grantedTier: Tier;
+  readonly policies: PolicyEngine;
+  readonly channel: SessionChannel;
+  readonly negotiated: boolean;
+  readonly role: Role;
+}
+
+/** What a handler gets besides its params. */
+export interface MethodContext {
+  readonly state: ServerContext;
+  readonly session: SessionContext;
+  /** Aborted on disconnect or when the handler deadline passes. */
+  readonly signal: AbortSignal;
+  readonly id: JsonRpcId | undefined;
+  readonly method: string;
+  readonly logger: Logger;
+  /** Close the connection once this call's reply is queued. */
+  closeAfterReply(code?: number, reason?: string): void;
+}

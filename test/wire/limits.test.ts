@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import test, { describe } from 'node:test';
+import { ServerState, ServerStateConfig, type ServerStateOptions } from '../../src/index.js';
+import { DEFAULT_MAX_CONCURRENCY } from '../../src/engine/executor/index.js';
+import { proposalDeadlineMs } from '../../src/methods/proposal.js';
+import { HOST_TOKEN, startServer, type TestServer } from '../helpers/server.js';
+
+/** Each limit of ServerStateConfig at its bound, through the daemon that uses it. */
+
+async function withServer(overrides: Partial<ServerStateOptions>, fn: (server: TestServer) => Promise<void>): Promise<void> {
+  const server = await startServer(overrides);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+const proposalOf = (n: number): unknown => ({
+  actions: Array.from({ length: n }, (_, i) => ({ id: `a${i}`, type: 'state_write', parameters: { key: `k${i}`, value: i } })),
+});
+
+describe('limits from ServerStateConfig, each at its bound', () => {
+  test('maxActionConcurrency: one default, the executor\'s', () => {
+    assert.equal(new ServerStateConfig().maxActionConcurrency, DEFAULT_MAX_CONCURRENCY);
+  });
+
+  test('deadlineSlackMs is what proposal.submit adds to the summed tool budgets', () => {
+    const config = new ServerStateConfig({ handlerTimeoutMs: 1, toolCallbackGraceMs: 0, deadlineSlackMs: 7 });
+    assert.equal(proposalDeadlineMs({ actions: [{ timeout_ms: 100 }] }, config), 107);
+    const state = ServerState.embedded(config);
+    const spec = state.methods.get('proposal.submit')!;
+    assert.equal(typeof spec.deadlineMs === 'function' && spec.deadlineMs({ proposal: { actions: [] } }, state), 7);
+  });
+
+  test('verifyDeadlineMs is the deadline of verify and verify.monte_carlo', () => {
+    const state = ServerState.embedded(new ServerStateConfig({ verifyDeadlineMs: 1234 }));
+    for (const name of ['verify', 'verify.monte_carlo']) {
+      const d = state.methods.get(name)!.deadlineMs;
+      assert.equal(typeof d === 'function' ? d({}, state) : d, 1234, name);
+    }
+  });
+
+  test('maxVerifyActions: a proposal one action over is an error issue', async () => {
+    await withServer({ maxVerifyActions: 3 }, async (server) => {
+      const c = await server.authed();
+      assert.equal((await c.result('verify', { proposal: proposalOf(3) })).valid, true);
+      const over = await c.result('verify', { proposal: proposalOf(4) });
+      assert.equal(over.valid, false);
+      assert.ok(over.issues.some((i: { message: string }) => /at most 3 are allowed/.test(i.message)), JSON.stringify(over.issues));
+    });
+  });
+
+  test('maxPoliciesPerSession and maxPolicySessions refuse the one past the bound with -32603 kind limit', async () => {
+    await withServer({ maxPoliciesPerSession: 2, maxPolicySessions: 1 }, async (server) => {
+      const c = await server.authed();
+      await c.result('policy.register', { name: 'p1', rule: 'deny_tool', target: 'x' });
+      await c.result('policy.register', { name: 'p2', rule: 'deny_tool', target: 'y' });
+      const err = await c.error('policy.register', { name: 'p3', rule: 'deny_tool', target: 'z' });
+      assert.equal(err.code, -32603);
+      assert.deepEqual(err.data, { kind: 'limit', limit: 2 });
+      await c.result('session.policy.open', {});
+      const sessions = await c.error('session.policy.open', {});
+      assert.equal(sessions.code, -32603);
+      assert.deepEqual(sessions.data, { kind: 'limit', limit: 1 });
+    });
+  });
+
+  test('maxToolHandleChunks and toolHandleReapMs shape every connection\'s handle store', async () => {
+    await withServer({ maxToolHandleChunks: 2, toolHandleReapMs: 1 }, async (server) => {
+      await server.authed();
+      const session = [...server.state.sessions.values()][0]!;
+      const handle = session.toolHandles.open('tail', 'a1');
+      for (let i = 0; i < 3; i++) session.toolHandles.push(handle, { kind: 'text', text: String(i) });
+      const polled = session.toolHandles.poll(handle)!;
+      assert.deepEqual(
+        polled.chunks.map((c) => (c as { text: string }).text),
+        ['1', '2'],
+      );
+      assert.equal(polled.dropped_chunks, 1);
+    });
+  });
+
+  test('maxEvidenceBytes: evidence one byte over is -32602 naming the bound', async () => {
+    await withServer({ maxEvidenceBytes: 10 }, async (server) => {
+      const c = await server.connect();
+      await c.result('session.auth', { host_token: HOST_TOKEN });
+      const fp = `fp-${'a'.repeat(64)}`;
+      await c.result('permission.approve', { fingerprint: fp, required_tier: 'full_access', evidence: '12345678' });
+      const err = await c.error('permission.approve', { fingerprint: fp, required_tier: 'full_access', evidence: '123456789' });
+      assert.equal(err.code, -32602);
+      assert.deepEqual(err.data, { kind: 'invalid', field: 'evidence', limit: 10 });
+    });
+  });
+
+  test('maxHostEvents: the ring keeps exactly that many, the newest', async () => {
+    await withServer({ maxHostEvents: 3 }, async (server) => {
+      const c = await server.authed();
+      for (let i = 0; i < 5; i++) await c.result('host.notify', { message: `m${i}` });
+      const { events } = await c.result('host.events', { limit: 100 });
+      assert.deepEqual(
+        events.map((e: { message: string }) => e.message),
+        ['m2', 'm3', 'm4'],
+      );
+    });
+  });
+
+  test('maxHostSubscriberQueue: a subscriber holds at most that many undelivered events', async () => {
+    await withServer({ maxHostSubscriberQueue: 2 }, async (server) => {
+      const host = server.state.host;
+      const seen: number[] = [];
+      host.subscribe('slow', { open: true, send: (e) => (seen.push(e.sequence), true) });
+      // Recorded in one turn, before any drain: the queue keeps two, the rest are lost.
+      for (let i = 0; i < 5; i++) host.recordEvent('test.event', null, null);
+      assert.equal(host.lostEvents('slow'), 3);
+    });
+  });
+
+  test('maxSupervisionHistory: past it, the oldest decided intent is forgotten', async () => {
+    await withServer({ maxSupervisionHistory: 1 }, async (server) => {
+      const supervision = server.state.supervision;
+      const intents: string[] = [];
+      supervision.subscribe('sup', { filter: {}, deliver: (intent) => intents.push(intent.id) });
+      const proposal = { id: 'p', source: 's', timestamp: '', context: {}, actions: [] };
+      const first = supervision.review(proposal, {})!;
+      const second = supervision.review(proposal, {})!;
+      supervision.decide(intents[0]!, { kind: 'allow' });
+      supervision.decide(intents[1]!, { kind: 'allow' });
+      await Promise.all([first, second]);
+      assert.throws(() => supervision.decide(intents[1]!, { kind: 'allow' }), { code: 'decided' });
+      assert.throws(() => supervision.decide(intents[0]!, { kind: 'allow' }), { code: 'unknown' });
+    });
+  });
+
+  test('maxFinishedRunsInMemory: with no runs dir, the oldest finished run is forgotten', async () => {
+    await withServer({ maxFinishedRunsInMemory: 1 }, async (server) => {
+      const c = await server.authed({ params: { agent_id: 'limits-agent' } });
+      const a = await c.result('runs.start', { intent: 'a' });
+      await c.result('runs.complete', { run_id: a.run_id, outcome: { status: 'done' } });
+      const b = await c.result('runs.start', { intent: 'b' });
+      await c.result('runs.complete', { run_id: b.run_id, outcome: { status: 'done' } });
+      assert.equal((await c.result('runs.get_trace', { run_id: b.run_id })).not_found, undefined);
+      assert.equal((await c.result('runs.get_trace', { run_id: a.run_id })).not_found, true);
+    });
+  });
+
+  test('maxRegistryStores: past it, the least recently opened registry directory is closed', () => {
+    const dir = '/nonexistent-registry-root';
+    const one = ServerState.embedded(new ServerStateConfig({ registryDir: dir, maxRegistryStores: 1 }));
+    const a = one.registry.store('a');
+    one.registry.store('b');
+    assert.notEqual(one.registry.store('a'), a, 'a was evicted and reopened');
+    const two = ServerState.embedded(new ServerStateConfig({ registryDir: dir, maxRegistryStores: 2 }));
+    const a2 = two.registry.store('a');
+    two.registry.store('b');
+    assert.equal(two.registry.store('a'), a2, 'a is still open');
+  });
+});
