@@ -259,16 +259,16 @@ export function findSkill(
   return as(call('skill.find', defined({ persona, url, task, max_results: maxResults })));
 }
 
-export function reportOutcome(call: RpcCall, name: string, outcome: 'success' | 'fail'): Promise<SkillStats & { name: string }> {
-  return as(call('skill.report', { name, outcome }));
+export function reportOutcome(call: RpcCall, name: string, outcome: string): Promise<SkillStats & { name: string; skill_name: string }> {
+  return as(call('skill.report', { skill_name: name, outcome }));
 }
 
 export function listSkills(call: RpcCall, domain?: string): Promise<Skill[]> {
   return as(call('skills.list', defined({ domain })));
 }
 
-export function ingestDistilledSkills(call: RpcCall, skills: DistilledSkill[]): Promise<number> {
-  return as(call('skills.ingest_distilled', { skills }));
+export async function ingestDistilledSkills(call: RpcCall, skills: DistilledSkill[]): Promise<number> {
+  return (await as<{ ingested: number }>(call('skills.ingest_distilled', { skills }))).ingested;
 }
 
 export function domainsNeedingEvolution(call: RpcCall, threshold?: number): Promise<string[]> {
@@ -285,7 +285,7 @@ export function evolveSkills(call: RpcCall, events: unknown[], domain: string): 
   return as(call('skills.evolve', { events, domain }));
 }
 
-/** Runs on a model the daemon can reach. Returns proposed code (the skill is not changed), or null. */
-export function repairSkill(call: RpcCall, name: string): Promise<string | null> {
-  return as(call('skill.repair', { name }));
+/** Runs on a model the daemon can reach. Returns proposed code (the skill is not changed), or null when it is not broken. */
+export async function repairSkill(call: RpcCall, name: string): Promise<string | null> {
+  return (await as<{ code: string } | null>(call('skill.repair', { skill_name: name })))?.code ?? null;
 }
