@@ -4,11 +4,19 @@
  * (for example `(m, p) => client.call(m, p)`) and returns parsed values, not JSON strings.
  */
 
-import type { ConsolidationReport } from '../memory/consolidation.js';
+import type { ConsolidationReport as EngineConsolidationReport } from '../memory/consolidation.js';
 import type { SkillStats } from '../memory/skills.js';
 import { defined } from '../util/values.js';
 
-export type { ConsolidationReport, SkillStats };
+export type { SkillStats };
+
+/** `memory.consolidate` on the wire: the candidates as fact ids, their numbers beside them. */
+export type ConsolidationReport = Omit<EngineConsolidationReport, 'candidates_promoted' | 'candidates_rejected' | 'promoted_ids' | 'rejected_ids'> & {
+  candidates_promoted: string[];
+  candidates_rejected: string[];
+  candidates_promoted_count: number;
+  candidates_rejected_count: number;
+};
 
 export type RpcCall = (method: string, params: Record<string, unknown>) => Promise<unknown>;
 
@@ -211,7 +219,7 @@ export function memoryIntervene(call: RpcCall, params: InterveneParams = {}): Pr
 
 export function memoryEvaluate(
   call: RpcCall,
-  params: { cases: { id: string; request: string; relevant_fact_ids?: string[] }[]; tenant_id?: string },
+  params: { cases: { id: string; request: string | InterveneParams; relevant_fact_ids?: string[] }[]; tenant_id?: string },
 ): Promise<Evaluation> {
   return as(call('memory.evaluate', defined({ ...params })));
 }
