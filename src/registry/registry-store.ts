@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../memory/atomic-file.js';
+import { writeFileAtomic } from '../util/durable-file.js';
 import { CarError } from '../util/errors.js';
 
 export const REGISTRY_STATUSES = ['running', 'idle', 'errored', 'stopping'] as const;
