@@ -67,7 +67,11 @@ export class ClientSession implements SessionContext {
       maxSessions: config.maxPolicySessions,
     });
     this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
-    this.state = new StateStore(config.maxStateKeysPerSession);
+    this.state = new StateStore({
+      maxKeys: config.maxStateKeysPerSession,
+      maxBytes: config.maxStateBytesPerSession,
+      maxValueBytes: config.maxStateValueBytes,
+    });
     this.tools = new ToolRegistry(config.maxToolsPerSession, [MESSAGING_SEND_TOOL]);
     this.toolExecutor = new MessagingExecutor(
       new WsToolExecutor(channel, { defaultTimeoutMs: config.toolTimeoutMs }),
