@@ -61,7 +61,6 @@ export class ClientSession implements SessionContext {
     this.tools = new ToolRegistry(config.maxToolsPerSession);
     this.toolExecutor = new WsToolExecutor(channel, {
       defaultTimeoutMs: config.toolTimeoutMs,
-      graceMs: config.toolCallbackGraceMs,
     });
     const lossyBound = config.maxOutboundBufferedBytes / 2;
     this.toolHandles = new ToolHandleStore({
