@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../memory/atomic-file.js';
+import { ensureDir, writeFileAtomic } from '../util/durable-file.js';
 import { CarError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
 import type { AgentSpec } from './types.js';
@@ -48,7 +47,7 @@ export class ManifestStore {
     if (path === null) return Promise.resolve();
     const text = `${JSON.stringify({ version: 1, agents: entries }, null, 2)}\n`;
     const next = this.chain.then(async () => {
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await ensureDir(dirname(path));
       await writeFileAtomic(path, text, 0o600);
     });
     this.chain = next.catch(() => {});

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AgentSupervisor, type SupervisorOptions } from '../../src/agents/index.js';
+import { installCrashFs } from '../helpers/crash-fs.js';
 import { waitFor } from '../helpers/raw-client.js';
 import { defer, tempDir } from '../helpers/temp.js';
 import { scaled } from '../helpers/timing.js';
@@ -246,22 +246,25 @@ describe('agent supervisor', () => {
     await owner.close();
   });
 
-  test('the manifest is fsynced (file and directory) before upsert resolves', async (t) => {
-    const s = supervisor(t);
-    const probe = await open(join(tempDir(t), 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-    await probe.close();
-    const original = proto.sync;
-    let syncs = 0;
-    proto.sync = function (this: unknown) {
-      syncs++;
-      return original.call(this);
-    };
+  test('crash-fs: every acknowledged upsert and remove survives a power cut (manifest fsynced, then its directory)', async (t) => {
+    const dir = tempDir(t, 'car-crash-');
+    const fs = await installCrashFs(dir);
     try {
-      await s.upsert(node('durable'));
+      const opts = { manifestPath: join(dir, 'agents.json'), logDir: null, maxAgents: 16, stopGraceMs: 1000, backoffMaxMs: 1000, logTailBytes: 1024, baseEnv: {}, attachedSession: () => undefined };
+      const s = new AgentSupervisor(opts);
+      await s.upsert(node('keep'));
+      await s.upsert(node('drop'));
+      await s.remove('drop');
+      const token = s.tokenFor('keep');
+      assert.ok(fs.fileSyncs > 0 && fs.dirSyncs > 0);
+      fs.crash();
+      await s.close();
+      const after = new AgentSupervisor(opts);
+      assert.deepEqual(after.list().map((a) => a.spec.id), ['keep']);
+      assert.equal(after.tokenFor('keep'), token);
+      await after.close();
     } finally {
-      proto.sync = original;
+      fs.uninstall();
     }
-    assert.ok(syncs >= 2, `file and directory fsynced (${syncs} syncs)`);
   });
 });

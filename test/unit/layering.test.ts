@@ -26,8 +26,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.
   inference: ['memory', 'util'],
-  // Supervised agents write their manifest with memory's atomic writer.
-  agents: ['memory', 'util'],
+  agents: ['util'],
   rpc: ['transport', 'util'],
   transport: ['util'],
   util: [],
