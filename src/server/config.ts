@@ -3,12 +3,14 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import type { MethodSpec } from '../contract/method.js';
 import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
+import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
+import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
 import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
-import { MAX_HOST_EVENTS } from '../host/host-state.js';
+import { MAX_APPROVAL_HISTORY, MAX_HOST_EVENT_BYTES, MAX_HOST_EVENTS, MAX_PENDING_APPROVALS_PER_SESSION } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 
@@ -54,8 +56,17 @@ export interface ServerStateOptions {
   handlerTimeoutMs: number;
   /** How long a `tools.execute` callback may wait when the action declared no budget. */
   toolTimeoutMs: number;
-  /** Added to an action's `timeout_ms` before its callback is abandoned. */
+  /**
+   * Added, per action with a `timeout_ms`, to `proposal.submit`'s handler deadline; the callback
+   * itself waits exactly `timeout_ms`.
+   */
   toolCallbackGraceMs: number;
+  /** Cached tool results held per session (idempotent tools with `cache_ttl_secs`). */
+  toolCacheMaxEntries: number;
+  /** Bytes of cached tool results held per session (key plus JSON output). */
+  toolCacheMaxBytes: number;
+  /** `messaging.send` idempotency keys remembered per session. */
+  messagingMaxIdempotencyKeys: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -76,6 +87,10 @@ export interface ServerStateOptions {
   maxToolsPerSession: number;
   /** Most keys in one session's state map (all tenants together). */
   maxStateKeysPerSession: number;
+  /** Most bytes (keys plus values' JSON) in one session's state map, all tenants together. */
+  maxStateBytesPerSession: number;
+  /** Largest JSON of one state value. */
+  maxStateValueBytes: number;
   /** Most events one session's event log holds; past it the oldest are dropped, whatever retention is set. */
   maxEventsPerSession: number;
   /** Most actions of one proposal running at once (within a DAG level). */
@@ -98,6 +113,12 @@ export interface ServerStateOptions {
   maxEvidenceBytes: number;
   /** Host events the ring keeps for `host.events` and the subscribe snapshot. */
   maxHostEvents: number;
+  /** Bytes (JSON) of all host events the ring keeps together; the oldest go first, the newest always stays. */
+  maxHostEventBytes: number;
+  /** Approvals one session may have waiting (its own and its gated calls'); one more is refused. */
+  maxPendingApprovalsPerSession: number;
+  /** Decided and expired approvals `host.approvals` keeps listing; the oldest is forgotten first. */
+  maxApprovalHistory: number;
   /** Host events one subscriber may have queued; past it new ones are lost for that subscriber. */
   maxHostSubscriberQueue: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
@@ -145,6 +166,20 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
+  agentsManifestPath: string | null;
+  /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
+  agentsLogDir: string | null;
+  /** The environment supervised agents start from (the binary passes its own); its PATH resolves commands. */
+  agentEnv: Readonly<Record<string, string | undefined>>;
+  /** Most supervised agents in the manifest. */
+  maxAgents: number;
+  /** How long `agents.stop {signal: "term"}` waits before SIGKILL. */
+  agentStopGraceMs: number;
+  /** Longest back-off between restarts (`backoff_secs · 2^restarts` is capped here). */
+  agentBackoffMaxMs: number;
+  /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
+  agentLogTailBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -164,6 +199,9 @@ const DEFAULTS: ServerStateOptions = {
   handlerTimeoutMs: 30 * 60 * 1000,
   toolTimeoutMs: 300 * 1000,
   toolCallbackGraceMs: 5 * 1000,
+  toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
+  toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
+  messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -174,6 +212,8 @@ const DEFAULTS: ServerStateOptions = {
   heartbeatIntervalMs: 30 * 1000,
   maxToolsPerSession: 4096,
   maxStateKeysPerSession: 100_000,
+  maxStateBytesPerSession: 64 * 1024 * 1024,
+  maxStateValueBytes: 4 * 1024 * 1024,
   maxEventsPerSession: 100_000,
   maxActionConcurrency: DEFAULT_MAX_CONCURRENCY,
   deadlineSlackMs: 15 * 1000,
@@ -185,6 +225,9 @@ const DEFAULTS: ServerStateOptions = {
   toolHandleReapMs: DEFAULT_HANDLE_REAP_MS,
   maxEvidenceBytes: 64 * 1024,
   maxHostEvents: MAX_HOST_EVENTS,
+  maxHostEventBytes: MAX_HOST_EVENT_BYTES,
+  maxPendingApprovalsPerSession: MAX_PENDING_APPROVALS_PER_SESSION,
+  maxApprovalHistory: MAX_APPROVAL_HISTORY,
   maxHostSubscriberQueue: DEFAULT_SUBSCRIBER_QUEUE,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
@@ -209,6 +252,13 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  agentsManifestPath: null,
+  agentsLogDir: null,
+  agentEnv: {},
+  maxAgents: 256,
+  agentStopGraceMs: 5000,
+  agentBackoffMaxMs: 60_000,
+  agentLogTailBytes: 8 * 1024 * 1024,
 };
 
 /**
@@ -232,6 +282,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly handlerTimeoutMs!: number;
   readonly toolTimeoutMs!: number;
   readonly toolCallbackGraceMs!: number;
+  readonly toolCacheMaxEntries!: number;
+  readonly toolCacheMaxBytes!: number;
+  readonly messagingMaxIdempotencyKeys!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -242,6 +295,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly heartbeatIntervalMs!: number;
   readonly maxToolsPerSession!: number;
   readonly maxStateKeysPerSession!: number;
+  readonly maxStateBytesPerSession!: number;
+  readonly maxStateValueBytes!: number;
   readonly maxEventsPerSession!: number;
   readonly maxActionConcurrency!: number;
   readonly deadlineSlackMs!: number;
@@ -253,6 +308,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolHandleReapMs!: number;
   readonly maxEvidenceBytes!: number;
   readonly maxHostEvents!: number;
+  readonly maxHostEventBytes!: number;
+  readonly maxPendingApprovalsPerSession!: number;
+  readonly maxApprovalHistory!: number;
   readonly maxHostSubscriberQueue!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
@@ -277,6 +335,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly agentsManifestPath!: string | null;
+  readonly agentsLogDir!: string | null;
+  readonly agentEnv!: Readonly<Record<string, string | undefined>>;
+  readonly maxAgents!: number;
+  readonly agentStopGraceMs!: number;
+  readonly agentBackoffMaxMs!: number;
+  readonly agentLogTailBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -284,6 +349,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -344,6 +410,8 @@ function validate(o: ServerStateOptions): void {
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'agentStopGraceMs',
+    'agentBackoffMaxMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -360,11 +428,21 @@ function validate(o: ServerStateOptions): void {
     'maxToolHandleChunks',
     'maxEvidenceBytes',
     'maxHostEvents',
+    'maxHostEventBytes',
+    'maxPendingApprovalsPerSession',
+    'maxApprovalHistory',
+    'maxStateBytesPerSession',
+    'maxStateValueBytes',
     'maxHostSubscriberQueue',
     'maxSupervisionHistory',
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'toolCacheMaxEntries',
+    'toolCacheMaxBytes',
+    'messagingMaxIdempotencyKeys',
+    'maxAgents',
+    'agentLogTailBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -409,7 +487,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -431,8 +509,8 @@ function validate(o: ServerStateOptions): void {
   if (o.ollamaEndpoint !== null && !isHttpUrl(o.ollamaEndpoint)) {
     throw new TypeError(`ServerStateConfig.ollamaEndpoint must be an http(s) URL or null, got ${String(o.ollamaEndpoint)}`);
   }
-  if (typeof o.providerEnv !== 'object' || o.providerEnv === null) {
-    throw new TypeError('ServerStateConfig.providerEnv must be an object of strings');
+  for (const key of ['providerEnv', 'agentEnv'] as const) {
+    if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
   for (const key of ['embedModel', 'skillsModel'] as const) {
     const v = o[key];
