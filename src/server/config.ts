@@ -155,6 +155,12 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
+  ocrProgram: string;
+  /** Longest one `vision.ocr` recognition may run. */
+  ocrTimeoutMs: number;
+  /** Most bytes of recognition output `vision.ocr` reads; more fails the call. */
+  ocrMaxOutputBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -224,6 +230,9 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  ocrProgram: 'tesseract',
+  ocrTimeoutMs: 60 * 1000,
+  ocrMaxOutputBytes: 4 * 1024 * 1024,
 };
 
 /**
@@ -297,6 +306,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly ocrProgram!: string;
+  readonly ocrTimeoutMs!: number;
+  readonly ocrMaxOutputBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -364,6 +376,7 @@ function validate(o: ServerStateOptions): void {
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'ocrTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -390,6 +403,7 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'ocrMaxOutputBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
