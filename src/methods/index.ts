@@ -24,6 +24,7 @@ import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { integrationMethods } from './integrations.js';
+import { agentsMethods } from './agents.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -63,5 +64,6 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...agentsMethods,
   ];
 }
