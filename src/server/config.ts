@@ -177,6 +177,20 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
+  agentsManifestPath: string | null;
+  /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
+  agentsLogDir: string | null;
+  /** The environment supervised agents start from (the binary passes its own); its PATH resolves commands. */
+  agentEnv: Readonly<Record<string, string | undefined>>;
+  /** Most supervised agents in the manifest. */
+  maxAgents: number;
+  /** How long `agents.stop {signal: "term"}` waits before SIGKILL. */
+  agentStopGraceMs: number;
+  /** Longest back-off between restarts (`backoff_secs · 2^restarts` is capped here). */
+  agentBackoffMaxMs: number;
+  /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
+  agentLogTailBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -254,6 +268,13 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  agentsManifestPath: null,
+  agentsLogDir: null,
+  agentEnv: {},
+  maxAgents: 256,
+  agentStopGraceMs: 5000,
+  agentBackoffMaxMs: 60_000,
+  agentLogTailBytes: 8 * 1024 * 1024,
 };
 
 /**
@@ -335,6 +356,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly agentsManifestPath!: string | null;
+  readonly agentsLogDir!: string | null;
+  readonly agentEnv!: Readonly<Record<string, string | undefined>>;
+  readonly maxAgents!: number;
+  readonly agentStopGraceMs!: number;
+  readonly agentBackoffMaxMs!: number;
+  readonly agentLogTailBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -342,6 +370,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -403,6 +432,8 @@ function validate(o: ServerStateOptions): void {
     'inferenceRequestTimeoutMs',
     'authTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'agentStopGraceMs',
+    'agentBackoffMaxMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -436,6 +467,8 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'maxAgents',
+    'agentLogTailBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -480,7 +513,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -502,8 +535,8 @@ function validate(o: ServerStateOptions): void {
   if (o.ollamaEndpoint !== null && !isHttpUrl(o.ollamaEndpoint)) {
     throw new TypeError(`ServerStateConfig.ollamaEndpoint must be an http(s) URL or null, got ${String(o.ollamaEndpoint)}`);
   }
-  if (typeof o.providerEnv !== 'object' || o.providerEnv === null) {
-    throw new TypeError('ServerStateConfig.providerEnv must be an object of strings');
+  for (const key of ['providerEnv', 'agentEnv'] as const) {
+    if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
   for (const key of ['embedModel', 'skillsModel'] as const) {
     const v = o[key];
