@@ -3,6 +3,8 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import type { MethodSpec } from '../contract/method.js';
 import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
+import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
+import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
@@ -60,8 +62,17 @@ export interface ServerStateOptions {
   handlerTimeoutMs: number;
   /** How long a `tools.execute` callback may wait when the action declared no budget. */
   toolTimeoutMs: number;
-  /** Added to an action's `timeout_ms` before its callback is abandoned. */
+  /**
+   * Added, per action with a `timeout_ms`, to `proposal.submit`'s handler deadline; the callback
+   * itself waits exactly `timeout_ms`.
+   */
   toolCallbackGraceMs: number;
+  /** Cached tool results held per session (idempotent tools with `cache_ttl_secs`). */
+  toolCacheMaxEntries: number;
+  /** Bytes of cached tool results held per session (key plus JSON output). */
+  toolCacheMaxBytes: number;
+  /** `messaging.send` idempotency keys remembered per session. */
+  messagingMaxIdempotencyKeys: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -210,6 +221,9 @@ const DEFAULTS: ServerStateOptions = {
   handlerTimeoutMs: 30 * 60 * 1000,
   toolTimeoutMs: 300 * 1000,
   toolCallbackGraceMs: 5 * 1000,
+  toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
+  toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
+  messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -298,6 +312,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly handlerTimeoutMs!: number;
   readonly toolTimeoutMs!: number;
   readonly toolCallbackGraceMs!: number;
+  readonly toolCacheMaxEntries!: number;
+  readonly toolCacheMaxBytes!: number;
+  readonly messagingMaxIdempotencyKeys!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -467,6 +484,9 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'toolCacheMaxEntries',
+    'toolCacheMaxBytes',
+    'messagingMaxIdempotencyKeys',
     'maxAgents',
     'agentLogTailBytes',
   ] as const;

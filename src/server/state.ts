@@ -154,6 +154,10 @@ export class ServerState implements ServerContext {
     if (this.sessions.size === 0) for (const wake of this.sessionWaiters) wake();
   }
 
+  findSession(clientId: string): ClientSession | undefined {
+    return this.sessions.get(clientId);
+  }
+
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean {
     const holder = this.attachedAgents.get(agentId);
