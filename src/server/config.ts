@@ -145,6 +145,14 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
+  mcpMaxSessions: number;
+  /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
+  mcpSessionIdleMs: number;
+  /** Largest MCP POST body; past it HTTP 413. */
+  mcpMaxBodyBytes: number;
+  /** Resources per `resources/list` page. */
+  mcpResourcePageSize: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -209,6 +217,10 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  mcpMaxSessions: 256,
+  mcpSessionIdleMs: 30 * 60 * 1000,
+  mcpMaxBodyBytes: 4 * 1024 * 1024,
+  mcpResourcePageSize: 100,
 };
 
 /**
@@ -277,6 +289,10 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly mcpMaxSessions!: number;
+  readonly mcpSessionIdleMs!: number;
+  readonly mcpMaxBodyBytes!: number;
+  readonly mcpResourcePageSize!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -365,6 +381,10 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'mcpMaxSessions',
+    'mcpSessionIdleMs',
+    'mcpMaxBodyBytes',
+    'mcpResourcePageSize',
   ] as const;
   for (const key of counts) {
     const v = o[key];

@@ -68,6 +68,10 @@ describe('ServerStateConfig', () => {
     ['maxSupervisionHistory', 4096],
     ['maxFinishedRunsInMemory', 1000],
     ['maxRegistryStores', 64],
+    ['mcpMaxSessions', 256],
+    ['mcpSessionIdleMs', 30 * 60_000],
+    ['mcpMaxBodyBytes', 4 * 1024 * 1024],
+    ['mcpResourcePageSize', 100],
   ];
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
