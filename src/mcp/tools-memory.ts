@@ -132,28 +132,30 @@ export const memoryDelete = defineTool({
   },
 });
 
+const interveneShape = {
+  query: z.string().max(64 * 1024).optional(),
+  recent: z.array(z.string().max(64 * 1024)).max(256).optional(),
+  trigger: z
+    .object({
+      repeated_failures: z.union([z.number().int().min(0), z.boolean()]).optional(),
+      tool_error: z.union([z.boolean(), z.string(), z.null()]).optional(),
+      explicit_uncertainty: z.boolean().optional(),
+      high_risk_action: z.boolean().optional(),
+      context_shift: z.boolean().optional(),
+    })
+    .optional(),
+  force: z.boolean().optional(),
+  max_candidates: z.number().int().min(1).max(MAX_CANDIDATES).optional().describe(`1-${MAX_CANDIDATES}, default ${DEFAULT_MAX_CANDIDATES}`),
+  tenant_id: tenantId,
+};
+
 const candidate = z.object({ id: z.string(), subject: z.string(), body: z.string(), kind: z.string(), score: z.number(), injections: z.number() }).loose();
 
 export const memoryIntervene = defineTool({
   name: 'memory_intervene',
   title: 'Proactive reminder',
   description: 'Decide whether one reminder from the proactive bank should be injected now; an injection bumps its counter.',
-  input: {
-    query: z.string().max(64 * 1024).optional(),
-    recent: z.array(z.string().max(64 * 1024)).max(256).optional(),
-    trigger: z
-      .object({
-        repeated_failures: z.union([z.number().int().min(0), z.boolean()]).optional(),
-        tool_error: z.union([z.boolean(), z.string(), z.null()]).optional(),
-        explicit_uncertainty: z.boolean().optional(),
-        high_risk_action: z.boolean().optional(),
-        context_shift: z.boolean().optional(),
-      })
-      .optional(),
-    force: z.boolean().optional(),
-    max_candidates: z.number().int().min(1).max(MAX_CANDIDATES).optional().describe(`1-${MAX_CANDIDATES}, default ${DEFAULT_MAX_CANDIDATES}`),
-    tenant_id: tenantId,
-  },
+  input: interveneShape,
   output: z
     .object({
       decision: z.enum(['inject', 'silent']),
@@ -186,7 +188,7 @@ export const memoryEvaluate = defineTool({
       .array(
         z.object({
           id: z.union([z.string(), z.number()]),
-          request: z.string().max(64 * 1024),
+          request: z.union([z.string().max(64 * 1024).transform((query) => ({ query })), z.object(interveneShape)]).describe('The request text, or a full memory_intervene request'),
           relevant_fact_ids: z.array(z.string()).max(1024).optional(),
         }),
       )

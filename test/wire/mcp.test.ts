@@ -87,6 +87,62 @@ describe('MCP endpoint over streamable HTTP', () => {
     assert.equal(unknown.isError, true);
   });
 
+  test('the proactive bank and skills: save, intervene, evaluate, status, delete, ingest, list, find', async () => {
+    const saved = await callTool(client, 'memory_save_procedural', {
+      id: 'proc-deploy',
+      subject: 'deploy failure',
+      body: 'the deploy fails when the migration lock is held; release the lock first',
+      confidence: '0.9',
+      tags: ['deploy'],
+    });
+    assert.deepEqual([saved.id, saved.kind], ['proc-deploy', 'procedural']);
+    const k = await callTool(client, 'memory_save_knowledge', { subject: 'staging url', body: 'staging lives at staging.internal' });
+    assert.equal(k.kind, 'knowledge');
+    const badConfidence = await client.callTool({ name: 'memory_save_knowledge', arguments: { subject: 's', body: 'b', confidence: 'high' } });
+    assert.equal(badConfidence.isError, true);
+
+    const inject = await callTool(client, 'memory_intervene', { query: 'the deploy fails, migration lock held', trigger: { repeated_failures: 2 } });
+    assert.equal(inject.decision, 'inject');
+    assert.equal((inject.selected as { id: string }).id, 'proc-deploy');
+    const silent = await callTool(client, 'memory_intervene', { query: 'unrelated chatter about lunch' });
+    assert.equal(silent.decision, 'silent');
+
+    const evaluation = await callTool(client, 'memory_evaluate', {
+      cases: [
+        { id: 1, request: 'deploy fails, migration lock', relevant_fact_ids: ['proc-deploy'] },
+        { id: 'x', request: { query: 'lunch', trigger: { context_shift: true } } },
+      ],
+    });
+    assert.ok('selective' in evaluation || 'modes' in evaluation, JSON.stringify(evaluation).slice(0, 200));
+
+    const status = await callTool(client, 'memory_update_status', { body: 'migrating the db' });
+    assert.equal(status.id, 'proactive-status:global');
+    assert.deepEqual(await callTool(client, 'memory_delete', { id: 'proactive-status:global' }), {
+      id: 'proactive-status:global',
+      deleted: true,
+      kind: 'status',
+      fact_count: (await callTool(client, 'memory_delete', { id: 'no-such-fact' })).fact_count,
+    });
+    const del = await callTool(client, 'memory_delete', { id: 'proc-deploy' });
+    assert.deepEqual([del.deleted, del.kind], [true, 'procedural']);
+
+    const ingested = await callTool(client, 'skill_ingest', {
+      name: 'login_flow',
+      code: 'await page.fill("#user", u)',
+      persona: 'tester',
+      url_pattern: 'example.com/login',
+      task_keywords: ['login', 'sign in'],
+    });
+    assert.equal(ingested.name, 'login_flow');
+    const listed = await callTool(client, 'skill_list');
+    assert.deepEqual((listed.skills as { name: string }[]).map((x) => x.name), ['login_flow']);
+    const found = await callTool(client, 'skill_find', { task: 'sign in to the site', url: 'https://example.com/login' });
+    assert.equal((found.matches as { name: string }[])[0]!.name, 'login_flow');
+    const none = await callTool(client, 'skill_find', { task: 'bake bread' });
+    assert.equal(none.count, 0);
+    assert.equal((await client.callTool({ name: 'skill_find', arguments: { task: 'x', k: 21 } })).isError, true);
+  });
+
   test('verify, simulate, equivalent, optimize', async () => {
     const p = proposal([
       { id: 'a', type: 'state_write', parameters: { key: 'x', value: 1 }, state_dependencies: ['never_written'] },
