@@ -197,3 +197,13 @@ export { CarError, isCarError, type CarErrorKind, type CarErrorOptions } from '.
 export { toRpcError } from './server/error-map.js';
 export { createMcpEndpoint, daemonMcpHost, type McpEndpointOptions } from './core-mcp.js';
 export { McpHttpEndpoint, McpSession, sharedTools, MCP_PATH, MCP_HEALTH_PATH, type McpHost, type McpLimits, type McpTool } from './mcp/index.js';
+export {
+  AgentSupervisor,
+  AGENT_STATUSES as MANAGED_AGENT_STATUSES,
+  type AgentSpec,
+  type AgentSpecInput,
+  type ManagedAgent,
+  type ManagedStatus,
+  type AgentHealth,
+  type TailResult,
+} from './agents/index.js';

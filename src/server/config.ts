@@ -163,6 +163,20 @@ export interface ServerStateOptions {
   mcpMaxBodyBytes: number;
   /** Resources per `resources/list` page. */
   mcpResourcePageSize: number;
+  /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
+  agentsManifestPath: string | null;
+  /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
+  agentsLogDir: string | null;
+  /** The environment supervised agents start from (the binary passes its own); its PATH resolves commands. */
+  agentEnv: Readonly<Record<string, string | undefined>>;
+  /** Most supervised agents in the manifest. */
+  maxAgents: number;
+  /** How long `agents.stop {signal: "term"}` waits before SIGKILL. */
+  agentStopGraceMs: number;
+  /** Longest back-off between restarts (`backoff_secs · 2^restarts` is capped here). */
+  agentBackoffMaxMs: number;
+  /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
+  agentLogTailBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -236,6 +250,13 @@ const DEFAULTS: ServerStateOptions = {
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
   mcpResourcePageSize: 100,
+  agentsManifestPath: null,
+  agentsLogDir: null,
+  agentEnv: {},
+  maxAgents: 256,
+  agentStopGraceMs: 5000,
+  agentBackoffMaxMs: 60_000,
+  agentLogTailBytes: 8 * 1024 * 1024,
 };
 
 /**
@@ -313,6 +334,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
   readonly mcpResourcePageSize!: number;
+  readonly agentsManifestPath!: string | null;
+  readonly agentsLogDir!: string | null;
+  readonly agentEnv!: Readonly<Record<string, string | undefined>>;
+  readonly maxAgents!: number;
+  readonly agentStopGraceMs!: number;
+  readonly agentBackoffMaxMs!: number;
+  readonly agentLogTailBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -320,6 +348,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -380,6 +409,8 @@ function validate(o: ServerStateOptions): void {
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'agentStopGraceMs',
+    'agentBackoffMaxMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -410,6 +441,8 @@ function validate(o: ServerStateOptions): void {
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
+    'maxAgents',
+    'agentLogTailBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -454,7 +487,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -476,8 +509,8 @@ function validate(o: ServerStateOptions): void {
   if (o.ollamaEndpoint !== null && !isHttpUrl(o.ollamaEndpoint)) {
     throw new TypeError(`ServerStateConfig.ollamaEndpoint must be an http(s) URL or null, got ${String(o.ollamaEndpoint)}`);
   }
-  if (typeof o.providerEnv !== 'object' || o.providerEnv === null) {
-    throw new TypeError('ServerStateConfig.providerEnv must be an object of strings');
+  for (const key of ['providerEnv', 'agentEnv'] as const) {
+    if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
   for (const key of ['embedModel', 'skillsModel'] as const) {
     const v = o[key];

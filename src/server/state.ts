@@ -8,6 +8,7 @@ import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
+import { AgentSupervisor } from '../agents/supervisor.js';
 import type { ServerStateConfig } from './config.js';
 import type { ServerContext, SessionContext } from '../contract/context.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
@@ -27,8 +28,8 @@ export class ServerState implements ServerContext {
   readonly methods: MethodTable;
   /** agent_id → client_id of the connection it is attached to. */
   readonly attachedAgents = new Map<string, string>();
-  /** Per-agent tokens (minted by the agent supervisor); an agent without one uses the daemon token. */
-  readonly agentTokens = new Map<string, string>();
+  /** Supervised agents and their own tokens; nothing is read or started before first use. */
+  readonly agents: AgentSupervisor;
   /**
    * The daemon-wide permission approval ledger, shared by every connection. Its file is read on
    * first use and appended per decision; constructing it touches nothing.
@@ -95,6 +96,19 @@ export class ServerState implements ServerContext {
       retryMaxDelayMs: config.inferenceRetryMaxDelayMs,
       runnerQueueMax: config.inferenceRunnerQueueMax,
     });
+    this.agents = new AgentSupervisor({
+      manifestPath: config.agentsManifestPath,
+      logDir: config.agentsLogDir,
+      maxAgents: config.maxAgents,
+      stopGraceMs: config.agentStopGraceMs,
+      backoffMaxMs: config.agentBackoffMaxMs,
+      logTailBytes: config.agentLogTailBytes,
+      baseEnv: config.agentEnv,
+      attachedSession: (id) => {
+        const clientId = this.attachedAgents.get(id);
+        return clientId !== undefined && this.sessions.has(clientId) ? clientId : undefined;
+      },
+    });
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
@@ -139,6 +153,7 @@ export class ServerState implements ServerContext {
    * `timeoutMs`, whichever is first.
    */
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+    await this.agents.close();
     for (const session of this.sessions.values()) session.channel.close(code, reason);
     if (this.sessions.size === 0) {
       await this.runs.close();
