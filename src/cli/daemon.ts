@@ -106,6 +106,7 @@ export class Daemon {
         approvalsPath: join(this.plan.carHome.dir, 'approvals.jsonl'),
         // Two daemons must never write the same memory files: only the primary keeps them.
         memoryDir: primacy.primary ? join(this.plan.carHome.dir, 'memory') : null,
+        sharedMemoryPath: primacy.primary ? join(this.plan.carHome.dir, 'memory', 'shared.json') : null,
         journalDir: resolveJournalDir(settings.journalDir, {
           carHome: this.plan.carHome.dir,
           home: this.plan.platform.home,

@@ -50,6 +50,11 @@ export interface ServerStateOptions {
    * `memory.persist` / `memory.load`. `null` keeps every graph in memory and refuses persist/load.
    */
   memoryDir: string | null;
+  /**
+   * Snapshot file of the shared memory graph (unbound sessions and MCP), its log beside it
+   * (`$CAR_HOME/memory/shared.json` in the binary). `null` keeps the shared graph in memory only.
+   */
+  sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
   /** Root of the durable run traces (`<runsDir>/<agent_id>/<run_id>.jsonl`); `null` keeps runs in memory. */
@@ -228,6 +233,7 @@ const DEFAULTS: ServerStateOptions = {
   carHome: null,
   approvalsPath: null,
   memoryDir: null,
+  sharedMemoryPath: null,
   journalDir: null,
   runsDir: null,
   registryDir: null,
@@ -326,6 +332,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly carHome!: string | null;
   readonly approvalsPath!: string | null;
   readonly memoryDir!: string | null;
+  readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
   readonly runsDir!: string | null;
   readonly registryDir!: string | null;
@@ -556,6 +563,9 @@ function validate(o: ServerStateOptions): void {
   }
   if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
     throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
+  }
+  if (o.sharedMemoryPath !== null && (typeof o.sharedMemoryPath !== 'string' || !isAbsolute(o.sharedMemoryPath) || !o.sharedMemoryPath.endsWith('.json'))) {
+    throw new TypeError('ServerStateConfig.sharedMemoryPath must be an absolute path ending in .json, or null');
   }
   const gate = o.approvalGate;
   if (typeof gate !== 'object' || gate === null || typeof gate.enabled !== 'boolean' || !Array.isArray(gate.methods)) {

@@ -79,7 +79,7 @@ export class ServerState implements ServerContext {
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
-    this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
+    this.memory = new MemoryService({ memoryDir: config.memoryDir, sharedPath: config.sharedMemoryPath, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
