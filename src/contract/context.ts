@@ -11,6 +11,8 @@ import type { RunStore } from '../engine/runs/run-store.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
+import type { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import type { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
 import type { HostState } from '../host/host-state.js';
@@ -43,6 +45,7 @@ export interface HandlerConfig {
   readonly verifyDeadlineMs: number;
   readonly maxVerifyActions: number;
   readonly maxEvidenceBytes: number;
+  readonly maxAuthFailures: number;
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
@@ -59,8 +62,6 @@ export interface ServerContext {
   readonly chat: ChatHub;
   /** Standing chat goals (`goal.*`). */
   readonly goals: GoalStore;
-  /** A live connection by its client id. */
-  sessionOf(clientId: string): SessionContext | undefined;
   /** The live connection agent `agentId` is attached on. */
   agentSession(agentId: string): SessionContext | undefined;
   readonly approvals: ApprovalLedger;
@@ -74,6 +75,8 @@ export interface ServerContext {
   readonly inference: InferenceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
+  /** A live connection by its client id (its runtime session id). */
+  findSession(clientId: string): SessionContext | undefined;
 }
 
 /** The server side of one connection, as handlers use it: pushes and server→client requests. */
@@ -82,6 +85,10 @@ export interface SessionChannel {
   notify(method: string, params?: JsonRpcParams): boolean;
   /** A notification dropped (false) when the client already left more than `maxBufferedBytes` unread. */
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean;
+  /** Bytes written to the client and not yet taken by it. */
+  readonly bufferedBytes: number;
+  /** Close the connection because the client fell too far behind (WebSocket 1008, `slow consumer: <reason>`). */
+  dropSlowConsumer(reason: string): void;
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
@@ -91,6 +98,8 @@ export interface SessionChannel {
 export interface SessionContext {
   readonly clientId: string;
   authenticated: boolean;
+  /** Failed `session.auth` attempts on this connection. */
+  authFailures: number;
   isHost: boolean;
   negotiatedProtocolVersion: number | null;
   clientVersion: string | null;
@@ -103,6 +112,12 @@ export interface SessionContext {
   readonly state: StateStore;
   readonly tools: ToolRegistry;
   readonly toolExecutor: ToolExecutor;
+  /** Results of idempotent tools with `cache_ttl_secs`. */
+  readonly toolCache: ToolResultCache;
+  /** Each tool's declared `rate_limit`, counted per connection. */
+  readonly rateLimiter: ToolRateLimiter;
+  /** Set by a terminal tool error (fail-stop); proposals are refused until `session.clear_halt`. */
+  halt: SessionHalt | null;
   readonly toolHandles: ToolHandleStore;
   toolStreamSubscribed: boolean;
   readonly events: EventLog;
@@ -112,6 +127,15 @@ export interface SessionContext {
   readonly channel: SessionChannel;
   readonly negotiated: boolean;
   readonly role: Role;
+}
+
+/** Why a session halted: the terminal tool error that stopped a proposal. */
+export interface SessionHalt {
+  proposal_id: string;
+  action_id: string;
+  error: string;
+  /** When it halted (RFC 3339). */
+  at: string;
 }
 
 /** What a handler gets besides its params. */

@@ -166,7 +166,7 @@ export const agentsChatApprove = defineMethod({
   async handler(p, ctx) {
     assertMaySteer(ctx, p.session_id);
     const chat = ctx.state.chat.get(p.session_id)!;
-    const agent = ctx.state.sessionOf(chat.agentClientId);
+    const agent = ctx.state.findSession(chat.agentClientId);
     if (agent === undefined) throw new CarError('unavailable', `agent '${chat.agentId}' is gone`);
     const approved = typeof p.decision === 'boolean' ? p.decision : p.decision !== undefined && APPROVE_WORDS.has(p.decision.trim().toLowerCase());
     const reply = await agent.channel.request('agent.chat.approve', { session_id: p.session_id, approval_id: p.approval_id, decision: approved, approved }, {
