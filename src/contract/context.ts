@@ -50,6 +50,9 @@ export interface HandlerConfig {
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
   readonly chatAckTimeoutMs: number;
+  readonly ocrProgram: string;
+  readonly ocrTimeoutMs: number;
+  readonly ocrMaxOutputBytes: number;
 }
 
 /** State shared by every connection. */
