@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
 import { listenDashboard } from '../dashboard/index.js';
@@ -121,6 +121,7 @@ export class Daemon {
         providerEnv: this.plan.env,
         embedModel: inference.embedModel,
         skillsModel: inference.skillsModel,
+        voiceSearchPath: voiceSearchPath(this.plan.env.PATH),
         logger: this.logger,
       }),
     );
@@ -238,4 +239,11 @@ function describeSecondary(primacy: Exclude<Primacy, { primary: true }>): Record
   return primacy.reason === 'lock-held'
     ? { reason: 'daemon.lock is held', holder_pid: primacy.holderPid }
     : { reason: 'a live daemon answers on the shared socket', shared_socket: primacy.socketPath };
+}
+
+/** The speech engines are looked up on PATH (its absolute entries), then in the system directories. */
+function voiceSearchPath(path: string | undefined): string[] {
+  const dirs = (path ?? '').split(':').filter((d) => isAbsolute(d));
+  for (const d of ServerStateConfig.defaults().voiceSearchPath) if (!dirs.includes(d)) dirs.push(d);
+  return dirs;
 }

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
 import { MAX_HOST_EVENTS } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
+import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -145,6 +146,20 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** Directories searched for the voice engines' programs (the binary passes its PATH). */
+  voiceSearchPath: readonly string[];
+  /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
+  pocketsphinxModelDir: string;
+  /** Transcription sessions open at once, daemon-wide (meetings' sessions included). */
+  maxVoiceSessions: number;
+  /** Audio bytes one transcription session takes in over its life; a file source is held to it too. */
+  maxVoiceSessionAudioBytes: number;
+  /** Converted audio waiting for the recognizer, per session; a push past it is refused. */
+  maxVoiceBufferedBytes: number;
+  /** Synthesis streams running at once, daemon-wide. */
+  maxTtsStreams: number;
+  /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
+  maxTtsTextBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -209,6 +224,13 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
+  pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
+  maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
+  maxVoiceSessionAudioBytes: DEFAULT_VOICE_LIMITS.maxSessionAudioBytes,
+  maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
+  maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
+  maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
 };
 
 /**
@@ -277,6 +299,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly voiceSearchPath!: readonly string[];
+  readonly pocketsphinxModelDir!: string;
+  readonly maxVoiceSessions!: number;
+  readonly maxVoiceSessionAudioBytes!: number;
+  readonly maxVoiceBufferedBytes!: number;
+  readonly maxTtsStreams!: number;
+  readonly maxTtsTextBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -284,6 +313,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -365,6 +395,11 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'maxVoiceSessions',
+    'maxVoiceSessionAudioBytes',
+    'maxVoiceBufferedBytes',
+    'maxTtsStreams',
+    'maxTtsTextBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -439,6 +474,12 @@ function validate(o: ServerStateOptions): void {
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
+  }
+  if (!Array.isArray(o.voiceSearchPath) || o.voiceSearchPath.some((d) => typeof d !== 'string' || !isAbsolute(d))) {
+    throw new TypeError('ServerStateConfig.voiceSearchPath must be a list of absolute directories');
+  }
+  if (typeof o.pocketsphinxModelDir !== 'string' || !isAbsolute(o.pocketsphinxModelDir)) {
+    throw new TypeError('ServerStateConfig.pocketsphinxModelDir must be an absolute path');
   }
   const mem = o.totalMemoryBytes;
   if (mem !== null && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < 0)) {

@@ -13,6 +13,7 @@ import type { ServerStateConfig } from './config.js';
 import type { SessionContext } from '../contract/context.js';
 import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
+import { WsVoiceEventSink } from './voice-sinks.js';
 
 /** Everything the daemon knows about one connected client. */
 export class ClientSession implements SessionContext {
@@ -44,6 +45,8 @@ export class ClientSession implements SessionContext {
   grantedTier: Tier = DEFAULT_TIER;
   /** Policies checked before any action dispatches; the runtime session id is the client id. */
   readonly policies: PolicyEngine;
+  /** Voice events and audio frames of the streams this connection started. */
+  readonly voiceSink: WsVoiceEventSink;
 
   constructor(
     readonly channel: WsChannel,
@@ -59,6 +62,7 @@ export class ClientSession implements SessionContext {
     this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
     this.state = new StateStore(config.maxStateKeysPerSession);
     this.tools = new ToolRegistry(config.maxToolsPerSession);
+    this.voiceSink = new WsVoiceEventSink(channel);
     this.toolExecutor = new WsToolExecutor(channel, {
       defaultTimeoutMs: config.toolTimeoutMs,
       graceMs: config.toolCallbackGraceMs,
