@@ -1,3 +1,4 @@
+import type { AgentSupervisor } from '../agents/supervisor.js';
 import type { InferenceAdmission } from '../engine/admission.js';
 import type { EventLog } from '../engine/event-log.js';
 import type { ApprovalLedger } from '../engine/permission/ledger.js';
@@ -8,6 +9,8 @@ import type { RunStore } from '../engine/runs/run-store.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
+import type { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import type { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
 import type { HostState } from '../host/host-state.js';
@@ -51,8 +54,8 @@ export interface HandlerConfig {
 export interface ServerContext {
   readonly config: HandlerConfig;
   readonly methods: MethodTable;
-  /** Per-agent tokens; an agent without one authenticates with the daemon token. */
-  readonly agentTokens: ReadonlyMap<string, string>;
+  /** Supervised agents; an agent id binds only with the token minted for it here. */
+  readonly agents: AgentSupervisor;
   readonly approvals: ApprovalLedger;
   readonly memory: MemoryService;
   readonly supervision: Supervisor;
@@ -66,6 +69,8 @@ export interface ServerContext {
   readonly voice: VoiceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
+  /** A live connection by its client id (its runtime session id). */
+  findSession(clientId: string): SessionContext | undefined;
 }
 
 /** The server side of one connection, as handlers use it: pushes and server→client requests. */
@@ -95,6 +100,12 @@ export interface SessionContext {
   readonly state: StateStore;
   readonly tools: ToolRegistry;
   readonly toolExecutor: ToolExecutor;
+  /** Results of idempotent tools with `cache_ttl_secs`. */
+  readonly toolCache: ToolResultCache;
+  /** Each tool's declared `rate_limit`, counted per connection. */
+  readonly rateLimiter: ToolRateLimiter;
+  /** Set by a terminal tool error (fail-stop); proposals are refused until `session.clear_halt`. */
+  halt: SessionHalt | null;
   readonly toolHandles: ToolHandleStore;
   toolStreamSubscribed: boolean;
   readonly events: EventLog;
@@ -106,6 +117,15 @@ export interface SessionContext {
   readonly voiceSink: VoiceEventSink;
   readonly negotiated: boolean;
   readonly role: Role;
+}
+
+/** Why a session halted: the terminal tool error that stopped a proposal. */
+export interface SessionHalt {
+  proposal_id: string;
+  action_id: string;
+  error: string;
+  /** When it halted (RFC 3339). */
+  at: string;
 }
 
 /** What a handler gets besides its params. */

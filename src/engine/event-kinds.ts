@@ -19,6 +19,8 @@ export const EventKind = {
   ActionRolledBack: 'ActionRolledBack',
   /** action_id set; data: {policy_name, reason} */
   PolicyViolation: 'PolicyViolation',
+  /** action_id set; data: {tool, age_ms, attempt}: a cached result answered the call, no callback sent */
+  ToolCacheHit: 'ToolCacheHit',
   /**
    * A blocked action: action_id set, data {fingerprint, decision, required, granted, count: 1}.
    * The allowed actions of a proposal: one event, data {decision: 'allow', count, granted}.
@@ -35,3 +37,15 @@ export const EventKind = {
 } as const;
 
 export type EventKindName = (typeof EventKind)[keyof typeof EventKind];
+
+const wireKinds = new Map<string, string>();
+
+/** A kind as the wire names it: snake_case (`ActionSucceeded` → `action_succeeded`); snake_case stays as it is. */
+export function wireKind(kind: string): string {
+  let wire = wireKinds.get(kind);
+  if (wire === undefined) {
+    wire = kind.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase();
+    if (wireKinds.size < 4096) wireKinds.set(kind, wire);
+  }
+  return wire;
+}

@@ -76,7 +76,25 @@ export const sessionBindSandbox = defineMethod({
   },
 });
 
+export const sessionClearHalt = defineMethod({
+  name: 'session.clear_halt',
+  summary:
+    "Let a session halted by a terminal tool error run proposals again (this connection's, or the one session_id names); cleared is false when it was not halted.",
+  params: z.object({ session_id: z.string().min(1, 'session_id must be a non-empty string').max(256).optional() }),
+  role: 'host',
+  handler(p, { session, state }) {
+    const target = p.session_id === undefined ? session : state.findSession(p.session_id);
+    if (target === undefined) {
+      throw new CarError('not_found', `no connected session '${p.session_id}'`, { field: 'session_id' });
+    }
+    const halt = target.halt;
+    target.halt = null;
+    return halt === null ? { cleared: false } : { cleared: true, halt };
+  },
+});
+
 export const sessionRuntimeMethods = [
+  sessionClearHalt,
   sessionInit,
   sessionPolicyOpen,
   sessionPolicyClose,

@@ -3,12 +3,14 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import type { MethodSpec } from '../contract/method.js';
 import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
+import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
+import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
 import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
-import { MAX_HOST_EVENTS } from '../host/host-state.js';
+import { MAX_APPROVAL_HISTORY, MAX_HOST_EVENT_BYTES, MAX_HOST_EVENTS, MAX_PENDING_APPROVALS_PER_SESSION } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
@@ -55,8 +57,17 @@ export interface ServerStateOptions {
   handlerTimeoutMs: number;
   /** How long a `tools.execute` callback may wait when the action declared no budget. */
   toolTimeoutMs: number;
-  /** Added to an action's `timeout_ms` before its callback is abandoned. */
+  /**
+   * Added, per action with a `timeout_ms`, to `proposal.submit`'s handler deadline; the callback
+   * itself waits exactly `timeout_ms`.
+   */
   toolCallbackGraceMs: number;
+  /** Cached tool results held per session (idempotent tools with `cache_ttl_secs`). */
+  toolCacheMaxEntries: number;
+  /** Bytes of cached tool results held per session (key plus JSON output). */
+  toolCacheMaxBytes: number;
+  /** `messaging.send` idempotency keys remembered per session. */
+  messagingMaxIdempotencyKeys: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -77,6 +88,10 @@ export interface ServerStateOptions {
   maxToolsPerSession: number;
   /** Most keys in one session's state map (all tenants together). */
   maxStateKeysPerSession: number;
+  /** Most bytes (keys plus values' JSON) in one session's state map, all tenants together. */
+  maxStateBytesPerSession: number;
+  /** Largest JSON of one state value. */
+  maxStateValueBytes: number;
   /** Most events one session's event log holds; past it the oldest are dropped, whatever retention is set. */
   maxEventsPerSession: number;
   /** Most actions of one proposal running at once (within a DAG level). */
@@ -99,6 +114,12 @@ export interface ServerStateOptions {
   maxEvidenceBytes: number;
   /** Host events the ring keeps for `host.events` and the subscribe snapshot. */
   maxHostEvents: number;
+  /** Bytes (JSON) of all host events the ring keeps together; the oldest go first, the newest always stays. */
+  maxHostEventBytes: number;
+  /** Approvals one session may have waiting (its own and its gated calls'); one more is refused. */
+  maxPendingApprovalsPerSession: number;
+  /** Decided and expired approvals `host.approvals` keeps listing; the oldest is forgotten first. */
+  maxApprovalHistory: number;
   /** Host events one subscriber may have queued; past it new ones are lost for that subscriber. */
   maxHostSubscriberQueue: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
@@ -160,6 +181,20 @@ export interface ServerStateOptions {
   maxTtsStreams: number;
   /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
   maxTtsTextBytes: number;
+  /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
+  agentsManifestPath: string | null;
+  /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
+  agentsLogDir: string | null;
+  /** The environment supervised agents start from (the binary passes its own); its PATH resolves commands. */
+  agentEnv: Readonly<Record<string, string | undefined>>;
+  /** Most supervised agents in the manifest. */
+  maxAgents: number;
+  /** How long `agents.stop {signal: "term"}` waits before SIGKILL. */
+  agentStopGraceMs: number;
+  /** Longest back-off between restarts (`backoff_secs · 2^restarts` is capped here). */
+  agentBackoffMaxMs: number;
+  /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
+  agentLogTailBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -179,6 +214,9 @@ const DEFAULTS: ServerStateOptions = {
   handlerTimeoutMs: 30 * 60 * 1000,
   toolTimeoutMs: 300 * 1000,
   toolCallbackGraceMs: 5 * 1000,
+  toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
+  toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
+  messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -189,6 +227,8 @@ const DEFAULTS: ServerStateOptions = {
   heartbeatIntervalMs: 30 * 1000,
   maxToolsPerSession: 4096,
   maxStateKeysPerSession: 100_000,
+  maxStateBytesPerSession: 64 * 1024 * 1024,
+  maxStateValueBytes: 4 * 1024 * 1024,
   maxEventsPerSession: 100_000,
   maxActionConcurrency: DEFAULT_MAX_CONCURRENCY,
   deadlineSlackMs: 15 * 1000,
@@ -200,6 +240,9 @@ const DEFAULTS: ServerStateOptions = {
   toolHandleReapMs: DEFAULT_HANDLE_REAP_MS,
   maxEvidenceBytes: 64 * 1024,
   maxHostEvents: MAX_HOST_EVENTS,
+  maxHostEventBytes: MAX_HOST_EVENT_BYTES,
+  maxPendingApprovalsPerSession: MAX_PENDING_APPROVALS_PER_SESSION,
+  maxApprovalHistory: MAX_APPROVAL_HISTORY,
   maxHostSubscriberQueue: DEFAULT_SUBSCRIBER_QUEUE,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
@@ -231,6 +274,13 @@ const DEFAULTS: ServerStateOptions = {
   maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
   maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
+  agentsManifestPath: null,
+  agentsLogDir: null,
+  agentEnv: {},
+  maxAgents: 256,
+  agentStopGraceMs: 5000,
+  agentBackoffMaxMs: 60_000,
+  agentLogTailBytes: 8 * 1024 * 1024,
 };
 
 /**
@@ -254,6 +304,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly handlerTimeoutMs!: number;
   readonly toolTimeoutMs!: number;
   readonly toolCallbackGraceMs!: number;
+  readonly toolCacheMaxEntries!: number;
+  readonly toolCacheMaxBytes!: number;
+  readonly messagingMaxIdempotencyKeys!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -264,6 +317,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly heartbeatIntervalMs!: number;
   readonly maxToolsPerSession!: number;
   readonly maxStateKeysPerSession!: number;
+  readonly maxStateBytesPerSession!: number;
+  readonly maxStateValueBytes!: number;
   readonly maxEventsPerSession!: number;
   readonly maxActionConcurrency!: number;
   readonly deadlineSlackMs!: number;
@@ -275,6 +330,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolHandleReapMs!: number;
   readonly maxEvidenceBytes!: number;
   readonly maxHostEvents!: number;
+  readonly maxHostEventBytes!: number;
+  readonly maxPendingApprovalsPerSession!: number;
+  readonly maxApprovalHistory!: number;
   readonly maxHostSubscriberQueue!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
@@ -306,6 +364,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxVoiceBufferedBytes!: number;
   readonly maxTtsStreams!: number;
   readonly maxTtsTextBytes!: number;
+  readonly agentsManifestPath!: string | null;
+  readonly agentsLogDir!: string | null;
+  readonly agentEnv!: Readonly<Record<string, string | undefined>>;
+  readonly maxAgents!: number;
+  readonly agentStopGraceMs!: number;
+  readonly agentBackoffMaxMs!: number;
+  readonly agentLogTailBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -314,6 +379,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
     merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
+    merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -374,6 +440,8 @@ function validate(o: ServerStateOptions): void {
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'agentStopGraceMs',
+    'agentBackoffMaxMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -390,6 +458,11 @@ function validate(o: ServerStateOptions): void {
     'maxToolHandleChunks',
     'maxEvidenceBytes',
     'maxHostEvents',
+    'maxHostEventBytes',
+    'maxPendingApprovalsPerSession',
+    'maxApprovalHistory',
+    'maxStateBytesPerSession',
+    'maxStateValueBytes',
     'maxHostSubscriberQueue',
     'maxSupervisionHistory',
     'maxFinishedRunsInMemory',
@@ -400,6 +473,11 @@ function validate(o: ServerStateOptions): void {
     'maxVoiceBufferedBytes',
     'maxTtsStreams',
     'maxTtsTextBytes',
+    'toolCacheMaxEntries',
+    'toolCacheMaxBytes',
+    'messagingMaxIdempotencyKeys',
+    'maxAgents',
+    'agentLogTailBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -444,7 +522,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -466,8 +544,8 @@ function validate(o: ServerStateOptions): void {
   if (o.ollamaEndpoint !== null && !isHttpUrl(o.ollamaEndpoint)) {
     throw new TypeError(`ServerStateConfig.ollamaEndpoint must be an http(s) URL or null, got ${String(o.ollamaEndpoint)}`);
   }
-  if (typeof o.providerEnv !== 'object' || o.providerEnv === null) {
-    throw new TypeError('ServerStateConfig.providerEnv must be an object of strings');
+  for (const key of ['providerEnv', 'agentEnv'] as const) {
+    if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
   for (const key of ['embedModel', 'skillsModel'] as const) {
     const v = o[key];

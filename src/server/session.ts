@@ -8,9 +8,12 @@ import { PolicyEngine } from '../engine/policy/policy-engine.js';
 import { StateStore } from '../engine/state-store.js';
 import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
+import { MESSAGING_SEND, MESSAGING_SEND_TOOL, MessagingExecutor } from '../engine/executor/messaging.js';
+import { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { WsChannel } from './channel.js';
 import type { ServerStateConfig } from './config.js';
-import type { SessionContext } from '../contract/context.js';
+import type { SessionContext, SessionHalt } from '../contract/context.js';
 import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
 import { WsVoiceEventSink } from './voice-sinks.js';
@@ -32,7 +35,14 @@ export class ClientSession implements SessionContext {
   currentRunId: string | null = null;
   readonly state: StateStore;
   readonly tools: ToolRegistry;
-  readonly toolExecutor: WsToolExecutor;
+  /** The client's tools, and the built-in `messaging.send` in front of them. */
+  readonly toolExecutor: MessagingExecutor;
+  /** Results of idempotent tools with `cache_ttl_secs`. */
+  readonly toolCache: ToolResultCache;
+  /** Each tool's declared `rate_limit`, counted per connection. */
+  readonly rateLimiter = new ToolRateLimiter();
+  /** Set when a terminal tool error stopped a proposal; proposals are refused until it is cleared. */
+  halt: SessionHalt | null = null;
   /** Detached (streaming / long-running) tool invocations, polled with `tools.poll`. */
   readonly toolHandles: ToolHandleStore;
   /** Set by `tools.stream.subscribe`: chunks are also pushed as `tools.stream.event`. */
@@ -60,13 +70,19 @@ export class ClientSession implements SessionContext {
       maxSessions: config.maxPolicySessions,
     });
     this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
-    this.state = new StateStore(config.maxStateKeysPerSession);
-    this.tools = new ToolRegistry(config.maxToolsPerSession);
-    this.voiceSink = new WsVoiceEventSink(channel);
-    this.toolExecutor = new WsToolExecutor(channel, {
-      defaultTimeoutMs: config.toolTimeoutMs,
-      graceMs: config.toolCallbackGraceMs,
+    this.state = new StateStore({
+      maxKeys: config.maxStateKeysPerSession,
+      maxBytes: config.maxStateBytesPerSession,
+      maxValueBytes: config.maxStateValueBytes,
     });
+    this.tools = new ToolRegistry(config.maxToolsPerSession, [MESSAGING_SEND_TOOL]);
+    this.voiceSink = new WsVoiceEventSink(channel);
+    this.toolExecutor = new MessagingExecutor(
+      new WsToolExecutor(channel, { defaultTimeoutMs: config.toolTimeoutMs }),
+      () => this.tools.isBuiltin(MESSAGING_SEND),
+      config.messagingMaxIdempotencyKeys,
+    );
+    this.toolCache = new ToolResultCache({ maxEntries: config.toolCacheMaxEntries, maxBytes: config.toolCacheMaxBytes });
     const lossyBound = config.maxOutboundBufferedBytes / 2;
     this.toolHandles = new ToolHandleStore({
       maxChunks: config.maxToolHandleChunks,

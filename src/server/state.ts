@@ -9,6 +9,7 @@ import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { VoiceService } from '../voice/service.js';
+import { AgentSupervisor } from '../agents/supervisor.js';
 import type { ServerStateConfig } from './config.js';
 import type { ServerContext, SessionContext } from '../contract/context.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
@@ -28,8 +29,8 @@ export class ServerState implements ServerContext {
   readonly methods: MethodTable;
   /** agent_id → client_id of the connection it is attached to. */
   readonly attachedAgents = new Map<string, string>();
-  /** Per-agent tokens (minted by the agent supervisor); an agent without one uses the daemon token. */
-  readonly agentTokens = new Map<string, string>();
+  /** Supervised agents and their own tokens; nothing is read or started before first use. */
+  readonly agents: AgentSupervisor;
   /**
    * The daemon-wide permission approval ledger, shared by every connection. Its file is read on
    * first use and appended per decision; constructing it touches nothing.
@@ -71,7 +72,13 @@ export class ServerState implements ServerContext {
       approvalEnabled: gate.enabled,
     });
     this.approvals = new ApprovalLedger(config.approvalsPath);
-    this.host = new HostState({ maxEvents: config.maxHostEvents, subscriberQueue: config.maxHostSubscriberQueue });
+    this.host = new HostState({
+      maxEvents: config.maxHostEvents,
+      maxEventBytes: config.maxHostEventBytes,
+      subscriberQueue: config.maxHostSubscriberQueue,
+      maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
+      maxApprovalHistory: config.maxApprovalHistory,
+    });
     this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
@@ -101,6 +108,19 @@ export class ServerState implements ServerContext {
         maxBufferedBytes: config.maxVoiceBufferedBytes,
         maxTtsStreams: config.maxTtsStreams,
         maxTtsTextBytes: config.maxTtsTextBytes,
+      },
+    });
+    this.agents = new AgentSupervisor({
+      manifestPath: config.agentsManifestPath,
+      logDir: config.agentsLogDir,
+      maxAgents: config.maxAgents,
+      stopGraceMs: config.agentStopGraceMs,
+      backoffMaxMs: config.agentBackoffMaxMs,
+      logTailBytes: config.agentLogTailBytes,
+      baseEnv: config.agentEnv,
+      attachedSession: (id) => {
+        const clientId = this.attachedAgents.get(id);
+        return clientId !== undefined && this.sessions.has(clientId) ? clientId : undefined;
       },
     });
     this.admission = new InferenceAdmission({
@@ -133,6 +153,10 @@ export class ServerState implements ServerContext {
     if (this.sessions.size === 0) for (const wake of this.sessionWaiters) wake();
   }
 
+  findSession(clientId: string): ClientSession | undefined {
+    return this.sessions.get(clientId);
+  }
+
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean {
     const holder = this.attachedAgents.get(agentId);
@@ -148,6 +172,7 @@ export class ServerState implements ServerContext {
    * `timeoutMs`, whichever is first.
    */
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+    await this.agents.close();
     for (const session of this.sessions.values()) session.channel.close(code, reason);
     if (this.sessions.size === 0) {
       await this.runs.close();

@@ -64,10 +64,17 @@ describe('ServerStateConfig', () => {
     ['toolHandleReapMs', 15 * 60_000],
     ['maxEvidenceBytes', 64 * 1024],
     ['maxHostEvents', 500],
+    ['maxHostEventBytes', 4 * 1024 * 1024],
+    ['maxPendingApprovalsPerSession', 64],
+    ['maxApprovalHistory', 200],
+    ['maxStateBytesPerSession', 64 * 1024 * 1024],
+    ['maxStateValueBytes', 4 * 1024 * 1024],
     ['maxHostSubscriberQueue', 4096],
     ['maxSupervisionHistory', 4096],
     ['maxFinishedRunsInMemory', 1000],
     ['maxRegistryStores', 64],
+    ['maxAgents', 256],
+    ['agentLogTailBytes', 8 * 1024 * 1024],
   ];
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
@@ -81,6 +88,17 @@ describe('ServerStateConfig', () => {
       }
     });
   }
+
+  test('agent timings: agentStopGraceMs 5 s and agentBackoffMaxMs 60 s by default; zero or negative refused', () => {
+    const c = new ServerStateConfig();
+    assert.equal(c.agentStopGraceMs, 5000);
+    assert.equal(c.agentBackoffMaxMs, 60_000);
+    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs'] as const) {
+      for (const bad of [0, -1, Number.NaN]) assert.throws(() => new ServerStateConfig({ [key]: bad }), new RegExp(`ServerStateConfig\\.${key}`));
+    }
+    assert.throws(() => new ServerStateConfig({ agentsManifestPath: 'relative.json' }), /agentsManifestPath must be an absolute path/);
+    assert.throws(() => new ServerStateConfig({ agentEnv: null as never }), /agentEnv/);
+  });
 
   test('zero is allowed where it means "off": heartbeatIntervalMs, toolCallbackGraceMs, port', () => {
     const c = new ServerStateConfig({ heartbeatIntervalMs: 0, toolCallbackGraceMs: 0, port: 0 });

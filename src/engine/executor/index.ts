@@ -4,10 +4,14 @@ export { toolErrorOf } from './action-runners.js';
 export type {
   ActionResult,
   ActionStatus,
+  AttemptAuthorizer,
   EventSink,
   ExecuteOptions,
   PolicyChecker,
+  PolicyDenial,
   PolicyViolation,
   ProposalCost,
   ProposalResult,
 } from './types.js';
+export { ToolResultCache, DEFAULT_TOOL_CACHE_LIMITS, type ToolCacheLimits, type CacheHit } from './tool-cache.js';
+export { ToolRateLimiter, rateLimitOf, type RateLimit } from './rate-limit.js';
