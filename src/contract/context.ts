@@ -45,9 +45,13 @@ export interface HandlerConfig {
   readonly verifyDeadlineMs: number;
   readonly maxVerifyActions: number;
   readonly maxEvidenceBytes: number;
+  readonly maxAuthFailures: number;
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly ocrProgram: string;
+  readonly ocrTimeoutMs: number;
+  readonly ocrMaxOutputBytes: number;
 }
 
 /** State shared by every connection. */
@@ -79,6 +83,10 @@ export interface SessionChannel {
   notify(method: string, params?: JsonRpcParams): boolean;
   /** A notification dropped (false) when the client already left more than `maxBufferedBytes` unread. */
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean;
+  /** Bytes written to the client and not yet taken by it. */
+  readonly bufferedBytes: number;
+  /** Close the connection because the client fell too far behind (WebSocket 1008, `slow consumer: <reason>`). */
+  dropSlowConsumer(reason: string): void;
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
@@ -88,6 +96,8 @@ export interface SessionChannel {
 export interface SessionContext {
   readonly clientId: string;
   authenticated: boolean;
+  /** Failed `session.auth` attempts on this connection. */
+  authFailures: number;
   isHost: boolean;
   negotiatedProtocolVersion: number | null;
   clientVersion: string | null;

@@ -23,6 +23,7 @@ export class ClientSession implements SessionContext {
   readonly clientId: string = randomUUID();
   readonly connectedAt = new Date();
   authenticated: boolean;
+  authFailures = 0;
   isHost = false;
   negotiatedProtocolVersion: number | null = null;
   clientVersion: string | null = null;

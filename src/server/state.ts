@@ -76,6 +76,9 @@ export class ServerState implements ServerContext {
       maxEvents: config.maxHostEvents,
       maxEventBytes: config.maxHostEventBytes,
       subscriberQueue: config.maxHostSubscriberQueue,
+      subscriberBytes: config.maxHostSubscriberBytes,
+      subscribersTotalBytes: config.maxHostSubscribersTotalBytes,
+      maxRegistrationsPerSession: config.maxHostRegistrationsPerSession,
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
@@ -133,6 +136,19 @@ export class ServerState implements ServerContext {
   /** Serve an extra method on every connection (same gate pipeline as the built-ins). */
   addMethod(spec: MethodSpec): void {
     this.methods.add(spec);
+  }
+
+  /** Why a new connection would be refused now (connection caps), or undefined to accept it. */
+  admitConnection(): string | undefined {
+    const c = this.config;
+    if (this.sessions.size >= c.maxConnections) return `too many connections (limit ${c.maxConnections})`;
+    if (!c.authEnabled) return undefined;
+    let unauthenticated = 0;
+    for (const s of this.sessions.values()) if (!s.authenticated) unauthenticated++;
+    if (unauthenticated >= c.maxUnauthenticatedConnections) {
+      return `too many connections waiting to authenticate (limit ${c.maxUnauthenticatedConnections})`;
+    }
+    return undefined;
   }
 
   /** @internal */
