@@ -23,8 +23,10 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { voiceMethods } from './voice.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
+import { agentsChatMethods } from './agents-chat.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -64,6 +66,8 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...voiceMethods,
     ...agentsMethods,
+    ...agentsChatMethods,
   ];
 }
