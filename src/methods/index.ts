@@ -23,6 +23,7 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { a2aMethods } from './a2a.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -61,5 +62,6 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...a2aMethods,
   ];
 }

@@ -76,6 +76,7 @@ export function runDispatch(
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);
   const log = config.logger.child({ client_id: session.clientId });
   pipeline = createGatePipeline(state, session, log);
+  session.pipeline = pipeline;
   transport.onbinary = () => {
     transport.send(
       JSON.stringify({

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'a2a'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['.', 'server', 'methods', 'contract', 'dashboard', ...ENGINES, 'rpc', 'transport', 'util'],
   '.': ['server', 'methods', 'contract', 'dashboard', 'client', ...ENGINES, 'rpc', 'transport', 'util'],
@@ -26,6 +26,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.
   inference: ['memory', 'util'],
+  // A2A runs its work through a runtime the daemon hands it; it writes its files with memory's atomic writer.
+  a2a: ['memory', 'util'],
   rpc: ['transport', 'util'],
   transport: ['util'],
   util: [],
