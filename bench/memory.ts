@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import MiniSearch from 'minisearch';
-import { writeFileAtomic } from '../src/memory/atomic-file.js';
+import { writeFileAtomic } from '../src/util/durable-file.js';
 import { buildContext } from '../src/memory/context.js';
 import { DurableStore } from '../src/memory/durable-log.js';
 import { MemoryEngine } from '../src/memory/engine.js';

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../memory/atomic-file.js';
+import { ensureDir, fsyncDir, writeFileAtomic } from '../util/durable-file.js';
 
 /** The daemon's ed25519 identity: signs agent cards and outbound peer messages. */
 export interface SigningKey {
@@ -41,7 +41,8 @@ export async function loadOrCreateKey(path: string): Promise<SigningKey> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await ensureDir(dirname(path));
+  await fsyncDir(dirname(dirname(path)));
   const { privateKey } = generateKeyPairSync('ed25519');
   await writeFileAtomic(path, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600);
   return fromPrivate(privateKey);

@@ -4,11 +4,19 @@
  * (for example `(m, p) => client.call(m, p)`) and returns parsed values, not JSON strings.
  */
 
-import type { ConsolidationReport } from '../memory/consolidation.js';
+import type { ConsolidationReport as EngineConsolidationReport } from '../memory/consolidation.js';
 import type { SkillStats } from '../memory/skills.js';
 import { defined } from '../util/values.js';
 
-export type { ConsolidationReport, SkillStats };
+export type { SkillStats };
+
+/** `memory.consolidate` on the wire: the candidates as fact ids, their numbers beside them. */
+export type ConsolidationReport = Omit<EngineConsolidationReport, 'candidates_promoted' | 'candidates_rejected' | 'promoted_ids' | 'rejected_ids'> & {
+  candidates_promoted: string[];
+  candidates_rejected: string[];
+  candidates_promoted_count: number;
+  candidates_rejected_count: number;
+};
 
 export type RpcCall = (method: string, params: Record<string, unknown>) => Promise<unknown>;
 
@@ -211,7 +219,7 @@ export function memoryIntervene(call: RpcCall, params: InterveneParams = {}): Pr
 
 export function memoryEvaluate(
   call: RpcCall,
-  params: { cases: { id: string; request: string; relevant_fact_ids?: string[] }[]; tenant_id?: string },
+  params: { cases: { id: string; request: string | InterveneParams; relevant_fact_ids?: string[] }[]; tenant_id?: string },
 ): Promise<Evaluation> {
   return as(call('memory.evaluate', defined({ ...params })));
 }
@@ -259,16 +267,16 @@ export function findSkill(
   return as(call('skill.find', defined({ persona, url, task, max_results: maxResults })));
 }
 
-export function reportOutcome(call: RpcCall, name: string, outcome: 'success' | 'fail'): Promise<SkillStats & { name: string }> {
-  return as(call('skill.report', { name, outcome }));
+export function reportOutcome(call: RpcCall, name: string, outcome: string): Promise<SkillStats & { name: string; skill_name: string }> {
+  return as(call('skill.report', { skill_name: name, outcome }));
 }
 
 export function listSkills(call: RpcCall, domain?: string): Promise<Skill[]> {
   return as(call('skills.list', defined({ domain })));
 }
 
-export function ingestDistilledSkills(call: RpcCall, skills: DistilledSkill[]): Promise<number> {
-  return as(call('skills.ingest_distilled', { skills }));
+export async function ingestDistilledSkills(call: RpcCall, skills: DistilledSkill[]): Promise<number> {
+  return (await as<{ ingested: number }>(call('skills.ingest_distilled', { skills }))).ingested;
 }
 
 export function domainsNeedingEvolution(call: RpcCall, threshold?: number): Promise<string[]> {
@@ -285,7 +293,7 @@ export function evolveSkills(call: RpcCall, events: unknown[], domain: string): 
   return as(call('skills.evolve', { events, domain }));
 }
 
-/** Runs on a model the daemon can reach. Returns proposed code (the skill is not changed), or null. */
-export function repairSkill(call: RpcCall, name: string): Promise<string | null> {
-  return as(call('skill.repair', { name }));
+/** Runs on a model the daemon can reach. Returns proposed code (the skill is not changed), or null when it is not broken. */
+export async function repairSkill(call: RpcCall, name: string): Promise<string | null> {
+  return (await as<{ code: string } | null>(call('skill.repair', { skill_name: name })))?.code ?? null;
 }

@@ -21,6 +21,8 @@ export interface Dag {
   writers: Map<string, string[]>;
   /** Action ids that must finish before each action (explicit dependencies plus state ordering). */
   predecessors: Map<string, Set<string>>;
+  /** The reverse of `predecessors`: the actions waiting on each action, in proposal order. */
+  successors: Map<string, string[]>;
   /** Topological levels, each in proposal order; actions in one level are independent. */
   levels: string[][];
   /** Ids caught in a dependency cycle (empty when the graph is acyclic); they are in no level. */
@@ -80,5 +82,5 @@ export function buildDag(actions: readonly Action[]): Dag {
     current = next.sort(byOrder);
   }
   const cyclic = placed === actions.length ? [] : actions.filter((a) => (remaining.get(a.id) as number) > 0).map((a) => a.id);
-  return { writers, predecessors, levels, cyclic };
+  return { writers, predecessors, successors, levels, cyclic };
 }

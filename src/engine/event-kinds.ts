@@ -35,3 +35,15 @@ export const EventKind = {
 } as const;
 
 export type EventKindName = (typeof EventKind)[keyof typeof EventKind];
+
+const wireKinds = new Map<string, string>();
+
+/** A kind as the wire names it: snake_case (`ActionSucceeded` → `action_succeeded`); snake_case stays as it is. */
+export function wireKind(kind: string): string {
+  let wire = wireKinds.get(kind);
+  if (wire === undefined) {
+    wire = kind.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase();
+    if (wireKinds.size < 4096) wireKinds.set(kind, wire);
+  }
+  return wire;
+}

@@ -17,10 +17,45 @@ export class StateError extends CarError {
  * `tenant:<id>:`; the unscoped view neither sees nor may write keys under that prefix, so
  * scoped and unscoped data are isolated both ways.
  */
+export interface StateLimits {
+  /** Most keys, all tenants together. */
+  maxKeys?: number;
+  /** Most bytes (key plus JSON of the value), all keys together. */
+  maxBytes?: number;
+  /** Most bytes of one value's JSON. */
+  maxValueBytes?: number;
+}
+
+/** Bytes one entry counts for: its key and its value's JSON text (UTF-16 units, an upper bound of neither). */
+export function entryBytes(key: string, value: unknown): number {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  return key.length + (json?.length ?? 0);
+}
+
 export class StateStore {
   private readonly map = new Map<string, unknown>();
+  private readonly sizes = new Map<string, number>();
+  private totalBytes = 0;
+  private readonly maxKeys: number;
+  private readonly maxBytes: number;
+  private readonly maxValueBytes: number;
 
-  constructor(private readonly maxKeys: number = Number.POSITIVE_INFINITY) {}
+  constructor(limits: StateLimits | number = {}) {
+    const l = typeof limits === 'number' ? { maxKeys: limits } : limits;
+    this.maxKeys = l.maxKeys ?? Number.POSITIVE_INFINITY;
+    this.maxBytes = l.maxBytes ?? Number.POSITIVE_INFINITY;
+    this.maxValueBytes = l.maxValueBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Bytes held, as counted against `maxBytes`. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
 
   /** The view for a tenant; `null`, `undefined` or `''` is the unscoped view. */
   view(tenantId?: string | null): StateView {
@@ -41,7 +76,14 @@ export class StateStore {
   /** Replace the whole map (rollback). */
   restore(entries: Iterable<[string, unknown]>): void {
     this.map.clear();
-    for (const [k, v] of entries) this.map.set(k, v);
+    this.sizes.clear();
+    this.totalBytes = 0;
+    for (const [k, v] of entries) {
+      const size = entryBytes(k, v);
+      this.map.set(k, v);
+      this.sizes.set(k, size);
+      this.totalBytes += size;
+    }
   }
 
   /** @internal */ rawGet(key: string): unknown {
@@ -54,14 +96,40 @@ export class StateStore {
     if (!this.map.has(key) && this.map.size >= this.maxKeys) {
       throw new StateError(`state is full: at most ${this.maxKeys} keys per session`, 'key', 'limit', this.maxKeys);
     }
+    const size = entryBytes(key, value);
+    if (size - key.length > this.maxValueBytes) {
+      throw new StateError(
+        `value of '${truncated(key)}' is ${size - key.length} bytes of JSON; one value may hold at most ${this.maxValueBytes}`,
+        'value',
+        'limit',
+        this.maxValueBytes,
+      );
+    }
+    const total = this.totalBytes - (this.sizes.get(key) ?? 0) + size;
+    if (total > this.maxBytes) {
+      throw new StateError(
+        `state is full: this write would bring the session to ${total} bytes, over its ${this.maxBytes}`,
+        'value',
+        'limit',
+        this.maxBytes,
+      );
+    }
     this.map.set(key, value);
+    this.sizes.set(key, size);
+    this.totalBytes = total;
   }
   /** @internal */ rawDelete(key: string): boolean {
+    this.totalBytes -= this.sizes.get(key) ?? 0;
+    this.sizes.delete(key);
     return this.map.delete(key);
   }
   /** @internal */ rawKeys(): IterableIterator<string> {
     return this.map.keys();
   }
+}
+
+function truncated(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}…` : key;
 }
 
 export class StateView {

@@ -16,7 +16,15 @@ export type ToolFailureReason = 'tool_error' | 'timeout' | 'disconnected' | 'can
 
 export type ToolOutcome =
   | { ok: true; output: unknown; durationMs: number }
-  | { ok: false; error: string; reason: ToolFailureReason; code?: number; durationMs: number };
+  | {
+      ok: false;
+      error: string;
+      reason: ToolFailureReason;
+      code?: number;
+      durationMs: number;
+      /** The tool asked for fail-stop (a TerminalToolError): the session halts. */
+      terminal?: true;
+    };
 
 /** Runs tools somewhere else (the client, a sandbox, a test double) and reports the outcome. */
 export interface ToolExecutor {

@@ -12,19 +12,45 @@ import {
   type SetStatusInput,
   type UpdateDeviceInput,
 } from './types.js';
+import { CarError } from '../util/errors.js';
 import { isObject as isRecord } from '../util/values.js';
 
 /** Events the ring keeps for `host.events` and the subscribe snapshot, unless told otherwise. */
 export const MAX_HOST_EVENTS = 500;
+/** Bytes (JSON) of all events the ring keeps together, unless told otherwise. */
+export const MAX_HOST_EVENT_BYTES = 4 * 1024 * 1024;
+/** Approvals one session may have waiting at once (raised by it, or by its gated calls). */
+export const MAX_PENDING_APPROVALS_PER_SESSION = 64;
+/** Decided or expired approvals kept for `host.approvals`, newest last. */
+export const MAX_APPROVAL_HISTORY = 200;
 
 export interface HostStateOptions {
   /** Events the ring keeps (default 500). */
   maxEvents?: number;
+  /** Bytes of JSON the ring keeps, all events together (default 4 MiB); the newest event always stays. */
+  maxEventBytes?: number;
   /** Events one subscriber may have waiting between two drains (default 4096). */
   subscriberQueue?: number;
+  /** Pending approvals per session (default 64); one more is refused with kind `limit`. */
+  maxPendingApprovalsPerSession?: number;
+  /** Resolved and expired approvals remembered (default 200). */
+  maxApprovalHistory?: number;
 }
 
 export type ApprovalOutcome = 'approved' | 'denied' | 'timeout' | 'aborted';
+
+interface RingEntry {
+  event: HostEvent;
+  bytes: number;
+}
+
+function jsonBytes(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
 
 export interface HostSnapshot {
   agents: HostAgent[];
@@ -45,16 +71,29 @@ const ownedElsewhere = (id: string): HostError => new HostError(`agent '${id}' i
 export class HostState {
   private readonly agents = new Map<string, HostAgent>();
   private readonly devices = new Map<string, HostDevice>();
-  private readonly approvals = new Map<string, HostApproval>();
-  private readonly ring: HostEvent[] = [];
+  /** Approvals waiting for a decision. */
+  private readonly pending = new Map<string, HostApproval>();
+  /** Decided and expired approvals, oldest first, bounded. */
+  private readonly history = new Map<string, HostApproval>();
+  /** The session each approval belongs to: its `client_id`, or the session whose gated call raised it. */
+  private readonly owners = new Map<string, string | null>();
+  private readonly pendingBySession = new Map<string, number>();
+  private readonly ring: RingEntry[] = [];
+  private ringBytes = 0;
   private sequence = 0;
   private readonly subscribers: HostSubscribers;
   /** Callers parked in `waitForResolution`, per approval id; removed on resolve, timeout or abort. */
   private readonly waiters = new Map<string, Set<(outcome: ApprovalOutcome) => void>>();
   private readonly maxEvents: number;
+  private readonly maxEventBytes: number;
+  private readonly maxPendingPerSession: number;
+  private readonly maxHistory: number;
 
   constructor(options: HostStateOptions = {}) {
     this.maxEvents = options.maxEvents ?? MAX_HOST_EVENTS;
+    this.maxEventBytes = options.maxEventBytes ?? MAX_HOST_EVENT_BYTES;
+    this.maxPendingPerSession = options.maxPendingApprovalsPerSession ?? MAX_PENDING_APPROVALS_PER_SESSION;
+    this.maxHistory = options.maxApprovalHistory ?? MAX_APPROVAL_HISTORY;
     this.subscribers = new HostSubscribers(options.subscriberQueue);
   }
 
@@ -67,7 +106,7 @@ export class HostState {
       agents: this.listAgents(),
       devices: this.listDevices(),
       approvals: this.listApprovals(),
-      events: [...this.ring],
+      events: this.ring.map((e) => e.event),
       event_sequence: this.sequence,
     };
   }
@@ -100,15 +139,24 @@ export class HostState {
       message,
       payload: payload ?? {},
     };
-    this.ring.push(event);
-    if (this.ring.length > this.maxEvents) this.ring.shift();
-    this.subscribers.publish(event);
+    const bytes = jsonBytes(event);
+    this.ring.push({ event, bytes });
+    this.ringBytes += bytes;
+    while (this.ring.length > 1 && (this.ring.length > this.maxEvents || this.ringBytes > this.maxEventBytes)) {
+      this.ringBytes -= this.ring.shift()!.bytes;
+    }
+    this.subscribers.publish(event, bytes);
     return event;
   }
 
   /** The newest `limit` events, oldest first. */
   events(limit = 100): HostEvent[] {
-    return limit <= 0 ? [] : this.ring.slice(-limit);
+    return limit <= 0 ? [] : this.ring.slice(-limit).map((e) => e.event);
+  }
+
+  /** Events the ring holds and their JSON bytes. */
+  get ringSize(): { events: number; bytes: number } {
+    return { events: this.ring.length, bytes: this.ringBytes };
   }
 
   // ---- agents ------------------------------------------------------------------------------
@@ -215,19 +263,45 @@ export class HostState {
 
   // ---- approvals ---------------------------------------------------------------------------
 
+  /** Pending approvals, then the remembered decided and expired ones. */
   listApprovals(): HostApproval[] {
-    return [...this.approvals.values()];
+    return [...this.pending.values(), ...this.history.values()];
   }
 
   getApproval(id: string): HostApproval | undefined {
-    return this.approvals.get(id);
+    return this.pending.get(id) ?? this.history.get(id);
   }
 
-  /** `caller` null makes a system approval: no owner, resolvable by any authenticated session. */
-  createApproval(caller: string | null, input: ApprovalInput): HostApproval {
+  /** The session an approval belongs to (its raiser, also for gate approvals); null for the daemon's own. */
+  ownerOf(id: string): string | null {
+    return this.owners.get(id) ?? null;
+  }
+
+  /** Approvals waiting for a decision, for one session or in all. */
+  pendingCount(session?: string): number {
+    return session === undefined ? this.pending.size : (this.pendingBySession.get(session) ?? 0);
+  }
+
+  /**
+   * `caller` null makes a system approval: no owner, resolvable by any authenticated session.
+   * `raisedBy` is the session a system approval is raised for (a gated call's connection): it
+   * counts against that session's pending bound and goes when that session closes.
+   */
+  createApproval(caller: string | null, input: ApprovalInput, raisedBy: string | null = caller): HostApproval {
     if (input.agent_id !== undefined && caller !== null) {
       const agent = this.agents.get(input.agent_id);
       if (agent && agent.session_id !== caller) throw ownedElsewhere(input.agent_id);
+    }
+    if (raisedBy !== null) {
+      const open = this.pendingBySession.get(raisedBy) ?? 0;
+      if (open >= this.maxPendingPerSession) {
+        throw new CarError(
+          'limit',
+          `this session already has ${open} approvals waiting (limit ${this.maxPendingPerSession}); wait for one to be decided`,
+          { limit: this.maxPendingPerSession },
+        );
+      }
+      this.pendingBySession.set(raisedBy, open + 1);
     }
     const approval: HostApproval = {
       id: `approval-${randomUUID()}`,
@@ -246,7 +320,8 @@ export class HostState {
       resolved_by: null,
       notes: null,
     };
-    this.approvals.set(approval.id, approval);
+    this.pending.set(approval.id, approval);
+    this.owners.set(approval.id, raisedBy);
     const agent = approval.agent_id === null ? undefined : this.agents.get(approval.agent_id);
     if (agent) {
       agent.status = 'waiting_for_approval';
@@ -261,28 +336,56 @@ export class HostState {
    * resolved by the session that raised it.
    */
   resolveApproval(caller: string, approvalId: string, approved: boolean, notes?: string): HostApproval {
-    const approval = this.approvals.get(approvalId);
+    const approval = this.getApproval(approvalId);
     if (!approval) throw new HostError(`unknown approval '${approvalId}'`, 'not_found');
     if (approval.client_id !== null && approval.client_id !== caller) {
       throw new HostError(`approval '${approvalId}' was requested by another session`);
     }
     if (approval.status !== 'pending') return approval;
-    approval.status = approved ? 'approved' : 'denied';
-    approval.resolved_at = now();
-    approval.resolved_by = caller;
-    approval.notes = notes ?? null;
+    this.settle(approval, approved ? 'approved' : 'denied', caller, notes ?? null);
     this.recordEvent('approval.resolved', approval.agent_id, approval.title, { approval });
     this.wake(approvalId, approved ? 'approved' : 'denied');
     return approval;
   }
 
+  /** Nobody decided in time, or whoever waited went away: the approval leaves the pending set. */
+  expireApproval(approvalId: string, reason: string): void {
+    const approval = this.pending.get(approvalId);
+    if (!approval) return;
+    this.settle(approval, 'expired', null, reason);
+    this.recordEvent('approval.resolved', approval.agent_id, approval.title, { approval, reason });
+    this.wake(approvalId, 'aborted');
+  }
+
+  /** Move a pending approval to the bounded history with its final status. */
+  private settle(approval: HostApproval, status: Exclude<HostApproval['status'], 'pending'>, by: string | null, notes: string | null): void {
+    approval.status = status;
+    approval.resolved_at = now();
+    approval.resolved_by = by;
+    approval.notes = notes;
+    this.pending.delete(approval.id);
+    const owner = this.owners.get(approval.id);
+    if (owner !== null && owner !== undefined) {
+      const open = (this.pendingBySession.get(owner) ?? 1) - 1;
+      if (open > 0) this.pendingBySession.set(owner, open);
+      else this.pendingBySession.delete(owner);
+    }
+    this.history.set(approval.id, approval);
+    while (this.history.size > this.maxHistory) {
+      const oldest = this.history.keys().next().value as string;
+      this.history.delete(oldest);
+      this.owners.delete(oldest);
+    }
+  }
+
   /**
-   * Park until the approval is resolved, `timeoutMs` passes (the row stays pending) or `signal`
-   * aborts. No polling: resolution wakes the waiter directly; the timer exists only while waiting.
+   * Park until the approval is resolved, `timeoutMs` passes or `signal` aborts (the last waiter to
+   * give up expires the row). No polling: resolution wakes the waiter directly; the timer exists only while waiting.
    */
   waitForResolution(approvalId: string, timeoutMs: number, signal?: AbortSignal): Promise<ApprovalOutcome> {
-    const approval = this.approvals.get(approvalId);
+    const approval = this.getApproval(approvalId);
     if (!approval) return Promise.resolve('aborted');
+    if (approval.status === 'expired') return Promise.resolve('aborted');
     if (approval.status !== 'pending') return Promise.resolve(approval.status);
     if (signal?.aborted) return Promise.resolve('aborted');
     return new Promise((resolve) => {
@@ -294,6 +397,10 @@ export class HostState {
         signal?.removeEventListener('abort', onAbort);
         waiters.delete(finish);
         if (waiters.size === 0 && this.waiters.get(approvalId) === waiters) this.waiters.delete(approvalId);
+        // The last waiter gave up: nobody can act on a decision any more, so the approval expires.
+        if ((outcome === 'timeout' || outcome === 'aborted') && !this.waiters.has(approvalId)) {
+          this.expireApproval(approvalId, outcome === 'timeout' ? `not decided within ${timeoutMs} ms` : 'the waiting call was abandoned');
+        }
         resolve(outcome);
       };
       const onAbort = (): void => finish('aborted');
@@ -318,17 +425,29 @@ export class HostState {
 
   // ---- sessions ----------------------------------------------------------------------------
 
-  /** A connection went away: stop streaming to it and drop the approvals it raised and left pending. */
+  /**
+   * A connection went away: stop streaming to it, expire the approvals it left pending, forget its
+   * decided ones, and remove the agents and devices it registered.
+   */
   dropSession(clientId: string): void {
     this.subscribers.remove(clientId);
-    for (const approval of [...this.approvals.values()]) {
-      if (approval.client_id !== clientId || approval.status !== 'pending') continue;
-      this.approvals.delete(approval.id);
-      this.recordEvent('approval.resolved', approval.agent_id, approval.title, {
-        approval: { ...approval, status: 'expired' },
-        reason: 'requesting session disconnected',
-      });
-      this.wake(approval.id, 'aborted');
+    for (const approval of [...this.pending.values()]) {
+      if (this.owners.get(approval.id) === clientId) this.expireApproval(approval.id, 'requesting session disconnected');
+    }
+    for (const id of [...this.history.keys()]) {
+      if (this.owners.get(id) !== clientId) continue;
+      this.history.delete(id);
+      this.owners.delete(id);
+    }
+    for (const agent of [...this.agents.values()]) {
+      if (agent.session_id !== clientId) continue;
+      this.agents.delete(agent.id);
+      this.recordEvent('agent.unregistered', agent.id, `${agent.name} left with its session`, { reason: 'session closed' });
+    }
+    for (const device of [...this.devices.values()]) {
+      if (device.session_id !== clientId) continue;
+      this.devices.delete(device.id);
+      this.recordEvent('device.removed', null, `${device.name} left with its session`, { device_id: device.id, reason: 'session closed' });
     }
   }
 }

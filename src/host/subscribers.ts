@@ -58,7 +58,7 @@ export class HostSubscribers {
     return this.byClient.get(clientId)?.lost ?? 0;
   }
 
-  publish(event: HostEvent): void {
+  publish(event: HostEvent, _bytes = 0): void {
     if (this.byClient.size === 0) return;
     for (const sub of this.byClient.values()) {
       if (sub.queue.length >= this.queueCapacity) {

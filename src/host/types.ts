@@ -41,7 +41,8 @@ export interface HostDevice {
   metadata: Record<string, unknown>;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied';
+/** `expired`: nobody decided before its waiter gave up (gate timeout, abandoned call, closed session). */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 export interface HostApproval {
   id: string;

@@ -25,6 +25,9 @@ export interface ConsolidationPlan {
 export interface ConsolidationReport {
   candidates_promoted: number;
   candidates_rejected: number;
+  /** The fact ids behind the two counts above. */
+  promoted_ids: string[];
+  rejected_ids: string[];
   merged: number;
   decayed: number;
   superseded_retired: number;
@@ -135,6 +138,8 @@ export function reportOf(plan: ConsolidationPlan): Omit<ConsolidationReport, 'fa
   return {
     candidates_promoted: plan.promote.length,
     candidates_rejected: plan.reject.length,
+    promoted_ids: plan.promote.map((p) => p.id),
+    rejected_ids: [...plan.reject],
     merged: plan.merge.reduce((s, m) => s + m.drop.length, 0),
     decayed: plan.decay.length,
     superseded_retired: plan.retire.length,

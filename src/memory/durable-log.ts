@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { fsyncDir, writeFileAtomic } from './atomic-file.js';
+import { appendDurable, ensureDir, fsyncDir, openAppend, writeFileAtomic, writeFileSynced } from '../util/durable-file.js';
 import type { MemoryEngine } from './engine.js';
 import type { MemoryOp } from './ops.js';
 import { parseSnapshot, serializeSnapshot, snapshotOf, type SnapshotData } from './snapshot.js';
@@ -12,6 +11,8 @@ export interface DurableStoreOptions {
   /** Compact once the log outgrows both this and the last snapshot (amortised O(1) per write). */
   compactMinBytes?: number;
   logger?: Logger;
+  /** How paths appear in messages and logs (relative to CAR_HOME); defaults to the file name. */
+  label?: string;
 }
 
 export const DEFAULT_COMPACT_MIN_BYTES = 1024 * 1024;
@@ -20,23 +21,62 @@ type Task =
   | { kind: 'op'; op: MemoryOp; apply: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
   | { kind: 'barrier'; run: () => Promise<void>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
+/** A log record that could not be read and was skipped. */
+export interface SkippedRecord {
+  file: string;
+  /** 1-based line number in that file. */
+  line: number;
+  reason: string;
+}
+
 export interface RecoveryInfo {
+  /** Which snapshot the graph was rebuilt from: the current one, the previous one, or none. */
+  base: 'snapshot' | 'previous' | 'empty';
   snapshotFacts: number;
   replayed: number;
+  /** Complete log lines that could not be read: skipped, the records after them kept. */
+  skipped: SkippedRecord[];
   /** Bytes of an unfinished last record that were cut off (a write that was never acknowledged). */
   truncatedBytes: number;
+  /** Snapshots that could not be read, and why (moved aside as `<name>~corrupt.json`). */
+  corruptSnapshots: string[];
+  /** Sequence numbers missing between the snapshot used and the log (records lost for good). */
+  gap: boolean;
+}
+
+/** The files of one graph, all beside each other. `~` never appears in an encoded scope name. */
+export interface StoreFiles {
+  snapshot: string;
+  log: string;
+  previous: string;
+  previousLog: string;
+  corrupt: string;
+}
+
+export function storeFiles(snapshotPath: string): StoreFiles {
+  const base = snapshotPath.replace(/\.json$/, '');
+  return {
+    snapshot: `${base}.json`,
+    log: `${base}.log`,
+    previous: `${base}~prev.json`,
+    previousLog: `${base}~prev.log`,
+    corrupt: `${base}~corrupt.json`,
+  };
 }
 
 /**
- * Durability for one graph: a snapshot file (`<name>.json`, the flat JSON format) plus an
- * append-only op log (`<name>.log`, one JSON record per line with a sequence number).
+ * Durability for one graph: a snapshot (`<name>.json`, the flat JSON format) plus an append-only
+ * op log (`<name>.log`, one JSON record per line with a sequence number), and the generation
+ * before them (`<name>~prev.json` + `<name>~prev.log`) to fall back on if the snapshot is ever
+ * unreadable.
  *
  * A write is acknowledged only after its record is on disk: records queued while a flush is in
  * progress are written together and share one fdatasync (group commit), then applied to the
- * engine in log order. When the log grows past the snapshot's size the graph is snapshotted
- * (temp file, fsync, rename) and the log truncated, so a write costs O(1) amortised and recovery
- * reads one snapshot and a bounded log. Records at or below the snapshot's sequence number are
- * skipped on replay, so a crash between the rename and the truncate is harmless.
+ * engine in log order. When the log grows past the snapshot's size the graph is snapshotted and
+ * the generations rotate (snapshot → previous, log → previous log, new snapshot, new log), so a
+ * write costs O(1) amortised and recovery reads one snapshot and a bounded log. Replay skips
+ * records at or below the snapshot's sequence number, so every intermediate state of a rotation
+ * recovers to the same graph.
  */
 export class DurableStore {
   private readonly queue: Task[] = [];
@@ -44,72 +84,124 @@ export class DurableStore {
   private seq: number;
   private logBytes: number;
   private snapshotBytes: number;
+  private hasSnapshot: boolean;
   private broken: Error | null = null;
   private closed = false;
   private readonly compactMinBytes: number;
   private readonly logger: Logger;
 
   private constructor(
-    readonly snapshotPath: string,
-    readonly logPath: string,
+    readonly files: StoreFiles,
+    readonly label: string,
     private readonly engine: MemoryEngine,
-    private readonly fh: FileHandle,
-    state: { seq: number; logBytes: number; snapshotBytes: number },
+    private fh: FileHandle,
+    state: { seq: number; logBytes: number; snapshotBytes: number; hasSnapshot: boolean },
     opts: DurableStoreOptions,
   ) {
     this.seq = state.seq;
     this.logBytes = state.logBytes;
     this.snapshotBytes = state.snapshotBytes;
+    this.hasSnapshot = state.hasSnapshot;
     this.compactMinBytes = opts.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
     this.logger = opts.logger ?? silentLogger;
   }
 
-  /** Load the snapshot and replay the log into `engine`, then open the log for appending. */
+  get snapshotPath(): string {
+    return this.files.snapshot;
+  }
+
+  get logPath(): string {
+    return this.files.log;
+  }
+
+  /**
+   * Rebuild `engine` from the newest readable snapshot and the logs, then open the log for
+   * appending. Never fails because of what it reads: an unreadable snapshot falls back to the
+   * previous one (or to an empty graph) plus every log record still readable, and an unreadable
+   * log line is skipped; both are reported in the result and logged.
+   */
   static async open(
     snapshotPath: string,
     engine: MemoryEngine,
     opts: DurableStoreOptions = {},
   ): Promise<{ store: DurableStore; recovery: RecoveryInfo }> {
-    const logPath = snapshotPath.replace(/\.json$/, '') + '.log';
-    await mkdir(dirname(snapshotPath), { recursive: true });
-    await removeStaleTemps(snapshotPath);
+    const files = storeFiles(snapshotPath);
+    const label = opts.label ?? basename(files.snapshot);
+    const logger = opts.logger ?? silentLogger;
+    await ensureDir(dirname(files.snapshot));
+    await removeStaleTemps(files);
+
+    const recovery: RecoveryInfo = { base: 'empty', snapshotFacts: 0, replayed: 0, skipped: [], truncatedBytes: 0, corruptSnapshots: [], gap: false };
     let seq = 0;
     let snapshotBytes = 0;
-    let snapshotFacts = 0;
-    const snapText = await readIfExists(snapshotPath);
-    if (snapText !== null) {
-      const data = parseSnapshot(snapText, snapshotPath);
+    let snapshotText: string | null = null;
+    for (const [which, path] of [['snapshot', files.snapshot], ['previous', files.previous]] as const) {
+      const text = await readIfExists(path);
+      if (text === null) continue;
+      let data: SnapshotData;
+      try {
+        data = parseSnapshot(text, basename(path));
+      } catch (err) {
+        recovery.corruptSnapshots.push(`${basename(path)}: ${(err as Error).message}`);
+        continue;
+      }
       engine.reset(data);
       seq = data.seq;
-      snapshotBytes = Buffer.byteLength(snapText);
-      snapshotFacts = engine.factCount;
+      recovery.base = which;
+      recovery.snapshotFacts = engine.factCount;
+      if (which === 'snapshot') {
+        snapshotBytes = Buffer.byteLength(text);
+        snapshotText = text;
+      }
+      break;
     }
+    const baseSeq = seq;
 
-    const logExisted = existsSync(logPath);
-    const logBuf = logExisted ? await readFile(logPath) : Buffer.alloc(0);
-    const { records, validBytes } = parseLog(logBuf);
-    let replayed = 0;
-    for (const { seq: s, op } of records) {
+    const older = await readLog(files.previousLog, basename(files.previousLog));
+    const current = await readLog(files.log, basename(files.log));
+    recovery.skipped.push(...older.skipped, ...current.skipped);
+    let first = true;
+    for (const { seq: s, op } of [...older.records, ...current.records]) {
       if (s <= seq) continue;
+      if (first && s !== baseSeq + 1) recovery.gap = true;
+      first = false;
       try {
         engine.apply(op);
       } catch {
         // The op failed when it was first applied too (its caller got the error); same outcome now.
       }
       seq = s;
-      replayed++;
+      recovery.replayed++;
     }
 
-    const fh = await open(logPath, 'a+', 0o600);
-    const truncatedBytes = logBuf.length - validBytes;
-    if (truncatedBytes > 0) {
-      await fh.truncate(validBytes);
-      await fh.datasync();
+    const { fh } = await openAppend(files.log);
+    recovery.truncatedBytes = current.tail;
+    // The next append's fdatasync makes the cut durable along with the new record.
+    if (current.tail > 0) await fh.truncate(current.validBytes);
+    const store = new DurableStore(
+      files,
+      label,
+      engine,
+      fh,
+      { seq, logBytes: current.validBytes, snapshotBytes, hasSnapshot: snapshotText !== null },
+      opts,
+    );
+
+    const damaged = recovery.corruptSnapshots.length > 0 || recovery.skipped.length > 0;
+    if (damaged) {
+      logger.warn(
+        { store: label, base: recovery.base, skipped: recovery.skipped, corrupt_snapshots: recovery.corruptSnapshots, gap: recovery.gap },
+        'memory graph recovered from damaged files: unreadable parts skipped',
+      );
     }
-    if (!logExisted) await fsyncDir(dirname(logPath));
-    const store = new DurableStore(snapshotPath, logPath, engine, fh, { seq, logBytes: validBytes, snapshotBytes }, opts);
-    if (store.needsCompaction()) await store.compact();
-    return { store, recovery: { snapshotFacts, replayed, truncatedBytes } };
+    if (damaged || recovery.base === 'previous') {
+      // Keep an unreadable snapshot for inspection, then start a fresh, whole generation.
+      if (snapshotText === null) await rename(files.snapshot, files.corrupt).catch(() => {});
+      await store.freshBase();
+    } else if (store.needsCompaction()) {
+      await store.compact();
+    }
+    return { store, recovery };
   }
 
   /** Log `op`, wait until it is on disk, then run `apply` (in log order) and resolve with its result. */
@@ -124,7 +216,7 @@ export class DurableStore {
   /** Replace the whole graph: a new snapshot on disk first, then `apply` swaps the engine's content. */
   replace(data: SnapshotData, apply: () => void): Promise<void> {
     return this.barrier(async () => {
-      await this.writeSnapshot(serializeSnapshot({ ...data, seq: this.seq }));
+      await this.rotate(serializeSnapshot({ ...data, seq: this.seq }));
       apply();
     });
   }
@@ -134,7 +226,7 @@ export class DurableStore {
     if (this.closed) return;
     await this.barrier(async () => {
       if (this.logBytes > 0 && this.broken === null) await this.compact();
-    }).catch((err: unknown) => this.logger.warn({ err, path: this.snapshotPath }, 'memory snapshot on close failed'));
+    }).catch((err: unknown) => this.logger.warn({ err: errText(err), store: this.label }, 'memory snapshot on close failed'));
     this.closed = true;
     await this.fh.close();
   }
@@ -179,7 +271,7 @@ export class DurableStore {
       try {
         await this.append(batch.map((t) => t.op));
       } catch (err) {
-        this.broken ??= new MemoryError(`memory log ${this.logPath} is unusable: ${(err as Error).message}`, 'unavailable');
+        this.broken ??= new MemoryError(`memory log ${this.label} is unusable: ${errText(err)}`, 'unavailable');
         for (const t of batch) t.reject(this.broken);
         continue;
       }
@@ -191,7 +283,7 @@ export class DurableStore {
         }
       }
       if (this.needsCompaction()) {
-        await this.compact().catch((err: unknown) => this.logger.warn({ err, path: this.snapshotPath }, 'memory compaction failed'));
+        await this.compact().catch((err: unknown) => this.logger.warn({ err: errText(err), store: this.label }, 'memory compaction failed'));
       }
     }
   }
@@ -201,12 +293,7 @@ export class DurableStore {
     let text = '';
     for (const op of ops) text += `${JSON.stringify({ seq: ++this.seq, ...op })}\n`;
     const buf = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
-      off += bytesWritten;
-    }
-    await this.fh.datasync();
+    await appendDurable(this.fh, buf);
     this.logBytes += buf.length;
   }
 
@@ -215,22 +302,62 @@ export class DurableStore {
   }
 
   private async compact(): Promise<void> {
-    await this.writeSnapshot(serializeSnapshot(snapshotOf(this.engine, this.seq)));
+    await this.rotate(serializeSnapshot(snapshotOf(this.engine, this.seq)));
   }
 
-  private async writeSnapshot(text: string): Promise<void> {
-    this.snapshotBytes = await writeFileAtomic(this.snapshotPath, text);
+  /**
+   * Start a new generation whose snapshot is `text`: snapshot → previous, log → previous log, the
+   * new snapshot in place, an empty log; one directory fsync makes the renames durable. A crash
+   * between any two steps leaves files that recover to the same graph.
+   */
+  private async rotate(text: string): Promise<void> {
+    const f = this.files;
+    const tmp = `${f.snapshot}~next`;
+    await writeFileSynced(tmp, text);
+    if (this.hasSnapshot) await rename(f.snapshot, f.previous);
+    await rename(f.log, f.previousLog);
+    await rename(tmp, f.snapshot);
+    await this.reopenLog();
+    this.snapshotBytes = Buffer.byteLength(text);
+    this.hasSnapshot = true;
+  }
+
+  /** After a fallback: the current graph becomes both generations, so either one is whole again. */
+  private async freshBase(): Promise<void> {
+    const text = serializeSnapshot(snapshotOf(this.engine, this.seq));
+    const f = this.files;
+    await writeFileAtomic(f.previous, text);
+    await writeFileAtomic(f.snapshot, text);
+    await unlink(f.previousLog).catch(() => {});
     await this.fh.truncate(0);
     await this.fh.datasync();
+    this.logBytes = 0;
+    this.snapshotBytes = Buffer.byteLength(text);
+    this.hasSnapshot = true;
+  }
+
+  private async reopenLog(): Promise<void> {
+    const old = this.fh;
+    this.fh = await open(this.files.log, 'a+', 0o600);
+    await old.close().catch(() => {});
+    await fsyncDir(dirname(this.files.log));
     this.logBytes = 0;
   }
 }
 
+function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  // Node's fs errors name the absolute path; the code and syscall say enough.
+  return e.code ? `${e.code}${e.syscall ? ` (${e.syscall})` : ''}` : String(e.message ?? err);
+}
+
 /** Temp files of snapshots a crash interrupted (never renamed, so never part of the state). */
-async function removeStaleTemps(snapshotPath: string): Promise<void> {
-  const prefix = `${basename(snapshotPath)}.tmp-`;
-  for (const name of await readdir(dirname(snapshotPath))) {
-    if (name.startsWith(prefix)) await unlink(join(dirname(snapshotPath), name)).catch(() => {});
+async function removeStaleTemps(files: StoreFiles): Promise<void> {
+  const dir = dirname(files.snapshot);
+  const prefixes = [files.snapshot, files.previous].map((p) => `${basename(p)}~tmp-`);
+  const next = `${basename(files.snapshot)}~next`;
+  for (const n of await readdir(dir)) {
+    if (n === next || prefixes.some((p) => n.startsWith(p))) await unlink(join(dir, n)).catch(() => {});
   }
 }
 
@@ -239,30 +366,70 @@ async function readIfExists(path: string): Promise<string | null> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
+    throw new MemoryError(`cannot read ${basename(path)}: ${errText(err)}`, 'unavailable');
   }
 }
 
+async function readLog(path: string, name: string): Promise<ParsedLog> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], skipped: [], validBytes: 0, tail: 0 };
+    throw new MemoryError(`cannot read ${name}: ${errText(err)}`, 'unavailable');
+  }
+  return parseLog(buf, name);
+}
+
+export interface ParsedLog {
+  records: { seq: number; op: MemoryOp }[];
+  /** Complete lines that are not a readable record; the records after them are kept. */
+  skipped: SkippedRecord[];
+  /** Bytes up to the end of the last complete line. */
+  validBytes: number;
+  /** Bytes of an unfinished last line (no newline): a write that was never acknowledged. */
+  tail: number;
+}
+
 /**
- * Complete records up to the first line that is unfinished or unreadable. Anything after it was
- * never acknowledged (its fdatasync had not returned), so it is dropped.
+ * Every readable record of a log. A complete line that does not parse (damage, not a torn write)
+ * is skipped and reported; an unfinished last line was never acknowledged (its fdatasync had not
+ * returned) and is left for the caller to cut off. Records with a sequence number not above the
+ * previous one are skipped as damaged too.
  */
-export function parseLog(buf: Buffer): { records: { seq: number; op: MemoryOp }[]; validBytes: number } {
+export function parseLog(buf: Buffer, name = 'log'): ParsedLog {
   const records: { seq: number; op: MemoryOp }[] = [];
+  const skipped: SkippedRecord[] = [];
   let start = 0;
+  let line = 0;
+  let last = 0;
   while (start < buf.length) {
     const nl = buf.indexOf(0x0a, start);
     if (nl < 0) break;
+    line++;
+    const text = buf.toString('utf8', start, nl);
+    start = nl + 1;
+    if (text.trim() === '') continue;
     let rec: unknown;
     try {
-      rec = JSON.parse(buf.toString('utf8', start, nl));
+      rec = JSON.parse(text);
     } catch {
-      break;
+      skipped.push({ file: name, line, reason: 'not valid JSON' });
+      continue;
     }
-    if (typeof rec !== 'object' || rec === null || typeof (rec as { seq?: unknown }).seq !== 'number') break;
-    const { seq, ...op } = rec as { seq: number } & MemoryOp;
-    records.push({ seq, op: op as MemoryOp });
-    start = nl + 1;
+    const seq = (rec as { seq?: unknown } | null)?.seq;
+    const op = (rec as { op?: unknown } | null)?.op;
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || typeof op !== 'string') {
+      skipped.push({ file: name, line, reason: 'not a log record' });
+      continue;
+    }
+    if (seq <= last) {
+      skipped.push({ file: name, line, reason: `sequence ${seq} after ${last}` });
+      continue;
+    }
+    last = seq;
+    const { seq: _s, ...rest } = rec as { seq: number } & MemoryOp;
+    records.push({ seq, op: rest as MemoryOp });
   }
-  return { records, validBytes: start };
+  return { records, skipped, validBytes: start, tail: buf.length - start };
 }

@@ -99,7 +99,8 @@ export function reminderText(c: Candidate): string {
 
 export interface EvaluationCase {
   id: string;
-  request: string;
+  /** A ProactiveMemoryRequest; its tenant_id, when set, overrides the call's. */
+  request: InterveneRequest;
   relevant_fact_ids?: string[];
 }
 
@@ -155,7 +156,7 @@ export function evaluate(engine: MemoryEngine, cases: EvaluationCase[], tenant: 
   const modes = { selective: zero(), always_inject: zero(), passive_retrieval: zero(), no_memory: zero() };
   const perCase = cases.map((c) => {
     const relevant = new Set(c.relevant_fact_ids ?? []);
-    const req: InterveneRequest = { query: c.request, tenant_id: tenant };
+    const req: InterveneRequest = { ...c.request, tenant_id: c.request.tenant_id ?? tenant };
     const candidates = candidatesFor(engine, req);
     const verdict = decide(candidates, req);
     const selected = 'selected' in verdict ? verdict.selected.id : null;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../util/durable-file.js';
 import { emptyPlan, planConsolidation, reportOf, type ConsolidationReport } from './consolidation.js';
 import type { DurableStore } from './durable-log.js';
 import { VectorStore, type Embedder } from './embedder.js';

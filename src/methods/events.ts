@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_QUERY_LIMIT } from '../engine/events/query.js';
+import { wireKind } from '../engine/event-kinds.js';
 import { defineMethod } from '../contract/index.js';
 import { noParams } from './schemas.js';
 
@@ -42,7 +43,7 @@ export const eventsCount = defineMethod({
 
 export const eventsQuery = defineMethod({
   name: 'events.query',
-  summary: `Events matching every given filter, newest first; limit defaults to ${DEFAULT_QUERY_LIMIT}, 0 returns all.`,
+  summary: `Events matching every given filter, newest first, kinds in snake_case (a PascalCase filter matches too); limit defaults to ${DEFAULT_QUERY_LIMIT}, 0 returns all.`,
   params: z.object({
     kinds: z.array(z.string()).max(1000).optional(),
     action_id: z.string().optional(),
@@ -63,7 +64,7 @@ export const eventsQuery = defineMethod({
       data_matches: p.data_matches,
       limit: p.limit,
     });
-    return { count: events.length, events };
+    return { count: events.length, events: events.map((e) => ({ ...e, kind: wireKind(e.kind) })) };
   },
 });
 

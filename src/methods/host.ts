@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AGENT_STATUSES, type HostEvent } from '../host/types.js';
 import type { HostEventSink } from '../host/subscribers.js';
 import { CarError } from '../util/errors.js';
-import { defineMethod, type MethodSpec, type SessionContext } from '../contract/index.js';
+import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
+import { approvalFor, eventFor } from './host-redact.js';
 
 /** `host.*`: the shared view a host UI watches, with the per-session ACL of the host surface. */
 
@@ -10,12 +11,14 @@ const str = z.string().min(1);
 const metadata = z.record(z.string(), z.unknown());
 
 /** Delivers `host.event` to one connection; a client that leaves too much unread loses events. */
-function sessionSink(session: SessionContext, maxBufferedBytes: number): HostEventSink {
+function sessionSink(viewer: Pick<MethodContext, 'state' | 'session'>, maxBufferedBytes: number): HostEventSink {
+  const channel = viewer.session.channel;
   return {
     get open() {
-      return session.channel.isOpen;
+      return channel.isOpen;
     },
-    send: (event: HostEvent) => session.channel.notifyLossy('host.event', event as unknown as Record<string, unknown>, maxBufferedBytes),
+    send: (event: HostEvent) =>
+      channel.notifyLossy('host.event', eventFor(viewer, event) as unknown as Record<string, unknown>, maxBufferedBytes),
   };
 }
 
@@ -24,11 +27,14 @@ export const hostSubscribe = defineMethod({
   summary: 'Snapshot of agents, devices, approvals and recent events, and a live host.event stream from then on.',
   params: z.object({}).passthrough(),
   needsHandshake: true,
-  handler(_p, { state, session }) {
-    const snapshot = state.host.subscribe(session.clientId, sessionSink(session, state.config.maxOutboundBufferedBytes / 2));
+  handler(_p, ctx) {
+    const { state, session } = ctx;
+    const snapshot = state.host.subscribe(session.clientId, sessionSink(ctx, state.config.maxOutboundBufferedBytes / 2));
     return {
       subscribed: true,
       ...snapshot,
+      approvals: snapshot.approvals.map((a) => approvalFor(ctx, a)),
+      events: snapshot.events.map((e) => eventFor(ctx, e)),
       identity: { version: state.config.serverVersion, pid: process.pid, manifest_path: null, manifest_role: 'none' },
     };
   },
@@ -52,14 +58,14 @@ export const hostEvents = defineMethod({
   name: 'host.events',
   summary: 'The newest host events (limit, default 100; the ring keeps maxHostEvents, 500 by default), oldest first.',
   params: z.object({ limit: z.number().int().nonnegative().optional() }),
-  handler: (p, { state }) => ({ events: state.host.events(p.limit ?? 100) }),
+  handler: (p, ctx) => ({ events: ctx.state.host.events(p.limit ?? 100).map((e) => eventFor(ctx, e)) }),
 });
 
 export const hostApprovals = defineMethod({
   name: 'host.approvals',
-  summary: 'Every approval, pending and resolved.',
+  summary: 'Pending approvals and the recently decided or expired ones; credential-looking details are redacted for sessions other than the owner and the host.',
   params: z.object({}).passthrough(),
-  handler: (_p, { state }) => ({ approvals: state.host.listApprovals() }),
+  handler: (_p, ctx) => ({ approvals: ctx.state.host.listApprovals().map((a) => approvalFor(ctx, a)) }),
 });
 
 export const hostRegisterAgent = defineMethod({
@@ -171,8 +177,8 @@ export const hostResolveApproval = defineMethod({
     .refine((p) => p.approved === undefined || p.resolution === undefined || p.approved === (p.resolution === 'approve'), {
       message: 'approved and resolution disagree',
     }),
-  handler: (p, { state, session }) =>
-    state.host.resolveApproval(session.clientId, p.approval_id, p.approved ?? p.resolution === 'approve', p.notes),
+  handler: (p, ctx) =>
+    approvalFor(ctx, ctx.state.host.resolveApproval(ctx.session.clientId, p.approval_id, p.approved ?? p.resolution === 'approve', p.notes)),
 });
 
 /** The default gated integrations. Nothing here can drive them, so once approved they say so. */

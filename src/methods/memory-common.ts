@@ -7,7 +7,21 @@ export const subject = z.string().max(4096);
 export const body = z.string().max(256 * 1024);
 export const tags = z.array(z.string().max(256)).max(64).optional();
 /** Numbers, or numeric strings (the MCP schema sends confidence as a string). */
-export const looseNumber = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/)]).transform(Number);
+/** Words a confidence may be given as, and the number each stands for. */
+const CONFIDENCE_WORDS: Readonly<Record<string, number>> = { certain: 1, high: 0.9, medium: 0.6, moderate: 0.6, low: 0.3, uncertain: 0.2 };
+
+/**
+ * A confidence as a number, a numeric string, or any other string: a known word maps to its
+ * number, an unknown word leaves the default confidence.
+ */
+export const confidenceParam = z
+  .union([z.number(), z.string().max(256)])
+  .transform((c): number | undefined => {
+    if (typeof c === 'number') return c;
+    const n = c.trim() === '' ? NaN : Number(c);
+    return Number.isFinite(n) ? n : CONFIDENCE_WORDS[c.trim().toLowerCase()];
+  })
+  .optional();
 
 /** The graph a session's memory calls go to: namespace, then agent, then the shared graph. */
 export function scopeOf(ctx: MethodContext): Promise<MemoryScope> {

@@ -15,7 +15,7 @@ import {
   body,
   clearStatus,
   getStatus,
-  looseNumber,
+  confidenceParam,
   scopeOf,
   setStatus,
   statusId,
@@ -45,7 +45,7 @@ const saveParams = z.object({
   subject,
   body,
   tags,
-  confidence: looseNumber.optional(),
+  confidence: confidenceParam,
   tenant_id: tenantId,
   is_constraint: z.boolean().optional(),
 });
@@ -136,17 +136,20 @@ const trigger = z
   })
   .optional();
 
+/** A ProactiveMemoryRequest: what `memory.intervene` takes, and each `memory.evaluate` case's request. */
+const proactiveRequest = z.object({
+  query: z.string().max(64 * 1024).optional(),
+  recent: z.array(z.string().max(64 * 1024)).max(256).optional(),
+  trigger,
+  force: z.boolean().optional(),
+  max_candidates: z.number().int().min(1).max(MAX_CANDIDATES).optional(),
+  tenant_id: tenantId,
+});
+
 export const memoryIntervene = defineMethod({
   name: 'memory.intervene',
   summary: 'Decide whether one reminder from the proactive bank should be injected now; bumps its injection counter.',
-  params: z.object({
-    query: z.string().max(64 * 1024).optional(),
-    recent: z.array(z.string().max(64 * 1024)).max(256).optional(),
-    trigger,
-    force: z.boolean().optional(),
-    max_candidates: z.number().int().min(1).max(MAX_CANDIDATES).optional(),
-    tenant_id: tenantId,
-  }),
+  params: proactiveRequest,
   handler: async (p, ctx): Promise<Intervention> => {
     const scope = await scopeOf(ctx);
     const req = { ...p, max_candidates: p.max_candidates ?? DEFAULT_MAX_CANDIDATES, tenant_id: p.tenant_id ?? null };
@@ -179,7 +182,7 @@ export const memoryEvaluate = defineMethod({
       .array(
         z.object({
           id: z.union([z.string(), z.number()]).transform(String),
-          request: z.string().max(64 * 1024),
+          request: z.union([z.string().max(64 * 1024).transform((query) => ({ query })), proactiveRequest]),
           relevant_fact_ids: z.array(z.string()).max(1024).optional(),
         }),
       )

@@ -5,15 +5,16 @@ import { updateUtility } from '../memory/utility.js';
 import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { proactiveMethods } from './memory-proactive.js';
 import { noParams } from './schemas.js';
-import { body, getStatus, identityOf, scopeOf, subject, tags, tenantId } from './memory-common.js';
+import { body, confidenceParam, getStatus, identityOf, scopeOf, subject, tags, tenantId } from './memory-common.js';
 
+/** Any label; "constraint" (any case) sets the constraint flag, everything else is a pattern. */
 const kind = z
   .string()
-  .transform((k) => k.toLowerCase())
-  .pipe(z.enum(['pattern', 'constraint']))
+  .max(256)
+  .transform((k): 'pattern' | 'constraint' => (k.toLowerCase() === 'constraint' ? 'constraint' : 'pattern'))
   .optional();
 
-const confidence = z.number().optional();
+const confidence = confidenceParam;
 
 export const memoryAddFact = defineMethod({
   name: 'memory.add_fact',
@@ -105,9 +106,21 @@ export const memoryFactCount = defineMethod({
 
 export const memoryConsolidate = defineMethod({
   name: 'memory.consolidate',
-  summary: 'Run one dream pass: merge duplicates, resolve supersession, promote or reject candidates, decay stale facts.',
+  summary:
+    'Run one dream pass: merge duplicates, resolve supersession, promote or reject candidates, decay stale facts. candidates_promoted/rejected list fact ids (the *_count fields count them); each is also an event.',
   params: noParams,
-  handler: async (_p, ctx) => (await scopeOf(ctx)).consolidate(),
+  handler: async (_p, ctx) => {
+    const { promoted_ids, rejected_ids, candidates_promoted, candidates_rejected, ...rest } = await (await scopeOf(ctx)).consolidate();
+    for (const fact_id of promoted_ids) ctx.session.events.append('CandidatePromoted', { data: { fact_id } });
+    for (const fact_id of rejected_ids) ctx.session.events.append('CandidateRejected', { data: { fact_id } });
+    return {
+      ...rest,
+      candidates_promoted: promoted_ids,
+      candidates_rejected: rejected_ids,
+      candidates_promoted_count: candidates_promoted,
+      candidates_rejected_count: candidates_rejected,
+    };
+  },
 });
 
 const pathParams = z.object({ path: z.string().max(4096) });

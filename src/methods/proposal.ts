@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { executeProposal } from '../engine/executor/index.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
 import { defineMethod, type HandlerConfig } from '../contract/index.js';
+import { permissionAuthorizer } from './proposal-authorize.js';
 import { proposalSchema } from './schemas.js';
 import { isObject } from '../util/values.js';
 
@@ -62,14 +62,13 @@ export const proposalSubmit = defineMethod({
     const policies = session.policies.policySet(p.session_id);
     const tenant = p.scope?.tenantId;
 
-    // Each in-flight tool call listens on the handler's signal: up to the concurrency cap at once.
     const signal = ctx.signal;
-    setMaxListeners(state.config.maxActionConcurrency + 16, signal);
     return executeProposal(proposal, {
       executor: session.toolExecutor,
       store: session.state,
       tenant,
       policies,
+      authorize: permissionAuthorizer(ctx, proposal.id),
       events: session.events,
       tools: (name) => session.tools.get(name),
       checkParameters: (tool, parameters) =>

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { REGISTRY_STATUSES } from '../registry/index.js';
 import { defineMethod } from '../contract/index.js';
 
-/** A directory inside the daemon's registry dir (see RegistryService). */
-const registryPath = z.string().min(1).max(1024).optional();
+/** Another registry directory: absolute, or relative to the daemon's registry dir (see RegistryService). */
+const registryPath = z.string().min(1).max(4096).optional();
+/** Unix seconds (0 = now) or RFC 3339. */
+const time = z.union([z.number().nonnegative().max(Number.MAX_SAFE_INTEGER / 1000), z.string().max(64)]).optional();
 const name = z.string().min(1).max(128);
 
 const entrySchema = z
@@ -15,14 +17,15 @@ const entrySchema = z
     capability: z.string().max(256).optional(),
     port: z.number().int().min(0).max(65535).optional(),
     pid: z.number().int().nonnegative().optional(),
-    registered_at: z.string().max(64).optional(),
-    last_heartbeat: z.string().max(64).optional(),
+    registered_at: time,
+    last_heartbeat_at: time,
+    last_heartbeat: time,
   })
   .strip();
 
 export const registryRegister = defineMethod({
   name: 'registry.register',
-  summary: 'Register (or replace) a product entry; missing timestamps are filled in.',
+  summary: 'Register (or replace) a product entry; missing or zero timestamps are filled with now.',
   params: z.object({ entry: entrySchema, registry_path: registryPath }),
   async handler(p, ctx) {
     await ctx.state.registry.store(p.registry_path).register(p.entry);

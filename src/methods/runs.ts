@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RECORD_TURNS_USAGE, RunError, truncateString } from '../engine/runs/index.js';
-import type { RunOutcome, TraceEvent } from '../engine/runs/index.js';
+import type { RunOutcome, RunRecord, TraceEvent } from '../engine/runs/index.js';
 import { CarError } from '../util/errors.js';
 import { defineMethod, type MethodContext } from '../contract/index.js';
 
@@ -29,6 +29,11 @@ function caller(ctx: MethodContext): { agentId: string | null; clientId: string 
 function assertMayRead(ctx: MethodContext, method: string, runId: string, agentId: string): void {
   if (isHostRole(ctx) || ctx.session.agentId === agentId || ctx.state.runs.isOwner(runId, caller(ctx))) return;
   throw new CarError('denied', `${method}: run '${runId}' can be read only by its agent or the host`);
+}
+
+/** A record as the wire carries it: tagged `record: started|turn|ended` (and `kind`, the same tag, as before). */
+export function wireRecord<R extends RunRecord>(r: R): R & { record: R['kind'] } {
+  return { record: r.kind, ...r };
 }
 
 const outcomeSchema = z
@@ -105,9 +110,10 @@ export const runsSubscribe = defineMethod({
     assertMayRead(ctx, 'runs.subscribe', p.run_id, agentId);
     const bound = state.config.maxOutboundBufferedBytes / 2;
     const sink = (event: TraceEvent): boolean =>
-      session.channel.notifyLossy('runs.trace.event', event as unknown as Record<string, unknown>, bound);
+      session.channel.notifyLossy('runs.trace.event', { ...event, record: wireRecord(event.record) }, bound);
     const snapshot = await state.runs.subscribe(p.run_id, session.clientId, sink);
-    return snapshot ?? { run_id: p.run_id, not_found: true };
+    if (snapshot === null) return { run_id: p.run_id, not_found: true };
+    return { ...snapshot, turns_so_far: snapshot.turns_so_far.map(wireRecord) };
   },
 });
 
@@ -136,13 +142,14 @@ export const runsList = defineMethod({
 
 export const runsGetTrace = defineMethod({
   name: 'runs.get_trace',
-  summary: 'Every record of a run (started, turns, ended) from an optional record cursor.',
+  summary: 'Every record of a run (started, turns, ended) from an optional record cursor, which is echoed; record_count is the total.',
   params: z.object({ run_id: id, cursor: z.number().int().nonnegative().optional() }),
   async handler(p, ctx) {
-    const trace = await ctx.state.runs.trace(p.run_id, p.cursor);
+    const cursor = p.cursor ?? 0;
+    const trace = await ctx.state.runs.trace(p.run_id, cursor);
     if (trace === null) return { run_id: p.run_id, not_found: true };
     assertMayRead(ctx, 'runs.get_trace', p.run_id, trace.agent_id);
-    return { run_id: p.run_id, ...trace };
+    return { run_id: p.run_id, agent_id: trace.agent_id, records: trace.records.map(wireRecord), cursor, record_count: trace.cursor };
   },
 });
 

@@ -77,16 +77,20 @@ export const skillFind = defineMethod({
 
 export const skillReport = defineMethod({
   name: 'skill.report',
-  summary: 'Record a success or failure of a skill; it is degraded once failures exceed successes by more than two.',
-  params: z.object({
-    name,
-    outcome: z.enum(['success', 'fail', 'failure']).transform((o) => (o === 'failure' ? 'fail' : o)),
-    tenant_id: tenantId,
-  }),
+  summary: 'Record an outcome of a skill ("success", or any other word for a failure); it is degraded once failures exceed successes by more than two.',
+  params: z
+    .object({
+      skill_name: name.optional(),
+      name: name.optional(),
+      outcome: z.string().min(1).max(256),
+      tenant_id: tenantId,
+    })
+    .refine((p) => p.skill_name !== undefined || p.name !== undefined, { message: 'skill_name is required', path: ['skill_name'] }),
   handler: async (p, ctx) => {
     const scope = await scopeOf(ctx);
-    const skill = await scope.reportSkill(p.name, p.outcome, p.tenant_id ?? null);
-    return { name: skill.name, ...statsOf(skill) };
+    const outcome = p.outcome.toLowerCase() === 'success' ? 'success' : 'fail';
+    const skill = await scope.reportSkill((p.skill_name ?? p.name)!, outcome, p.tenant_id ?? null);
+    return { skill_name: skill.name, name: skill.name, outcome: p.outcome, ...statsOf(skill) };
   },
 });
 
@@ -131,16 +135,16 @@ function fromDistilled(d: Distilled, tenant: string | undefined): SkillInput {
 
 export const skillsIngestDistilled = defineMethod({
   name: 'skills.ingest_distilled',
-  summary: 'Ingest DistilledSkill records (from skills.distill or a file); returns how many were stored.',
+  summary: 'Ingest DistilledSkill records (from skills.distill or a file); returns {ingested: how many were stored}.',
   params: z.union([
     z.object({ skills: z.array(distilled).max(10_000), tenant_id: tenantId }),
     z.array(distilled).max(10_000).transform((skills) => ({ skills, tenant_id: undefined })),
   ]),
-  result: z.number(),
+  result: z.object({ ingested: z.number() }),
   handler: async (p, ctx) => {
     const scope = await scopeOf(ctx);
-    if (p.skills.length === 0) return 0;
-    return (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length;
+    if (p.skills.length === 0) return { ingested: 0 };
+    return { ingested: (await scope.ingestSkills(p.skills.map((d) => fromDistilled(d, p.tenant_id)))).length };
   },
 });
 
@@ -197,14 +201,21 @@ export const skillsEvolve = defineMethod({
 
 export const skillRepair = defineMethod({
   name: 'skill.repair',
-  summary: 'Propose repaired code for a skill with a model; null when the model offers none. The skill itself is left as it is.',
-  params: z.object({ name, model: modelParam, tenant_id: tenantId }).loose(),
+  summary: 'Propose repaired code for a broken (degraded) skill with a model; null when the skill is not broken, no model is available, or the model offers none. The skill itself is left as it is.',
+  params: z
+    .object({ skill_name: name.optional(), name: name.optional(), model: modelParam, tenant_id: tenantId })
+    .loose()
+    .refine((p) => p.skill_name !== undefined || p.name !== undefined, { message: 'skill_name is required', path: ['skill_name'] }),
   admission: true,
   handler: async (p, ctx) => {
     const scope = await scopeOf(ctx);
-    const skill = scope.engine.skills.get(p.name, p.tenant_id ?? null);
-    if (!skill) throw new MemoryError(`unknown skill '${p.name}'`, 'not_found');
-    return parseRepair(await runSkillPrompt(ctx, repairPrompt(skill), p.model, 'skill.repair'));
+    const skillName = (p.skill_name ?? p.name)!;
+    const skill = scope.engine.skills.get(skillName, p.tenant_id ?? null);
+    if (!skill) throw new MemoryError(`unknown skill '${skillName}'`, 'not_found');
+    if (!statsOf(skill).degraded) return null;
+    if ((p.model ?? ctx.state.config.skillsModel) === null && !(await ctx.state.inference.hasAvailable('generate'))) return null;
+    const code = parseRepair(await runSkillPrompt(ctx, repairPrompt(skill), p.model, 'skill.repair'));
+    return code === null ? null : { code };
   },
 });
 

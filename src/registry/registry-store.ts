@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../memory/atomic-file.js';
+import { writeFileAtomic } from '../util/durable-file.js';
 import { CarError } from '../util/errors.js';
 
 export const REGISTRY_STATUSES = ['running', 'idle', 'errored', 'stopping'] as const;
@@ -15,14 +15,32 @@ export interface RegistryEntry {
   capability?: string;
   port?: number;
   pid?: number;
-  /** RFC 3339; filled in on register when missing. */
-  registered_at: string;
-  /** RFC 3339; refreshed by `heartbeat`, compared by `reap`. */
+  /** Unix seconds; filled in on register when missing or zero. */
+  registered_at: number;
+  /** Unix seconds; refreshed by `heartbeat`. */
+  last_heartbeat_at: number;
+  /** The same instant as `last_heartbeat_at` in RFC 3339 with milliseconds; compared by `reap`. */
   last_heartbeat: string;
 }
 
-export type RegistryEntryInput = Omit<RegistryEntry, 'status' | 'registered_at' | 'last_heartbeat'> &
-  Partial<Pick<RegistryEntry, 'status' | 'registered_at' | 'last_heartbeat'>>;
+/** A timestamp as a client may send it: Unix seconds (0 means "now") or RFC 3339. */
+export type RegistryTime = number | string;
+
+export type RegistryEntryInput = Omit<RegistryEntry, 'status' | 'registered_at' | 'last_heartbeat_at' | 'last_heartbeat'> & {
+  status?: RegistryStatus;
+  registered_at?: RegistryTime;
+  last_heartbeat_at?: RegistryTime;
+  last_heartbeat?: RegistryTime;
+};
+
+/** Milliseconds since the epoch of a client timestamp; null when missing, zero or unreadable. */
+function millisOf(t: RegistryTime | undefined): number | null {
+  if (t === undefined || t === 0 || t === '') return null;
+  const ms = typeof t === 'number' ? t * 1000 : Date.parse(t);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
+
+const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 /** Names become file names: letters, digits, `.`, `_`, `-`, not starting with a dot. */
 export const REGISTRY_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
@@ -62,12 +80,14 @@ export class RegistryStore {
 
   async register(input: RegistryEntryInput, at: Date = new Date()): Promise<RegistryEntry> {
     const path = this.pathOf(input.name);
-    const stamp = at.toISOString();
+    const now = at.getTime();
+    const beat = millisOf(input.last_heartbeat_at) ?? millisOf(input.last_heartbeat) ?? now;
     const entry: RegistryEntry = {
       ...input,
       status: input.status ?? 'running',
-      registered_at: input.registered_at ?? stamp,
-      last_heartbeat: input.last_heartbeat ?? stamp,
+      registered_at: seconds(millisOf(input.registered_at) ?? now),
+      last_heartbeat_at: seconds(beat),
+      last_heartbeat: new Date(beat).toISOString(),
     };
     await this.serial(input.name, async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -76,13 +96,14 @@ export class RegistryStore {
     return entry;
   }
 
-  /** Refresh `last_heartbeat`; false when the name is not registered (or its file is corrupt). */
+  /** Refresh the heartbeat; false when the name is not registered (or its file is corrupt). */
   heartbeat(name: string, at: Date = new Date()): Promise<boolean> {
     const path = this.pathOf(name);
     return this.serial(name, async () => {
       const entry = await readEntry(path);
       if (entry === null) return false;
       entry.last_heartbeat = at.toISOString();
+      entry.last_heartbeat_at = seconds(at.getTime());
       await writeFileAtomic(path, JSON.stringify(entry, null, 2) + '\n');
       return true;
     });
@@ -123,11 +144,11 @@ export class RegistryStore {
     const cutoff = at.getTime() - maxAgeSecs * 1000;
     const removed: string[] = [];
     for (const entry of await this.list()) {
-      const beat = Date.parse(entry.last_heartbeat);
+      const beat = beatOf(entry);
       if (!Number.isFinite(beat) || beat >= cutoff) continue;
       const gone = await this.serial(entry.name, async () => {
         const current = await readEntry(this.pathOf(entry.name));
-        if (current === null || Date.parse(current.last_heartbeat) >= cutoff) return false;
+        if (current === null || beatOf(current) >= cutoff) return false;
         await unlink(this.pathOf(entry.name)).catch(() => undefined);
         return true;
       });
@@ -135,6 +156,23 @@ export class RegistryStore {
     }
     return removed;
   }
+}
+
+function beatOf(entry: RegistryEntry): number {
+  return Date.parse(entry.last_heartbeat);
+}
+
+/** An entry as stored, brought to the current shape (files written before `last_heartbeat_at` lack it). */
+function normalise(v: Partial<RegistryEntry> & { registered_at?: unknown }): RegistryEntry | null {
+  const beat = millisOf(v.last_heartbeat) ?? millisOf(v.last_heartbeat_at);
+  if (beat === null) return null;
+  const registered = typeof v.registered_at === 'number' || typeof v.registered_at === 'string' ? millisOf(v.registered_at) : null;
+  return {
+    ...(v as RegistryEntry),
+    registered_at: seconds(registered ?? beat),
+    last_heartbeat_at: seconds(beat),
+    last_heartbeat: new Date(beat).toISOString(),
+  };
 }
 
 async function readEntry(path: string): Promise<RegistryEntry | null> {
@@ -148,11 +186,11 @@ async function readEntry(path: string): Promise<RegistryEntry | null> {
     const v = JSON.parse(text) as Partial<RegistryEntry> | null;
     if (
       typeof v !== 'object' || v === null || Array.isArray(v) ||
-      typeof v.name !== 'string' || typeof v.dashboard_url !== 'string' || typeof v.last_heartbeat !== 'string'
+      typeof v.name !== 'string' || typeof v.dashboard_url !== 'string'
     ) {
       return null;
     }
-    return v as RegistryEntry;
+    return normalise(v);
   } catch {
     return null;
   }

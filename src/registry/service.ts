@@ -5,10 +5,10 @@ import { RegistryError, RegistryStore } from './registry-store.js';
 export const DEFAULT_MAX_OPEN_STORES = 64;
 
 /**
- * The registries a daemon serves. `registry_path` may pick another directory, but only one inside
- * the configured registry dir (a relative path is taken from there; an absolute one must already
- * be inside it), so a client can keep separate registries without writing elsewhere on disk.
- * With no registry dir configured every call is refused.
+ * The registries a daemon serves. `registry_path` picks another directory: an absolute path is
+ * used as given (created 0700 on first write), a relative one is taken from the configured
+ * registry dir and may not climb out of it. Without a configured dir, only an absolute
+ * `registry_path` is served.
  */
 export class RegistryService {
   private readonly stores = new Map<string, RegistryStore>();
@@ -19,14 +19,23 @@ export class RegistryService {
   ) {}
 
   store(registryPath?: string): RegistryStore {
-    if (this.root === null) {
+    if (registryPath !== undefined && registryPath.includes('\0')) {
+      throw new RegistryError('registry_path must not contain a NUL character', 'invalid', 'registry_path');
+    }
+    const absolute = registryPath !== undefined && isAbsolute(registryPath);
+    if (this.root === null && !absolute) {
       throw new RegistryError('the registry is not available: this daemon was started without a registry directory', 'unavailable');
     }
-    const root = resolve(this.root);
-    const dir = registryPath === undefined ? root : resolve(root, registryPath);
-    const rel = relative(root, dir);
-    if (rel !== '' && (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
-      throw new RegistryError('registry_path must be inside the registry directory', 'invalid', 'registry_path');
+    let dir: string;
+    if (absolute) {
+      dir = resolve(registryPath);
+    } else {
+      const root = resolve(this.root!);
+      dir = registryPath === undefined ? root : resolve(root, registryPath);
+      const rel = relative(root, dir);
+      if (rel !== '' && (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
+        throw new RegistryError('a relative registry_path must stay inside the registry directory (give an absolute path for another location)', 'invalid', 'registry_path');
+      }
     }
     let store = this.stores.get(dir);
     if (!store) {

@@ -71,8 +71,9 @@ export function classify(value: unknown): Classified {
     if (hasId && !isValidId(id)) {
       return { kind: 'invalid', id: null, message: 'invalid request: "id" must be a string, a number or null' };
     }
-    const params = value.params;
-    if (params !== undefined && (typeof params !== 'object' || params === null)) {
+    // `"params": null` is read as no params, as serde-based peers send it for parameterless methods.
+    const params = value.params === null ? undefined : value.params;
+    if (params !== undefined && typeof params !== 'object') {
       return { kind: 'invalid', id: echoId, message: 'invalid request: "params" must be an object or an array' };
     }
     const p = params as JsonRpcParams | undefined;

@@ -66,6 +66,8 @@ export class Peer implements CallOwner {
   private readonly deadlines = new DeadlineTimer((now) => this.sweepDeadlines(now));
   /** Asynchronous notification handlers with a deadline (requests are found in `inFlight`). */
   private readonly timedNotifications = new Set<InboundCall>();
+  /** Notification handlers still running; they count against `maxInFlight` like requests. */
+  private readonly runningNotifications = new Set<InboundCall>();
   private readonly sendReplyFn = (reply: JsonRpcResponse): void => this.sendReply(reply);
 
   constructor(
@@ -86,8 +88,9 @@ export class Peer implements CallOwner {
     return this.closeInfo === undefined && this.transport.isOpen;
   }
 
+  /** Requests and notifications being handled. */
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlight.size + this.runningNotifications.size;
   }
 
   get pendingCount(): number {
@@ -205,9 +208,15 @@ export class Peer implements CallOwner {
   }
 
   private runNotification(method: string, params: JsonRpcParams | undefined): void {
+    if (this.inFlightCount >= this.options.maxInFlight) {
+      // Nothing to answer: a notification past the cap is dropped, as its sender asked for no reply.
+      this.log.debug({ method, limit: this.options.maxInFlight }, 'notification dropped: too many calls in flight');
+      return;
+    }
     const ctx = new InboundCall(this, undefined, method);
     const end = (): void => {
       ctx.done = true;
+      this.runningNotifications.delete(ctx);
       if (this.timedNotifications.delete(ctx) && this.inFlight.size === 0 && this.timedNotifications.size === 0) {
         this.deadlines.idle();
       }
@@ -215,6 +224,7 @@ export class Peer implements CallOwner {
     try {
       const out = this.handler(method, params, ctx);
       if (!isThenable(out)) return end();
+      if (!ctx.done) this.runningNotifications.add(ctx);
       out.then(end, (err: unknown) => {
         end();
         this.log.debug({ method, err }, 'notification handler failed');
@@ -231,7 +241,7 @@ export class Peer implements CallOwner {
     params: JsonRpcParams | undefined,
     single: boolean,
   ): Reply | Promise<Reply> | typeof DEFERRED {
-    if (this.inFlight.size >= this.options.maxInFlight) {
+    if (this.inFlightCount >= this.options.maxInFlight) {
       return errorResponse(id, {
         code: ErrorCode.InternalError,
         message: `too many requests in flight on this connection (limit ${this.options.maxInFlight}); retry after a reply arrives`,
@@ -366,6 +376,11 @@ export class Peer implements CallOwner {
     const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
     this.deadlines.clear();
     this.timedNotifications.clear();
+    for (const ctx of this.runningNotifications) {
+      ctx.done = true;
+      ctx.abort(reason);
+    }
+    this.runningNotifications.clear();
     this.inFlight.forEach((ctx) => {
       ctx.done = true;
       ctx.abort(reason);

@@ -11,7 +11,7 @@ export const GATE_PREVIEW_CHARS = 512;
 /**
  * The high-risk method gate: a gated call raises a system approval (no owning session) and parks
  * until someone resolves it. Approve lets the handler run; deny or the timeout fail the call with
- * -32003, leave the connection open, and (on timeout) the row pending for later inspection. Which
+ * -32003 and leave the connection open; an approval nobody decided in time expires (it stays listed). Which
  * methods it covers is decided when the method table is built (`MethodRoute.approval`).
  */
 export class ApprovalGate {
@@ -21,12 +21,12 @@ export class ApprovalGate {
   ) {}
 
   /** Resolves once approved; rejects with -32003 on deny or timeout. */
-  async admit(method: string, params: unknown, signal?: AbortSignal): Promise<void> {
+  async admit(method: string, params: unknown, signal?: AbortSignal, raisedBy: string | null = null): Promise<void> {
     const approval = this.host.createApproval(null, {
       title: `Allow ${method}?`,
       action: `${GATE_ACTION_PREFIX}${method}`,
       details: { method, params_preview: preview(params) },
-    });
+    }, raisedBy);
     const outcome = await this.host.waitForResolution(approval.id, this.options.timeoutMs, signal);
     if (outcome === 'approved') return;
     // -32003 is the protocol's code for all three; `data.kind` says which, as on every other error.
@@ -37,7 +37,7 @@ export class ApprovalGate {
     if (outcome === 'timeout') {
       throw new RpcError(
         ErrorCode.ApprovalDenied,
-        `'${method}' was not approved within ${formatSeconds(this.options.timeoutMs)}; approval ${approval.id} is still pending`,
+        `'${method}' was not approved within ${formatSeconds(this.options.timeoutMs)}; approval ${approval.id} has expired`,
         data('timeout'),
       );
     }

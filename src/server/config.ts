@@ -8,7 +8,7 @@ import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
 import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
-import { MAX_HOST_EVENTS } from '../host/host-state.js';
+import { MAX_APPROVAL_HISTORY, MAX_HOST_EVENT_BYTES, MAX_HOST_EVENTS, MAX_PENDING_APPROVALS_PER_SESSION } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 
@@ -76,6 +76,10 @@ export interface ServerStateOptions {
   maxToolsPerSession: number;
   /** Most keys in one session's state map (all tenants together). */
   maxStateKeysPerSession: number;
+  /** Most bytes (keys plus values' JSON) in one session's state map, all tenants together. */
+  maxStateBytesPerSession: number;
+  /** Largest JSON of one state value. */
+  maxStateValueBytes: number;
   /** Most events one session's event log holds; past it the oldest are dropped, whatever retention is set. */
   maxEventsPerSession: number;
   /** Most actions of one proposal running at once (within a DAG level). */
@@ -98,6 +102,12 @@ export interface ServerStateOptions {
   maxEvidenceBytes: number;
   /** Host events the ring keeps for `host.events` and the subscribe snapshot. */
   maxHostEvents: number;
+  /** Bytes (JSON) of all host events the ring keeps together; the oldest go first, the newest always stays. */
+  maxHostEventBytes: number;
+  /** Approvals one session may have waiting (its own and its gated calls'); one more is refused. */
+  maxPendingApprovalsPerSession: number;
+  /** Decided and expired approvals `host.approvals` keeps listing; the oldest is forgotten first. */
+  maxApprovalHistory: number;
   /** Host events one subscriber may have queued; past it new ones are lost for that subscriber. */
   maxHostSubscriberQueue: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
@@ -194,6 +204,8 @@ const DEFAULTS: ServerStateOptions = {
   heartbeatIntervalMs: 30 * 1000,
   maxToolsPerSession: 4096,
   maxStateKeysPerSession: 100_000,
+  maxStateBytesPerSession: 64 * 1024 * 1024,
+  maxStateValueBytes: 4 * 1024 * 1024,
   maxEventsPerSession: 100_000,
   maxActionConcurrency: DEFAULT_MAX_CONCURRENCY,
   deadlineSlackMs: 15 * 1000,
@@ -205,6 +217,9 @@ const DEFAULTS: ServerStateOptions = {
   toolHandleReapMs: DEFAULT_HANDLE_REAP_MS,
   maxEvidenceBytes: 64 * 1024,
   maxHostEvents: MAX_HOST_EVENTS,
+  maxHostEventBytes: MAX_HOST_EVENT_BYTES,
+  maxPendingApprovalsPerSession: MAX_PENDING_APPROVALS_PER_SESSION,
+  maxApprovalHistory: MAX_APPROVAL_HISTORY,
   maxHostSubscriberQueue: DEFAULT_SUBSCRIBER_QUEUE,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
@@ -272,6 +287,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly heartbeatIntervalMs!: number;
   readonly maxToolsPerSession!: number;
   readonly maxStateKeysPerSession!: number;
+  readonly maxStateBytesPerSession!: number;
+  readonly maxStateValueBytes!: number;
   readonly maxEventsPerSession!: number;
   readonly maxActionConcurrency!: number;
   readonly deadlineSlackMs!: number;
@@ -283,6 +300,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolHandleReapMs!: number;
   readonly maxEvidenceBytes!: number;
   readonly maxHostEvents!: number;
+  readonly maxHostEventBytes!: number;
+  readonly maxPendingApprovalsPerSession!: number;
+  readonly maxApprovalHistory!: number;
   readonly maxHostSubscriberQueue!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
@@ -404,6 +424,11 @@ function validate(o: ServerStateOptions): void {
     'maxToolHandleChunks',
     'maxEvidenceBytes',
     'maxHostEvents',
+    'maxHostEventBytes',
+    'maxPendingApprovalsPerSession',
+    'maxApprovalHistory',
+    'maxStateBytesPerSession',
+    'maxStateValueBytes',
     'maxHostSubscriberQueue',
     'maxSupervisionHistory',
     'maxFinishedRunsInMemory',

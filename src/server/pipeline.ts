@@ -75,7 +75,7 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
 
     // approval: a high-risk method parks until a human approves it (its own timeout, not the deadline)
     if (route.approval) {
-      return approvalGate.admit(method, params, rpc.signal).then(() => underDeadline(route, params, ctx, rpc));
+      return approvalGate.admit(method, params, rpc.signal, session.clientId).then(() => underDeadline(route, params, ctx, rpc));
     }
     return underDeadline(route, params, ctx, rpc);
   };

@@ -60,11 +60,14 @@ export class ClientSession implements SessionContext {
       maxSessions: config.maxPolicySessions,
     });
     this.events = new EventLog({ journal: this.openJournal(config), capacity: config.maxEventsPerSession });
-    this.state = new StateStore(config.maxStateKeysPerSession);
+    this.state = new StateStore({
+      maxKeys: config.maxStateKeysPerSession,
+      maxBytes: config.maxStateBytesPerSession,
+      maxValueBytes: config.maxStateValueBytes,
+    });
     this.tools = new ToolRegistry(config.maxToolsPerSession);
     this.toolExecutor = new WsToolExecutor(channel, {
       defaultTimeoutMs: config.toolTimeoutMs,
-      graceMs: config.toolCallbackGraceMs,
     });
     const lossyBound = config.maxOutboundBufferedBytes / 2;
     this.toolHandles = new ToolHandleStore({

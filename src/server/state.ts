@@ -75,7 +75,13 @@ export class ServerState implements ServerContext {
       approvalEnabled: gate.enabled,
     });
     this.approvals = new ApprovalLedger(config.approvalsPath);
-    this.host = new HostState({ maxEvents: config.maxHostEvents, subscriberQueue: config.maxHostSubscriberQueue });
+    this.host = new HostState({
+      maxEvents: config.maxHostEvents,
+      maxEventBytes: config.maxHostEventBytes,
+      subscriberQueue: config.maxHostSubscriberQueue,
+      maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
+      maxApprovalHistory: config.maxApprovalHistory,
+    });
     this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({

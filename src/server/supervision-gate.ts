@@ -7,7 +7,7 @@ import { CarError } from '../util/errors.js';
 /** Action label of the host approvals escalated intents become. */
 export const ESCALATION_ACTION = 'supervision.escalate';
 
-type GateContext = Pick<MethodContext, 'state' | 'signal'>;
+type GateContext = Pick<MethodContext, 'state' | 'signal'> & { session?: { clientId: string } };
 
 /**
  * The supervision gate. Null (nothing to wait for) when no supervisor's filter matches; otherwise
@@ -44,7 +44,7 @@ async function escalate(ctx: GateContext, intent: SupervisionIntent, reason: str
     action: ESCALATION_ACTION,
     description: reason,
     details: { intent, reason },
-  });
+  }, ctx.session?.clientId ?? null);
   const timeoutMs = ctx.state.config.approvalGate.timeoutMs;
   const outcome = await ctx.state.host.waitForResolution(approval.id, timeoutMs, ctx.signal);
   if (outcome === 'approved') return;
@@ -53,7 +53,7 @@ async function escalate(ctx: GateContext, intent: SupervisionIntent, reason: str
     outcome === 'denied'
       ? 'was denied'
       : outcome === 'timeout'
-        ? `was not resolved within ${timeoutMs} ms and is still pending`
+        ? `was not resolved within ${timeoutMs} ms and has expired`
         : 'was abandoned';
   throw new CarError(
     outcome === 'timeout' ? 'timeout' : 'denied',

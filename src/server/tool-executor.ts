@@ -1,13 +1,12 @@
 import type { ToolCall, ToolExecutor, ToolOutcome } from '../engine/tool-executor.js';
 import { RemoteError, RequestAbortedError } from '../rpc/errors.js';
 import { formatSeconds } from '../util/duration.js';
+import { isObject } from '../util/values.js';
 import type { ServerChannel } from './channel.js';
 
 export interface WsToolExecutorOptions {
   /** Wait when the call has no budget of its own. */
   defaultTimeoutMs: number;
-  /** Added to a call's own `timeoutMs`. */
-  graceMs: number;
 }
 
 /**
@@ -35,15 +34,18 @@ export class WsToolExecutor implements ToolExecutor {
     };
     if (call.timeoutMs !== undefined) params.timeout_ms = call.timeoutMs;
     if (call.sessionId !== undefined) params.session_id = call.sessionId;
-    const waitMs =
-      call.timeoutMs !== undefined ? call.timeoutMs + this.options.graceMs : this.options.defaultTimeoutMs;
+    // An action's own budget is exact: the callback grace belongs to the outer handler deadline.
+    const waitMs = call.timeoutMs ?? this.options.defaultTimeoutMs;
     const elapsed = (): number => Math.round(performance.now() - started);
     try {
       const output = await this.channel.request('tools.execute', params, { id, timeoutMs: waitMs, signal });
       return { ok: true, output, durationMs: elapsed() };
     } catch (err) {
       if (err instanceof RemoteError) {
-        return { ok: false, error: err.message, reason: 'tool_error', code: err.code, durationMs: elapsed() };
+        const outcome: ToolOutcome = { ok: false, error: err.message, reason: 'tool_error', code: err.code, durationMs: elapsed() };
+        // The client's TerminalToolError: `data.terminal: true` asks for fail-stop.
+        if (isObject(err.data) && err.data.terminal === true) outcome.terminal = true;
+        return outcome;
       }
       if (err instanceof RequestAbortedError && err.reason !== 'closed') {
         const reason =

@@ -82,10 +82,12 @@ describe('CarClient inference helpers against a daemon backed by aimock', () => 
     const car = await CarClient.connect({ url, token: TOKEN });
     const distilled = await car.call<unknown[]>('skills.distill', { events: [{ kind: 'action_succeeded', tool: 'web_scraper' }] });
     assert.deepEqual(distilled, [{ ...DISTILLED[0], source: 'distilled' }]);
-    assert.equal(await car.call('skills.ingest_distilled', { skills: distilled }), 1);
+    assert.deepEqual(await car.call('skills.ingest_distilled', { skills: distilled }), { ingested: 1 });
     const evolved = await car.call<{ name: string; domain: string; source: string }[]>('skills.evolve', { events: [], domain: 'web' });
     assert.deepEqual(evolved.map((s) => [s.name, s.domain, s.source]), [['better_scrape', 'web', 'evolved']]);
-    assert.equal(await car.call('skill.repair', { name: 'scrape_and_summarize' }), 'fixed()');
+    assert.equal(await car.call('skill.repair', { skill_name: 'scrape_and_summarize' }), null, 'a healthy skill is not repaired');
+    for (let i = 0; i < 3; i++) await car.call('skill.report', { skill_name: 'scrape_and_summarize', outcome: 'timeout' });
+    assert.deepEqual(await car.call('skill.repair', { skill_name: 'scrape_and_summarize' }), { code: 'fixed()' });
     const metered = await car.call<{ events: { data: { method: string } }[] }>('events.query', { kinds: ['InferenceMetered'] });
     assert.deepEqual(metered.events.map((e) => e.data.method).sort(), ['skill.repair', 'skills.distill', 'skills.evolve']);
     await car.close();

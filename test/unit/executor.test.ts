@@ -312,26 +312,48 @@ describe('executor: failure behaviours', () => {
     assert.equal(result.cost.retries, 0);
   });
 
-  test('skip: the failed action is skipped, its dependents too, independent work goes on, nothing is rolled back', async () => {
+  test('skip: the failed action is skipped, its dependents are rejected, independent work goes on, nothing is rolled back', async () => {
     const { result, store } = await run(
       [
         tool('a', 'bad', { failure_behavior: 'skip' }),
-        tool('b', 'good', { dependencies: ['a'] }),
+        tool('b', 'good', { dependencies: ['a'], failure_behavior: 'skip' }),
         { id: 'c', type: 'state_write', parameters: { key: 'k', value: 1 } },
         tool('d', 'good', { dependencies: ['c'] }),
-        tool('e', 'good', { dependencies: ['b'] }),
+        tool('e', 'good', { dependencies: ['b'], failure_behavior: 'skip' }),
       ],
       { handler: (call) => (call.tool === 'bad' ? toolError('nope') : ok('ok')) },
     );
-    assert.deepEqual(statuses(result), { a: 'skipped', b: 'skipped', c: 'succeeded', d: 'succeeded', e: 'skipped' });
+    assert.deepEqual(statuses(result), { a: 'skipped', b: 'rejected', c: 'succeeded', d: 'succeeded', e: 'rejected' });
     assert.equal(result.results[0]!.error, 'nope');
     assert.match(result.results[1]!.error ?? '', /dependency 'a' did not succeed \(skipped\)/);
+    assert.match(result.results[4]!.error ?? '', /dependency 'b' did not succeed \(rejected\)/);
     assert.equal(result.results.some((r) => r.rolled_back), false);
     assert.deepEqual(store.view().snapshot(), { k: 1 });
     assert.deepEqual(
-      { calls: result.cost.tool_calls, executed: result.cost.actions_executed, skipped: result.cost.actions_skipped },
-      { calls: 2, executed: 2, skipped: 3 },
+      {
+        calls: result.cost.tool_calls,
+        executed: result.cost.actions_executed,
+        rejected: result.cost.actions_rejected,
+        skipped: result.cost.actions_skipped,
+      },
+      { calls: 2, executed: 2, rejected: 2, skipped: 1 },
     );
+  });
+
+  test('a dependent of a skipped action is rejected, and its own abort stops the proposal and rolls back', async () => {
+    const { result, store } = await run(
+      [
+        { id: 'w', type: 'state_write', parameters: { key: 'k', value: 1 } },
+        tool('a', 'bad', { failure_behavior: 'skip', dependencies: ['w'] }),
+        tool('b', 'good', { dependencies: ['a'] }),
+        tool('c', 'good', { dependencies: ['b'] }),
+      ],
+      { handler: (call) => (call.tool === 'bad' ? toolError('nope') : ok('ok')) },
+    );
+    assert.deepEqual(statuses(result), { w: 'succeeded', a: 'skipped', b: 'rejected', c: 'skipped' });
+    assert.equal(result.results[0]!.rolled_back, true);
+    assert.deepEqual(store.view().snapshot(), {});
+    assert.equal(result.cost.actions_rejected, 1);
   });
 
   test('a reference to an action that did not succeed fails the referencing action', async () => {
@@ -393,10 +415,11 @@ describe('executor: admission', () => {
   test('a rejection under skip lets the rest run', async () => {
     const policies = new PolicyEngine('c');
     policies.register({ name: 'no_x', rule: 'deny_tool', target: 'x' });
-    const { result } = await run([tool('a', 'x', { failure_behavior: 'skip' }), tool('b', 'y'), tool('c', 'z', { dependencies: ['a'] })], {
-      options: { policies: policies.policySet() },
-    });
-    assert.deepEqual(statuses(result), { a: 'rejected', b: 'succeeded', c: 'skipped' });
+    const { result } = await run(
+      [tool('a', 'x', { failure_behavior: 'skip' }), tool('b', 'y'), tool('c', 'z', { dependencies: ['a'], failure_behavior: 'skip' })],
+      { options: { policies: policies.policySet() } },
+    );
+    assert.deepEqual(statuses(result), { a: 'rejected', b: 'succeeded', c: 'rejected' });
   });
 
   test('require_state: denies every action until the state holds', async () => {

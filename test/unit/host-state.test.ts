@@ -102,7 +102,7 @@ describe('HostState', () => {
     assert.throws(() => h.createApproval('y', { agent_id: 'ag', title: 't' }), /owned by another session/);
   });
 
-  test('waitForResolution wakes on resolve, times out leaving the row pending, honours abort', async () => {
+  test('waitForResolution wakes on resolve; a timeout or an abort expires the row out of the pending set', async () => {
     const h = new HostState();
     const a = h.createApproval(null, { title: 't' });
     const waiting = h.waitForResolution(a.id, 5_000);
@@ -113,18 +113,24 @@ describe('HostState', () => {
 
     const b = h.createApproval(null, { title: 't' });
     assert.equal(await h.waitForResolution(b.id, 20), 'timeout');
-    assert.equal(h.getApproval(b.id)!.status, 'pending');
+    assert.equal(h.getApproval(b.id)!.status, 'expired');
+    assert.equal(h.pendingCount(), 0);
     assert.equal(h.waitingCount, 0);
+    assert.equal(await h.waitForResolution(b.id, 5_000), 'aborted', 'an expired row answers at once');
 
     const ac = new AbortController();
-    const c = h.waitForResolution(b.id, 5_000, ac.signal);
+    const c = h.createApproval(null, { title: 'c' }, 's1');
+    const waitingC = h.waitForResolution(c.id, 5_000, ac.signal);
+    assert.equal(h.pendingCount('s1'), 1);
     ac.abort();
-    assert.equal(await c, 'aborted');
+    assert.equal(await waitingC, 'aborted');
+    assert.equal(h.getApproval(c.id)!.status, 'expired');
+    assert.equal(h.pendingCount('s1'), 0);
     assert.equal(h.waitingCount, 0);
     assert.equal(await h.waitForResolution(a.id, 5_000), 'approved', 'already resolved answers at once');
   });
 
-  test('dropSession unsubscribes and reaps that session’s pending approvals only', () => {
+  test('dropSession unsubscribes and removes that session’s approvals, pending and decided, only', () => {
     const h = new HostState();
     h.subscribe('s1', collector());
     const mine = h.createApproval('s1', { title: 'mine' });
@@ -136,9 +142,10 @@ describe('HostState', () => {
     assert.equal(h.isSubscribed('s1'), false);
     assert.deepEqual(
       h.listApprovals().map((a) => a.id).sort(),
-      [done.id, other.id, sys.id].sort(),
+      [other.id, sys.id].sort(),
     );
     assert.equal(h.getApproval(mine.id), undefined);
+    assert.equal(h.getApproval(done.id), undefined);
   });
 
   test('devices: owner-only update, device.updated recorded', () => {

@@ -26,8 +26,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.
   inference: ['memory', 'util'],
-  // A2A runs its work through a runtime the daemon hands it; it writes its files with memory's atomic writer.
-  a2a: ['memory', 'util'],
+  // A2A runs its work through a runtime the daemon hands it.
+  a2a: ['util'],
   rpc: ['transport', 'util'],
   transport: ['util'],
   util: [],

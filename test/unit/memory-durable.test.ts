@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import test, { after, describe } from 'node:test';
-import { DurableStore, parseLog } from '../../src/memory/durable-log.js';
+import { DurableStore, parseLog, storeFiles, type RecoveryInfo } from '../../src/memory/durable-log.js';
 import { MemoryEngine } from '../../src/memory/engine.js';
 import { decodeNamespace, encodeNamespace, namespaceSnapshotPath } from '../../src/memory/namespaces.js';
 import { resolveSandboxed } from '../../src/memory/sandbox.js';
@@ -20,7 +20,7 @@ function freshDir(): string {
   return dir;
 }
 
-async function openScope(path: string, compactMinBytes?: number): Promise<{ scope: MemoryScope; store: DurableStore; replayed: number; truncatedBytes: number }> {
+async function openScope(path: string, compactMinBytes?: number): Promise<{ scope: MemoryScope; store: DurableStore } & RecoveryInfo> {
   const engine = new MemoryEngine();
   const { store, recovery } = await DurableStore.open(path, engine, { compactMinBytes });
   return { scope: new MemoryScope('namespace', 'test', engine, store), store, ...recovery };
@@ -156,18 +156,83 @@ describe('durable memory: log and snapshot', () => {
   test('temp files of an interrupted snapshot are removed on open', async () => {
     const dir = freshDir();
     const path = join(dir, 'g.json');
-    writeFileSync(`${path}.tmp-999-1`, '{"facts": [');
-    writeFileSync(join(dir, 'other.json.tmp-1-1'), 'not ours');
+    writeFileSync(`${path}~tmp-999-1`, '{"facts": [');
+    writeFileSync(join(dir, 'g~prev.json~tmp-999-2'), '{"facts": [');
+    writeFileSync(join(dir, 'g.json~next'), '{"facts": [');
+    writeFileSync(join(dir, 'g.json.tmp-1.json'), 'another namespace');
+    writeFileSync(join(dir, 'other.json~tmp-1-1'), 'not ours');
     const { scope } = await openScope(path);
-    assert.equal(existsSync(`${path}.tmp-999-1`), false);
-    assert.equal(existsSync(join(dir, 'other.json.tmp-1-1')), true);
+    assert.equal(existsSync(`${path}~tmp-999-1`), false);
+    assert.equal(existsSync(join(dir, 'g~prev.json~tmp-999-2')), false);
+    assert.equal(existsSync(join(dir, 'g.json~next')), false);
+    assert.equal(existsSync(join(dir, 'g.json.tmp-1.json')), true);
+    assert.equal(existsSync(join(dir, 'other.json~tmp-1-1')), true);
     await scope.close();
   });
 
-  test('a corrupt snapshot refuses to open instead of starting empty', async () => {
+  test('a corrupt line in the middle of the log is skipped and reported; the records after it are kept', async () => {
     const path = join(freshDir(), 'g.json');
-    writeFileSync(path, '{"facts": [');
-    await assert.rejects(openScope(path), /not valid JSON/);
+    const log = storeFiles(path).log;
+    const { scope } = await openScope(path);
+    for (let i = 0; i < 100; i++) await scope.addFact({ subject: `person ${i}`, body: `works on project ${i}` });
+    const lines = readFileSync(log, 'utf8').split('\n');
+    lines[49] = lines[49]!.slice(0, 20) + '\u0000garbage';
+    writeFileSync(log, lines.join('\n'));
+    const reopened = await openScope(path);
+    assert.deepEqual(reopened.skipped, [{ file: 'g.log', line: 50, reason: 'not valid JSON' }]);
+    assert.equal(reopened.scope.engine.factCount, 99);
+    assert.ok(bodies(reopened.scope).includes('works on project 99'));
+    assert.ok(!bodies(reopened.scope).includes('works on project 49'));
+    assert.equal(reopened.truncatedBytes, 0);
+    // The damage is reported once: the graph was rewritten whole.
+    await reopened.scope.addFact({ subject: 'after', body: 'recovery' });
+    const again = await openScope(path);
+    assert.deepEqual(again.skipped, []);
+    assert.equal(again.scope.engine.factCount, 100);
+    await Promise.all([scope.close(), reopened.scope.close(), again.scope.close()]);
+  });
+
+  test('a torn snapshot falls back to the previous one plus the logs, without losing a record', async () => {
+    const path = join(freshDir(), 'g.json');
+    const files = storeFiles(path);
+    const { scope } = await openScope(path, 1024);
+    for (let i = 0; i < 200; i++) await scope.addFact({ subject: `office ${i}`, body: `floor ${i}` });
+    assert.ok(existsSync(files.previous), 'two generations exist');
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.slice(0, text.length >> 1));
+    const reopened = await openScope(path, 1024);
+    assert.equal(reopened.base, 'previous');
+    assert.equal(reopened.corruptSnapshots.length, 1);
+    assert.doesNotMatch(reopened.corruptSnapshots[0]!, new RegExp(root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.equal(reopened.gap, false);
+    assert.equal(reopened.scope.engine.factCount, 200);
+    assert.ok(existsSync(files.corrupt), 'the unreadable snapshot is kept aside');
+    await reopened.scope.addFact({ subject: 'later', body: 'write' });
+    await reopened.scope.close();
+    const again = await openScope(path, 1024);
+    assert.equal(again.base, 'snapshot');
+    assert.equal(again.scope.engine.factCount, 201);
+    await Promise.all([scope.close(), again.scope.close()]);
+  });
+
+  test('with both snapshots unreadable the graph is rebuilt from what the logs still hold, and stays usable', async () => {
+    const path = join(freshDir(), 'g.json');
+    const files = storeFiles(path);
+    const { scope } = await openScope(path, 1024);
+    for (let i = 0; i < 200; i++) await scope.addFact({ subject: `service ${i}`, body: `port ${9000 + i}` });
+    writeFileSync(files.snapshot, '{"facts": [');
+    writeFileSync(files.previous, 'garbage');
+    const reopened = await openScope(path, 1024);
+    assert.equal(reopened.base, 'empty');
+    assert.equal(reopened.corruptSnapshots.length, 2);
+    assert.equal(reopened.gap, true, 'the records only the snapshots held are reported lost');
+    assert.ok(reopened.scope.engine.factCount > 0 && reopened.scope.engine.factCount < 200);
+    await reopened.scope.addFact({ subject: 'still', body: 'works' });
+    await reopened.scope.close();
+    const again = await openScope(path, 1024);
+    assert.equal(again.base, 'snapshot');
+    assert.equal(again.scope.engine.factCount, reopened.scope.engine.factCount);
+    await Promise.all([scope.close(), again.scope.close()]);
   });
 });
 

@@ -19,6 +19,7 @@ describe('classify', () => {
       params: [1, 2],
     });
     assert.deepEqual(classify({ jsonrpc: '2.0', id: 0, method: 'm' }), { kind: 'request', id: 0, method: 'm', params: undefined });
+    assert.deepEqual(classify({ jsonrpc: '2.0', id: 0, method: 'm', params: null }), { kind: 'request', id: 0, method: 'm', params: undefined });
   });
 
   test('an explicit id: null is still a request (answered with id null)', () => {
@@ -73,7 +74,6 @@ describe('classify', () => {
     ['an infinite id', { jsonrpc: '2.0', id: Infinity, method: 'm' }, null],
     ['params as a number', { jsonrpc: '2.0', id: 1, method: 'm', params: 1 }, 1],
     ['params as a string', { jsonrpc: '2.0', id: 1, method: 'm', params: 'p' }, 1],
-    ['params null', { jsonrpc: '2.0', id: 1, method: 'm', params: null }, 1],
     ['params true', { jsonrpc: '2.0', method: 'm', params: true }, null],
     ['both result and error', { jsonrpc: '2.0', id: 1, result: 1, error: { code: 1, message: 'x' } }, 1],
     ['neither method, result nor error', { jsonrpc: '2.0', id: 1 }, 1],

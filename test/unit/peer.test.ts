@@ -423,6 +423,26 @@ describe('Peer: framing rules', () => {
     assert.equal(await client.request('s', { held: false }), 'ok');
   });
 
+  test('in-flight cap: running notifications count; past the cap they are dropped, and close aborts the rest', async () => {
+    const started: AbortSignal[] = [];
+    const { client, server, b } = peers(
+      (_m, _p, ctx) => {
+        started.push(ctx.signal);
+        return new Promise(() => undefined);
+      },
+      undefined,
+      { maxInFlight: 3 },
+    );
+    for (let i = 0; i < 10; i++) client.notify('n', { i });
+    await waitFor(() => started.length === 3);
+    assert.equal(server.inFlightCount, 3);
+    await assert.rejects(client.request('r', {}), /too many requests in flight on this connection \(limit 3\)/);
+    assert.equal(started.length, 3, 'the seven past the cap never reached the handler');
+    b.close();
+    await waitFor(() => started.every((s) => s.aborted));
+    assert.equal(server.inFlightCount, 0);
+  });
+
   test('synchronous handlers do not count against the in-flight cap', async () => {
     const { client } = peers(() => 'sync', undefined, { maxInFlight: 1 });
     const all = await Promise.all(Array.from({ length: 5 }, () => client.request('m', {})));

@@ -20,7 +20,7 @@ describe('admission.status (behaviour 64)', () => {
       permits_total: s.permits_total,
       permits_available: s.permits_total,
       permits_in_use: 0,
-      env_override: null,
+      env_override: '',
       queue_depth: 0,
       queue_max: 512,
     });
@@ -34,7 +34,7 @@ describe('admission.status (behaviour 64)', () => {
       permits_total: 2,
       permits_available: 2,
       permits_in_use: 0,
-      env_override: 2,
+      env_override: '2',
       queue_depth: 0,
       queue_max: 512,
     });
@@ -44,7 +44,7 @@ describe('admission.status (behaviour 64)', () => {
       permits_total: 2,
       permits_available: 0,
       permits_in_use: 2,
-      env_override: 2,
+      env_override: '2',
       queue_depth: 1,
       queue_max: 512,
     });

@@ -87,7 +87,7 @@ describe('approval gate', () => {
     assert.equal((await ok).result.done, true);
   });
 
-  test('56: unresolved within the timeout → -32003, the row stays pending, the connection stays open', async () => {
+  test('56: unresolved within the timeout → -32003, the row expires out of the pending set, the connection stays open', async () => {
     const short = await startServer({
       methods: [gatedMethod],
       approvalGate: { enabled: true, methods: ['test.gated'], timeoutMs: 150 },
@@ -100,7 +100,8 @@ describe('approval gate', () => {
       assert.equal(err.code, -32003);
       assert.ok(waited >= 140, `waited ${waited} ms`);
       const id = (err.data as { approval_id: string }).approval_id;
-      assert.equal(short.state.host.getApproval(id)?.status, 'pending');
+      assert.equal(short.state.host.getApproval(id)?.status, 'expired');
+      assert.equal(short.state.host.pendingCount(), 0);
       assert.equal(short.state.host.waitingCount, 0, 'no waiter or timer left behind');
       assert.ok(caller.isOpen);
       assert.equal((await caller.result('host.agents', {})).length >= 0, true);

@@ -41,9 +41,17 @@ describe('dispatch errors and ids', () => {
     assert.match(reply.error.message, /"method" must be a non-empty string/);
   });
 
-  test('(14) params that are a number (or a string, or null) are -32600', async () => {
+  test('"params": null is no params', async () => {
     const c = await server.authed();
-    for (const [i, params] of [5, 'str', null, true].entries()) {
+    c.send({ jsonrpc: '2.0', id: 'n', method: 'state.keys', params: null });
+    const reply = await c.next();
+    assert.equal(reply.id, 'n');
+    assert.ok(Array.isArray(reply.result), JSON.stringify(reply));
+  });
+
+  test('(14) params that are a number (or a string, or a boolean) are -32600', async () => {
+    const c = await server.authed();
+    for (const [i, params] of [5, 'str', true].entries()) {
       c.send({ jsonrpc: '2.0', id: `p${i}`, method: 'state.keys', params });
       const reply = await c.next();
       assert.equal(reply.id, `p${i}`);

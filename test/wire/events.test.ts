@@ -82,7 +82,7 @@ describe('events.* / metrics.* / replan.set_config over the wire', () => {
     assert.equal(newest.events.length, 1);
     const [event] = newest.events;
     assert.deepEqual(Object.keys(event).sort(), ['action_id', 'data', 'id', 'kind', 'proposal_id', 'seq', 'timestamp']);
-    assert.equal(event.kind, EventKind.ActionSucceeded);
+    assert.equal(event.kind, 'action_succeeded');
     assert.equal(event.seq, 1);
     assert.deepEqual(event.data, { duration_ms: 3, attempt: 1 });
     assert.ok(!Number.isNaN(Date.parse(event.timestamp)));
@@ -136,6 +136,8 @@ describe('events.* / metrics.* / replan.set_config over the wire', () => {
       failed.events.map((e: RuntimeEvent) => e.action_id),
       ['a3', 'a1'],
     );
+    const snake = await c.result('events.query', { kinds: ['action_failed', 'action_rejected'] });
+    assert.deepEqual(snake.events.map((e: RuntimeEvent) => [e.action_id, e.kind]), [['a3', 'action_rejected'], ['a1', 'action_failed']]);
     const net = await c.result('events.query', { data_matches: { tool: 'net' }, action_id: 'a2' });
     assert.equal(net.count, 1);
     const middle = all.events[1].timestamp as string;
@@ -315,6 +317,6 @@ describe('events.* / metrics.* / replan.set_config over the wire', () => {
     assert.match(created[0]!, /^[0-9a-f-]{36}\.jsonl$/);
     const journal = readJournal(join(journalDir, created[0]!));
     const logged = (await c.result('events.query', { limit: 0 })).events.reverse();
-    assert.deepEqual(journal, logged);
+    assert.deepEqual(journal.map((e) => ({ ...e, kind: e.kind.toLowerCase() })), logged, 'the wire names kinds in snake_case');
   });
 });

@@ -209,7 +209,7 @@ describe('admission: inference-class calls share the permits; a bounded queue, t
     const waiting = queued.call('infer', { model: 'local-a', messages: [{ role: 'user', content: 'hello' }] });
     waiting.catch(() => {}); // its connection is closed below
     const s = await statusWhen(observer, (x) => x.queue_depth === 1);
-    assert.deepEqual(s, { permits_total: 1, permits_available: 0, permits_in_use: 1, env_override: 1, queue_depth: 1, queue_max: 1 });
+    assert.deepEqual(s, { permits_total: 1, permits_available: 0, permits_in_use: 1, env_override: '1', queue_depth: 1, queue_max: 1 });
 
     const busy = await observer.error('infer', { model: 'local-a', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(busy.code, -32603);
@@ -222,7 +222,7 @@ describe('admission: inference-class calls share the permits; a bounded queue, t
     await holder.close();
     const after = await observer.result('infer', { model: 'local-a', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(after.text, 'Hello there!', 'the disconnected holder released its permit');
-    assert.deepEqual(await observer.result('admission.status'), { permits_total: 1, permits_available: 1, permits_in_use: 0, env_override: 1, queue_depth: 0, queue_max: 1 });
+    assert.deepEqual(await observer.result('admission.status'), { permits_total: 1, permits_available: 1, permits_in_use: 0, env_override: '1', queue_depth: 0, queue_max: 1 });
   });
 
   test('concurrent callers all finish in turn when the queue holds them', async () => {

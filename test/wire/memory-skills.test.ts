@@ -41,7 +41,10 @@ describe('skill.* / skills.* over the wire', () => {
     for (const outcome of ['success', 'success', 'fail', 'success']) trail.push(await c.result('skill.report', { name: 'add_component', outcome }));
     assert.deepEqual(trail.map((s) => [s.success_count, s.fail_count, s.degraded]), [[1, 0, false], [2, 0, false], [2, 1, false], [3, 1, false]]);
     assert.match((await c.error('skill.report', { name: 'ghost', outcome: 'success' })).message, /unknown skill 'ghost'/);
-    assert.equal((await c.error('skill.report', { name: 'add_component', outcome: 'meh' })).code, -32602);
+    const reported = await c.result('skill.report', { skill_name: 'add_component', outcome: 'timeout' });
+    assert.equal(reported.skill_name, 'add_component');
+    assert.deepEqual([reported.success_count, reported.fail_count], [3, 2], 'any outcome other than success counts as a failure');
+    assert.equal((await c.error('skill.report', { outcome: 'success' })).code, -32602);
   });
 
   test('E4 skills: ingest_distilled → list → report → domains_needing_evolution', async () => {
@@ -67,7 +70,7 @@ describe('skill.* / skills.* over the wire', () => {
         code: 'summarise --short',
       },
     ];
-    assert.equal(await c.result('skills.ingest_distilled', { skills: distilled }), 2);
+    assert.deepEqual(await c.result('skills.ingest_distilled', { skills: distilled }), { ingested: 2 });
     assert.equal((await c.result('skills.list', {})).length, 2);
     assert.deepEqual((await c.result('skills.list', { domain: 'text' })).map((s: { name: string }) => s.name), ['write_concise_summary']);
     for (let i = 0; i < 4; i++) await c.result('skill.report', { name: 'scrape_and_summarize', outcome: 'success' });
@@ -75,7 +78,7 @@ describe('skill.* / skills.* over the wire', () => {
     for (let i = 0; i < 2; i++) await c.result('skill.report', { name: 'write_concise_summary', outcome: 'success' });
     assert.deepEqual(await c.result('skills.domains_needing_evolution', { threshold: 0.6 }), ['web']);
     assert.deepEqual(await c.result('skills.domains_needing_evolution', {}), ['web']);
-    assert.equal(await c.result('skills.ingest_distilled', [distilled[0]]), 1, 'a bare array is accepted too');
+    assert.deepEqual(await c.result('skills.ingest_distilled', [distilled[0]]), { ingested: 1 }, 'a bare array is accepted too');
   });
 
   test('methods that need a model say so when none is available', async () => {
@@ -84,14 +87,23 @@ describe('skill.* / skills.* over the wire', () => {
     const params: Record<string, unknown> = {
       'skills.distill': { events: [] },
       'skills.evolve': { events: [], domain: 'web' },
-      'skill.repair': { name: 'needs_fixing' },
     };
-    for (const method of ['skills.distill', 'skills.evolve', 'skill.repair']) {
+    for (const method of ['skills.distill', 'skills.evolve']) {
       const err = await c.error(method, params[method]);
       assert.equal(err.code, -32603);
       assert.match(err.message, new RegExp(`^${method.replace('.', '\\.')} needs an inference provider`));
       assert.deepEqual(err.data, { kind: 'unavailable', reason: 'inference_unavailable' });
     }
+  });
+
+  test('skill.repair is null for a healthy skill, and for a broken one when no model can repair it', async () => {
+    const c = await server.authed({ params: { memory_namespace: 'repair-null' } });
+    await c.result('skill.ingest', { name: 'needs_fixing', code: 'x' });
+    assert.equal(await c.result('skill.repair', { skill_name: 'needs_fixing' }), null);
+    for (let i = 0; i < 3; i++) await c.result('skill.report', { skill_name: 'needs_fixing', outcome: 'error' });
+    assert.equal((await c.result('skills.list', {}))[0].degraded, true);
+    assert.equal(await c.result('skill.repair', { skill_name: 'needs_fixing' }), null);
+    assert.match((await c.error('skill.repair', { skill_name: 'ghost' })).message, /unknown skill 'ghost'/);
   });
 
   test('skills live in the session\'s memory scope', async () => {

@@ -134,11 +134,13 @@ describe('memory.* over the wire', () => {
     assert.equal((await c.error('memory.build_context', { query: 'x', model_context_window: -5 })).code, -32602);
   });
 
-  test('kind is case-insensitive; a bad kind or missing subject is -32602', async () => {
+  test('kind is any string: "constraint" (any case) is a constraint, anything else a pattern; a missing subject is -32602', async () => {
     const c = await server.authed({ params: { memory_namespace: 'kinds' } });
     await c.result('memory.add_fact', { subject: 'rule', body: 'no eval', kind: 'Constraint' });
     assert.match(await c.result('memory.build_context', { query: 'eval' }), /## Constraints\n- rule: no eval/);
-    assert.equal((await c.error('memory.add_fact', { subject: 'x', body: 'y', kind: 'opinion' })).code, -32602);
+    assert.equal(await c.result('memory.add_fact', { subject: 'opinion', body: 'tabs are fine', kind: 'opinion' }), 2);
+    const [row] = await c.result('memory.query', { query: 'tabs', k: 1 });
+    assert.equal(row.kind, 'pattern');
     assert.equal((await c.error('memory.add_fact', { body: 'y' })).code, -32602);
   });
 
@@ -148,7 +150,7 @@ describe('memory.* over the wire', () => {
     assert.deepEqual(k, { id: 'deploy-key', kind: 'knowledge', fact_count: 1 });
     const again = await c.result('memory.save_knowledge', { id: 'deploy-key', subject: 'deploy key rotation', body: 'rotate the deploy key monthly' });
     assert.equal(again.id, 'deploy-key-2');
-    const p = await c.result('memory.save_procedural', { subject: 'flaky migration', body: 'run the migration twice when it times out' });
+    const p = await c.result('memory.save_procedural', { subject: 'flaky migration', body: 'run the migration twice when it times out', confidence: 'high' });
     assert.equal(p.kind, 'procedural');
     assert.equal(p.fact_count, 3);
 
@@ -170,10 +172,12 @@ describe('memory.* over the wire', () => {
 
     const evaluation = await c.result('memory.evaluate', {
       cases: [
-        { id: 'c1', request: 'where is the deploy key in vault?', relevant_fact_ids: ['deploy-key'] },
-        { id: 'c2', request: 'tell me a joke', relevant_fact_ids: [] },
+        { id: 'c1', request: { query: 'where is the deploy key in vault?' }, relevant_fact_ids: ['deploy-key'] },
+        { id: 'c2', request: { query: 'tell me a joke', trigger: { tool_error: false } }, relevant_fact_ids: [] },
       ],
     });
+    const asString = await c.result('memory.evaluate', { cases: [{ id: 'c1', request: 'where is the deploy key in vault?', relevant_fact_ids: ['deploy-key'] }] });
+    assert.deepEqual(asString.cases[0], evaluation.cases[0], 'a bare query string is read as {query}');
     for (const mode of ['selective', 'always_inject', 'passive_retrieval', 'no_memory']) {
       assert.deepEqual(Object.keys(evaluation[mode]).sort(), [
         'avg_candidates_exposed', 'false_negatives', 'false_positives', 'interruption_rate', 'interventions', 'precision', 'recall', 'true_positives',
@@ -222,9 +226,10 @@ describe('memory.* over the wire', () => {
     await c.result('memory.add_fact', { subject: 'Editor', body: 'Vim' });
     await c.result('memory.add_fact', { subject: 'region', body: 'us-east-1' });
     await c.result('memory.add_fact', { subject: 'region', body: 'eu-west-1' });
-    const report = await c.result('memory.consolidate', {});
-    assert.equal(report.candidates_promoted, 0);
-    assert.equal(report.candidates_rejected, 0);
+    const report = await c.result('memory.consolidate', null);
+    assert.deepEqual(report.candidates_promoted, []);
+    assert.deepEqual(report.candidates_rejected, []);
+    assert.deepEqual([report.candidates_promoted_count, report.candidates_rejected_count], [0, 0]);
     assert.equal(report.merged, 1);
     assert.equal(report.superseded_retired, 1);
     assert.equal(report.facts_before, 4);

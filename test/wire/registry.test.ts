@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { after, before, describe } from 'node:test';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -29,6 +29,8 @@ describe('registry.* over the wire', () => {
     assert.deepEqual(list.map((e: { name: string }) => e.name), ['api', 'web']);
     assert.equal(list[1].status, 'running');
     assert.equal(typeof list[0].last_heartbeat, 'string');
+    assert.equal(typeof list[0].last_heartbeat_at, 'number');
+    assert.equal(typeof list[0].registered_at, 'number');
     assert.deepEqual(await c.result('registry.heartbeat', { name: 'api' }), { refreshed: true });
     assert.equal(await c.result('registry.unregister', { name: 'api' }), null);
     assert.equal(await c.result('registry.unregister', { name: 'api' }), null);
@@ -45,11 +47,33 @@ describe('registry.* over the wire', () => {
     assert.deepEqual(await c.result('registry.reap', { registry_path, max_age_secs: 3600 }), []);
   });
 
-  test('registry_path outside the registry dir and bad names are invalid params', async () => {
+  test('the reference example: numeric zero timestamps are filled with now; registry_path overrides the location', async () => {
+    const c = await server.authed();
+    const other = tempDir('car-registry-other-');
+    try {
+      const registry_path = join(other, 'nested', 'registry');
+      const before = Math.floor(Date.now() / 1000);
+      const entry = { name: 'my-agent', dashboard_url: 'http://127.0.0.1:9000', status: 'running', display_name: 'My Agent', port: 9000, pid: 4242, registered_at: 0, last_heartbeat_at: 0 };
+      assert.equal(await c.result('registry.register', { entry, registry_path }), null);
+      const [got] = await c.result('registry.list', { registry_path });
+      assert.equal(got.name, 'my-agent');
+      assert.ok(got.registered_at >= before && got.last_heartbeat_at >= before, JSON.stringify(got));
+      assert.equal(statSync(join(other, 'nested')).mode & 0o777, 0o700);
+      assert.equal(statSync(registry_path).mode & 0o777, 0o700);
+      assert.equal(statSync(join(registry_path, 'my-agent.json')).mode & 0o777, 0o600);
+      assert.deepEqual(await c.result('registry.heartbeat', { name: 'my-agent', registry_path }), { refreshed: true });
+      assert.deepEqual(await c.result('registry.list', {}).then((l: { name: string }[]) => l.some((e) => e.name === 'my-agent')), false);
+      assert.equal((await c.error('registry.list', { registry_path: '/tmp/a\u0000b' })).code, -32602);
+    } finally {
+      removeTempDir(other);
+    }
+  });
+
+  test('a relative registry_path outside the registry dir and bad names are invalid params', async () => {
     const c = await server.authed();
     const outside = await c.error('registry.list', { registry_path: '../escape' });
     assert.equal(outside.code, -32602);
-    assert.match(outside.message, /must be inside/);
+    assert.match(outside.message, /must stay inside/);
     const bad = await c.error('registry.register', { entry: { name: '../x', dashboard_url: 'u' } });
     assert.equal(bad.code, -32602);
   });

@@ -102,10 +102,11 @@ describe('runs.* over the wire', () => {
     await a.result('runs.record_turns', { run_id, turns: [{ prompt: '3' }] });
     const ev = await watcher.next();
     assert.equal(ev.method, 'runs.trace.event');
-    assert.deepEqual([ev.params.run_id, ev.params.record.kind, ev.params.record.index, ev.params.cursor], [run_id, 'turn', 2, snap.cursor + 1]);
+    assert.deepEqual([ev.params.run_id, ev.params.record.record, ev.params.record.index, ev.params.cursor], [run_id, 'turn', 2, snap.cursor + 1]);
+    assert.equal(snap.turns_so_far[0].record, 'turn');
     await a.result('runs.complete', { run_id, outcome: { status: 'success' } });
     const end = await watcher.next();
-    assert.deepEqual([end.params.record.kind, end.params.cursor, end.params.status], ['ended', 3, 'completed']);
+    assert.deepEqual([end.params.record.record, end.params.cursor, end.params.status], ['ended', 3, 'completed']);
     assert.deepEqual(await watcher.result('runs.unsubscribe', { run_id }), { run_id, removed: false });
   });
 
@@ -138,7 +139,9 @@ describe('runs.* over the wire', () => {
     }
     assert.deepEqual(await a.result('runs.get_trace', { run_id: 'no-such-run' }), { run_id: 'no-such-run', not_found: true });
     const trace = await (await host()).result('runs.get_trace', { run_id });
-    assert.deepEqual([trace.agent_id, trace.cursor, trace.records[0].kind], ['owner-73', 1, 'started']);
+    assert.deepEqual([trace.agent_id, trace.cursor, trace.record_count, trace.records[0].record, trace.records[0].kind], ['owner-73', 0, 1, 'started', 'started']);
+    const paged = await (await host()).result('runs.get_trace', { run_id, cursor: 1 });
+    assert.deepEqual([paged.cursor, paged.records.length], [1, 0], 'the cursor echoes the request');
   });
 
   test('74: a disconnect without complete ends the run incomplete after the grace', async () => {

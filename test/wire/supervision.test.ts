@@ -265,7 +265,7 @@ describe('supervision decision timeout (behaviour 61)', () => {
 describe('an escalation nobody resolves', () => {
   const server = useServer({ approvalGate: { ...ServerStateConfig.defaults().approvalGate, timeoutMs: 150 } });
 
-  test('rejects at the approval timeout and leaves the row pending', async () => {
+  test('rejects at the approval timeout; the row expires', async () => {
     const sup = await server.authed();
     await sup.result('supervision.subscribe', {});
     const agent = await agentWithEcho(server);
@@ -274,9 +274,9 @@ describe('an escalation nobody resolves', () => {
     await sup.result('supervision.decide', { intent_id: intent.id, decision: { kind: 'escalate', reason: 'unsure' } });
     const res = await reply;
     assert.equal(res.error.code, -32603);
-    assert.match(res.error.message, /was not resolved within 150 ms and is still pending/);
+    assert.match(res.error.message, /was not resolved within 150 ms and has expired/);
     const row = server.state.host.getApproval(res.error.data.approval_id);
-    assert.equal(row?.status, 'pending');
+    assert.equal(row?.status, 'expired');
     assert.equal(agent.pendingFrames, 0);
     await sup.close();
     await waitFor(() => server.state.supervision.supervisorCount === 0, undefined, 'the supervisor to leave');

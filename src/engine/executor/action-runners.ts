@@ -6,7 +6,7 @@ import type { UndoLog } from './rollback.js';
 /** One attempt's outcome. `retryable` is false when trying again could not change it. */
 export type AttemptOutcome =
   | { ok: true; output: unknown; changes: Record<string, unknown> }
-  | { ok: false; error: string; retryable: boolean };
+  | { ok: false; error: string; retryable: boolean; terminal?: boolean };
 
 /** What the per-type runners need from the proposal run. */
 export interface RunnerContext {
@@ -67,6 +67,7 @@ function runToolCall(
     .execute({ tool, parameters, actionId: action.id, timeoutMs: action.timeout_ms, attempt, sessionId: ctx.sessionId }, ctx.signal)
     .then((outcome): AttemptOutcome => {
       if (!outcome.ok) {
+        if (outcome.terminal === true) return { ok: false, error: outcome.error, retryable: false, terminal: true };
         // A cancelled call or a gone client will not answer a retry either.
         const retryable = outcome.reason === 'tool_error' || outcome.reason === 'timeout';
         return { ok: false, error: outcome.error, retryable };

@@ -2,27 +2,24 @@ import type { Action } from '../ir.js';
 import { describePrecondition, preconditionHolds, type StateLookup } from '../preconditions.js';
 import type { ToolDefinition } from '../tool-registry.js';
 import { interpolate, InterpolationError, type Resolver } from './interpolation.js';
-import type { ExecuteOptions } from './types.js';
+import type { ExecuteOptions, PolicyDenial } from './types.js';
 
 /**
- * Dispatch-time checks, in order: the validator (unknown tool), `$id.output` interpolation, the
- * registered schema (when a checker is given), every policy, and the invocation mode. A
- * validator or policy block rejects the action; a bad reference or an unsupported mode fails it
- * (neither can change on retry).
+ * Checks made once, when an action is dispatched: the validator (unknown tool), `$id.output`
+ * interpolation and the registered schema (when a checker is given). An unknown tool or a schema
+ * mismatch rejects the action; a bad reference fails it (it cannot change on retry).
  */
 export type Admission =
   | { kind: 'admitted'; parameters: Record<string, unknown> }
-  | { kind: 'rejected'; reason: string; denials: readonly { policy_name: string; reason: string }[] }
+  | { kind: 'rejected'; reason: string }
   | { kind: 'failed'; error: string };
 
-const NO_DENIALS: readonly { policy_name: string; reason: string }[] = [];
-
-export function admit(action: Action, options: ExecuteOptions, resolve: Resolver, state: StateLookup): Admission {
+export function admit(action: Action, options: ExecuteOptions, resolve: Resolver): Admission {
   let tool: ToolDefinition | undefined;
   if (action.type === 'tool_call' && options.tools !== undefined) {
     tool = options.tools(action.tool as string);
     if (tool === undefined) {
-      return { kind: 'rejected', reason: `unknown tool '${action.tool}': it is not registered on this session`, denials: NO_DENIALS };
+      return { kind: 'rejected', reason: `unknown tool '${action.tool}': it is not registered on this session` };
     }
   }
 
@@ -37,29 +34,50 @@ export function admit(action: Action, options: ExecuteOptions, resolve: Resolver
   if (tool !== undefined && options.checkParameters !== undefined) {
     const problems = options.checkParameters(tool, parameters);
     if (problems.length > 0) {
-      return {
-        kind: 'rejected',
-        reason: `parameters do not match the schema of tool '${tool.name}': ${problems.join('; ')}`,
-        denials: NO_DENIALS,
-      };
+      return { kind: 'rejected', reason: `parameters do not match the schema of tool '${tool.name}': ${problems.join('; ')}` };
     }
   }
+  return { kind: 'admitted', parameters };
+}
 
+/** Why an attempt may not dispatch: the reason, and the policy denials among it. */
+export interface Refusal {
+  reason: string;
+  denials: readonly PolicyDenial[];
+}
+
+const NO_DENIALS: readonly PolicyDenial[] = [];
+
+/**
+ * Checks made before every attempt, on the parameters the attempt dispatches with (references
+ * already substituted) and the state as it is now: every policy (all violations collected), then
+ * the caller's `authorize` hook (the permission tier). Null when the attempt may go.
+ */
+export function authorizeAttempt(
+  action: Action,
+  parameters: Record<string, unknown>,
+  attempt: number,
+  options: ExecuteOptions,
+  state: StateLookup,
+): Refusal | null {
   if (options.policies !== undefined) {
     const denials = options.policies.check({ id: action.id, tool: action.tool, parameters }, state);
     if (denials.length > 0) {
       const reason = denials.map((d) => `denied by policy '${d.policy_name}': ${d.reason}`).join('; ');
-      return { kind: 'rejected', reason, denials };
+      return { reason, denials };
     }
   }
-
-  if (action.type === 'tool_call' && action.invocation_mode !== 'one_shot') {
-    return {
-      kind: 'failed',
-      error: `tool '${action.tool}' does not support streaming/long-running invocation over ${options.executorLabel ?? 'this executor'}`,
-    };
+  if (options.authorize !== undefined) {
+    const reason = options.authorize(action, parameters, attempt);
+    if (reason !== null) return { reason, denials: NO_DENIALS };
   }
-  return { kind: 'admitted', parameters };
+  return null;
+}
+
+/** Why this executor cannot run the action's invocation mode; null for `one_shot` and state actions. */
+export function unsupportedMode(action: Action, options: ExecuteOptions): string | null {
+  if (action.type !== 'tool_call' || action.invocation_mode === 'one_shot') return null;
+  return `tool '${action.tool}' does not support streaming/long-running invocation over ${options.executorLabel ?? 'this executor'}`;
 }
 
 /** The first precondition that does not hold, described; null when all hold. */

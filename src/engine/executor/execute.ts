@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { buildDag, type Dag } from '../dag.js';
 import { EventKind } from '../event-kinds.js';
 import type { Action, ActionProposal } from '../ir.js';
@@ -5,7 +6,7 @@ import type { StateLookup } from '../preconditions.js';
 import type { StateView } from '../state-store.js';
 import type { ToolExecutor } from '../tool-executor.js';
 import { changesForResult, runAttempt, type AttemptOutcome, type RunnerContext } from './action-runners.js';
-import { admit, failedPrecondition } from './admission.js';
+import { admit, authorizeAttempt, failedPrecondition, unsupportedMode } from './admission.js';
 import type { Resolution } from './interpolation.js';
 import { buildCost, nowIso, outputPreview, pendingResult, roundMs } from './result.js';
 import { UndoLog } from './rollback.js';
@@ -14,21 +15,23 @@ import type { ActionResult, ActionStatus, ExecuteOptions, PolicyViolation, Propo
 export const DEFAULT_MAX_CONCURRENCY = 64;
 
 /**
- * Execute a parsed proposal: DAG level by level, the actions of a level concurrently (at most
- * `maxConcurrency` at once), each through admission, preconditions and its runner, with
- * `failure_behavior` deciding what a failure does to the rest. Never throws for anything an
- * action does; the outcome of every action is in the result, in proposal order.
+ * Execute a parsed proposal. Each action starts as soon as every action it depends on (its
+ * `dependencies` and the writers of its `state_dependencies`) has settled, at most
+ * `maxConcurrency` at once (`schedule: 'levels'` waits for whole DAG levels instead, as the
+ * upstream does). Each passes admission, then per attempt its authorization, preconditions and
+ * runner; `failure_behavior` decides what a failure does to the rest. Never throws for anything
+ * an action does; the outcome of every action is in the result, in proposal order.
  */
 export function executeProposal(proposal: ActionProposal, options: ExecuteOptions): Promise<ProposalResult> {
   return new ProposalRun(proposal, options).run();
 }
 
 const PENDING: Resolution = { ok: false, status: 'pending' };
+const NO_IDS: ReadonlySet<string> = new Set();
 
 class ProposalRun implements RunnerContext {
   readonly executor: ToolExecutor;
   readonly undo: UndoLog;
-  readonly signal: AbortSignal | undefined;
   readonly sessionId: string | undefined;
   private readonly view: StateView;
   private readonly actions: readonly Action[];
@@ -37,8 +40,19 @@ class ProposalRun implements RunnerContext {
   private readonly violations: PolicyViolation[] = [];
   private readonly cap: number;
   private readonly dag: Dag;
+  /** Stops in-flight tool calls when the proposal aborts (and follows the caller's signal). */
+  private readonly controller = new AbortController();
+  /** Unsettled predecessors per action (eager scheduling). */
+  private readonly waiting: Int32Array;
+  /** Actions ready to start, in the order they became ready. */
+  private readonly ready: number[] = [];
+  private head = 0;
+  private running = 0;
+  private pumping = false;
+  private finished: (() => void) | null = null;
   private toolCalls = 0;
   private retries = 0;
+  private halted = false;
   /** Why the proposal stopped; null while it runs on. */
   private abortReason: string | null = null;
 
@@ -60,7 +74,6 @@ class ProposalRun implements RunnerContext {
     private readonly options: ExecuteOptions,
   ) {
     this.executor = options.executor;
-    this.signal = options.signal;
     this.sessionId = options.sessionId;
     this.view = options.store.view(options.tenant);
     this.undo = new UndoLog(this.view);
@@ -71,6 +84,13 @@ class ProposalRun implements RunnerContext {
     });
     this.cap = Math.max(1, Math.floor(options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY));
     this.dag = buildDag(this.actions);
+    this.waiting = new Int32Array(this.actions.length);
+    // Each in-flight tool call listens on the signal: up to the concurrency cap at once.
+    setMaxListeners(this.cap + 16, this.controller.signal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
 
   get(key: string): unknown {
@@ -84,10 +104,29 @@ class ProposalRun implements RunnerContext {
   async run(): Promise<ProposalResult> {
     const started = performance.now();
     this.emit(EventKind.ProposalReceived, undefined, { source: this.proposal.source, actions: this.actions.length });
-    this.rejectCycles();
-    for (const level of this.dag.levels) {
-      if (this.abortReason !== null) break;
-      await this.runLevel(level);
+    const outer = this.options.signal;
+    const onOuterAbort = (): void => this.abort(`cancelled: ${describeReason(outer?.reason)}`, outer?.reason);
+    if (outer?.aborted) onOuterAbort();
+    else outer?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      this.rejectCycles();
+      if (this.options.schedule === 'levels') {
+        for (const level of this.dag.levels) {
+          if (this.abortReason !== null) break;
+          await this.drain(level.map((id) => this.indexOf.get(id) as number));
+        }
+      } else {
+        const roots: number[] = [];
+        const cyclic = this.dag.cyclic.length > 0 ? new Set(this.dag.cyclic) : NO_IDS;
+        this.actions.forEach((a, i) => {
+          const n = (this.dag.predecessors.get(a.id) as Set<string>).size;
+          this.waiting[i] = n;
+          if (n === 0 && !cyclic.has(a.id)) roots.push(i);
+        });
+        await this.drain(roots);
+      }
+    } finally {
+      outer?.removeEventListener('abort', onOuterAbort);
     }
     if (this.abortReason !== null) this.finishAborted();
 
@@ -101,6 +140,7 @@ class ProposalRun implements RunnerContext {
     this.emit(EventKind.ProposalCompleted, undefined, { cost, status });
     const result: ProposalResult = { proposal_id: this.proposal.id, results: this.results, cost };
     if (this.violations.length > 0) result.violations = this.violations;
+    if (this.halted) result.halted = true;
     return result;
   }
 
@@ -114,74 +154,133 @@ class ProposalRun implements RunnerContext {
     }
   }
 
-  private async runLevel(level: readonly string[]): Promise<void> {
-    if (level.length === 1) {
-      await this.runOne(level[0] as string);
-      return;
-    }
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < level.length && this.abortReason === null) {
-        await this.runOne(level[next++] as string);
-      }
-    };
-    const workers: Promise<void>[] = [];
-    for (let w = Math.min(this.cap, level.length); w > 0; w--) workers.push(worker());
-    await Promise.all(workers);
+  /** Run `start` and, in eager mode, everything that becomes ready; resolves when nothing runs. */
+  private drain(start: readonly number[]): Promise<void> {
+    for (const i of start) this.ready.push(i);
+    return new Promise((resolve) => {
+      this.finished = resolve;
+      this.pump();
+    });
   }
 
-  private runOne(id: string): Promise<void> | void {
-    if (this.signal?.aborted) {
-      this.abort(`cancelled: ${describeReason(this.signal.reason)}`);
-      return;
+  /** Start ready actions up to the cap. Synchronous completions are handled in this loop. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    while (this.abortReason === null && this.running < this.cap && this.head < this.ready.length) {
+      const i = this.ready[this.head++] as number;
+      this.running++;
+      const out = this.runAction(i, this.actions[i] as Action);
+      if (out === undefined) this.settled(i);
+      else out.then(() => this.afterAsync(i), (err: unknown) => this.afterAsync(i, err));
     }
-    const i = this.indexOf.get(id) as number;
-    return this.runAction(i, this.actions[i] as Action);
+    this.pumping = false;
+    if (this.running === 0 && (this.head >= this.ready.length || this.abortReason !== null)) {
+      const finished = this.finished;
+      this.finished = null;
+      finished?.();
+    }
   }
 
-  private async runAction(i: number, action: Action): Promise<void> {
+  private readonly afterAsync = (i: number, err?: unknown): void => {
+    if (err !== undefined && (this.results[i] as ActionResult).status === 'proposed') {
+      // A runner bug must not leave the proposal hanging.
+      this.fail(i, this.actions[i] as Action, performance.now(), `internal error: ${describeReason(err)}`);
+    }
+    this.settled(i);
+    this.pump();
+  };
+
+  /** One action settled: in eager mode its successors whose last predecessor this was are ready. */
+  private settled(i: number): void {
+    this.running--;
+    if (this.options.schedule === 'levels') return;
+    const successors = this.dag.successors.get((this.actions[i] as Action).id);
+    if (successors === undefined) return;
+    for (const id of successors) {
+      const j = this.indexOf.get(id) as number;
+      if (--this.waiting[j]! === 0) this.ready.push(j);
+    }
+  }
+
+  private runAction(i: number, action: Action): Promise<void> | undefined {
     const t0 = performance.now();
-    for (const dep of this.dag.predecessors.get(action.id) ?? []) {
-      const status = (this.results[this.indexOf.get(dep) as number] as ActionResult).status;
-      if (status !== 'succeeded') {
-        this.skip(i, action, t0, `dependency '${dep}' did not succeed (${status})`);
-        return;
+    const preds = this.dag.predecessors.get(action.id);
+    if (preds !== undefined && preds.size > 0) {
+      for (const dep of preds) {
+        const status = (this.results[this.indexOf.get(dep) as number] as ActionResult).status;
+        if (status !== 'succeeded') {
+          this.reject(i, action, t0, `dependency '${dep}' did not succeed (${status})`);
+          return undefined;
+        }
       }
     }
 
-    const admission = admit(action, this.options, this.resolve, this.lookup);
+    const admission = admit(action, this.options, this.resolve);
     if (admission.kind === 'rejected') {
-      for (const d of admission.denials) {
-        this.violations.push({ policy_name: d.policy_name, action_id: action.id, reason: d.reason });
-        this.emit(EventKind.PolicyViolation, action.id, { policy_name: d.policy_name, reason: d.reason });
-      }
       this.reject(i, action, t0, admission.reason);
-      return;
+      return undefined;
     }
     if (admission.kind === 'failed') {
       this.emitFailed(action, admission.error, t0, 1, false);
       this.fail(i, action, t0, admission.error);
-      return;
+      return undefined;
     }
+    return this.attempt(i, action, t0, admission.parameters, 1);
+  }
 
-    const attempts = action.failure_behavior === 'retry' ? action.max_retries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
+  /** Attempts from `attempt` on; synchronous until an attempt has to wait for a tool. */
+  private attempt(i: number, action: Action, t0: number, parameters: Record<string, unknown>, attempt: number): Promise<void> | undefined {
+    for (; ; attempt++) {
       if (attempt > 1) this.retries++;
+      const authorization = authorizeAttempt(action, parameters, attempt, this.options, this.lookup);
+      if (authorization !== null) {
+        for (const d of authorization.denials) {
+          this.violations.push({ policy_name: d.policy_name, action_id: action.id, reason: d.reason });
+          this.emit(EventKind.PolicyViolation, action.id, { policy_name: d.policy_name, reason: d.reason });
+        }
+        this.reject(i, action, t0, authorization.reason);
+        return undefined;
+      }
+      if (attempt === 1) {
+        const unsupported = unsupportedMode(action, this.options);
+        if (unsupported !== null) {
+          this.emitFailed(action, unsupported, t0, 1, false);
+          this.fail(i, action, t0, unsupported);
+          return undefined;
+        }
+      }
       const unmet = failedPrecondition(action, this.lookup);
       const pending: AttemptOutcome | Promise<AttemptOutcome> =
-        unmet === null ? runAttempt(this, action, admission.parameters, attempt) : { ok: false, error: unmet, retryable: true };
-      const outcome = pending instanceof Promise ? await pending : pending;
-      if (outcome.ok) {
-        this.succeed(i, action, t0, attempt, outcome.output, changesForResult(outcome.changes));
-        return;
+        unmet === null ? runAttempt(this, action, parameters, attempt) : { ok: false, error: unmet, retryable: true };
+      if (pending instanceof Promise) {
+        return pending.then((outcome) =>
+          this.finishAttempt(i, action, t0, attempt, outcome) ? this.attempt(i, action, t0, parameters, attempt + 1) : undefined,
+        );
       }
-      const again = outcome.retryable && attempt < attempts && this.abortReason === null && !this.signal?.aborted;
-      this.emitFailed(action, outcome.error, t0, attempt, again);
-      if (!again) {
-        this.fail(i, action, t0, outcome.error);
-        return;
-      }
+      if (!this.finishAttempt(i, action, t0, attempt, pending)) return undefined;
     }
+  }
+
+  /** Settle an attempt's outcome; true when another attempt should follow. */
+  private finishAttempt(i: number, action: Action, t0: number, attempt: number, outcome: AttemptOutcome): boolean {
+    if (outcome.ok) {
+      this.succeed(i, action, t0, attempt, outcome.output, changesForResult(outcome.changes));
+      return false;
+    }
+    if (outcome.terminal === true) {
+      this.emitFailed(action, outcome.error, t0, attempt, false);
+      this.settle(i, t0, 'failed', null, outcome.error, {});
+      (this.results[i] as ActionResult).terminal = true;
+      this.halted = true;
+      this.abort(`action '${action.id}' raised a terminal tool error`);
+      return false;
+    }
+    const attempts = action.failure_behavior === 'retry' ? action.max_retries + 1 : 1;
+    const again = outcome.retryable && attempt < attempts && this.abortReason === null;
+    this.emitFailed(action, outcome.error, t0, attempt, again);
+    if (!again) this.fail(i, action, t0, outcome.error);
+    return again;
   }
 
   private settle(i: number, t0: number, status: ActionStatus, output: unknown, error: string | null, changes: Record<string, unknown>): void {
@@ -214,7 +313,10 @@ class ProposalRun implements RunnerContext {
     this.abort(`action '${action.id}' failed`);
   }
 
-  /** Blocked before running. Never retried: under `retry` it stops the proposal like `abort`. */
+  /**
+   * Blocked before running (validator, policy, permission, or a dependency that did not
+   * succeed). Never retried: under `retry` it stops the proposal like `abort`.
+   */
   private reject(i: number, action: Action, t0: number, reason: string): void {
     this.settle(i, t0, 'rejected', null, reason, {});
     const data: Record<string, unknown> = { reason };
@@ -235,8 +337,11 @@ class ProposalRun implements RunnerContext {
     this.emit(EventKind.ActionFailed, action.id, data);
   }
 
-  private abort(reason: string): void {
-    if (this.abortReason === null) this.abortReason = reason;
+  /** Stop dispatching, and tell in-flight tool calls to stop (they are sent `tools.cancel`). */
+  private abort(reason: string, cause?: unknown): void {
+    if (this.abortReason !== null) return;
+    this.abortReason = reason;
+    if (this.running > 0) this.controller.abort(cause ?? new Error(`proposal aborted (${reason})`));
   }
 
   /** Skip what never ran, restore the state the proposal wrote, and flag the earlier successes. */

@@ -4,9 +4,11 @@ export { toolErrorOf } from './action-runners.js';
 export type {
   ActionResult,
   ActionStatus,
+  AttemptAuthorizer,
   EventSink,
   ExecuteOptions,
   PolicyChecker,
+  PolicyDenial,
   PolicyViolation,
   ProposalCost,
   ProposalResult,

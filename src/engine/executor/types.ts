@@ -4,6 +4,7 @@ import type { StateStore } from '../state-store.js';
 import type { ToolExecutor } from '../tool-executor.js';
 import type { ToolDefinition } from '../tool-registry.js';
 import type { PolicySubject } from '../policy/rules.js';
+import type { Action } from '../ir.js';
 
 /** Where an action ended up. `proposed`, `validated` and `executing` are never final. */
 export type ActionStatus = 'proposed' | 'validated' | 'rejected' | 'executing' | 'succeeded' | 'failed' | 'skipped';
@@ -21,6 +22,8 @@ export interface ActionResult {
   timestamp: string;
   /** Present (true) only on earlier successes of a proposal that was aborted. */
   rolled_back?: true;
+  /** Present (true) on the action whose tool raised a terminal error (fail-stop). */
+  terminal?: true;
 }
 
 export interface ProposalCost {
@@ -50,12 +53,25 @@ export interface ProposalResult {
   cost: ProposalCost;
   /** Present only when some policy denied an action. */
   violations?: PolicyViolation[];
+  /** Present (true) when a terminal tool error stopped the proposal: the session should halt. */
+  halted?: true;
+}
+
+export interface PolicyDenial {
+  policy_name: string;
+  reason: string;
 }
 
 /** The policy check the executor runs at dispatch; a PolicySet fits. */
 export interface PolicyChecker {
-  check(subject: PolicySubject, state: StateLookup): { policy_name: string; reason: string }[];
+  check(subject: PolicySubject, state: StateLookup): readonly PolicyDenial[];
 }
+
+/**
+ * Asked before every attempt with the parameters it will dispatch with: a reason to reject the
+ * action, or null to let it run.
+ */
+export type AttemptAuthorizer = (action: Action, parameters: Record<string, unknown>, attempt: number) => string | null;
 
 /** Where the executor records what it did; an EventLog fits. */
 export interface EventSink {
@@ -69,7 +85,10 @@ export interface ExecuteOptions {
   store: StateStore;
   /** Tenant whose view the proposal sees (`scope.tenantId`); none = the unscoped view. */
   tenant?: string | null | undefined;
+  /** Checked before every attempt, on the dispatched parameters and the current state. */
   policies?: PolicyChecker | undefined;
+  /** Checked before every attempt after the policies (the permission tier). */
+  authorize?: AttemptAuthorizer | undefined;
   events?: EventSink | undefined;
   /**
    * Registered tools. When given, a `tool_call` naming an unregistered tool is rejected; when
@@ -78,8 +97,13 @@ export interface ExecuteOptions {
   tools?: ((name: string) => ToolDefinition | undefined) | undefined;
   /** Optional parameter check against a registered tool's schema: messages, empty when fine. */
   checkParameters?: ((tool: ToolDefinition, parameters: Record<string, unknown>) => readonly string[]) | undefined;
-  /** Most actions running at once within a level. Default 64. */
+  /** Most actions running at once. Default 64. */
   maxConcurrency?: number | undefined;
+  /**
+   * `eager` (default): an action starts as soon as its predecessors settled. `levels`: whole DAG
+   * levels one after the other, as the upstream runs them.
+   */
+  schedule?: 'eager' | 'levels' | undefined;
   /** Cancels the proposal: actions not yet started are skipped, in-flight calls are told to stop. */
   signal?: AbortSignal | undefined;
   /** Stamped on every tool call (the policy or runtime session). */

@@ -208,7 +208,8 @@ function classifyCommand(key: string, value: unknown, acc: TierAccumulator): voi
 
 const credentialKeys = new BoundedMemo<string | undefined>(4096);
 
-function isCredentialKey(key: string): string | undefined {
+/** The credential a key names (`api_key` → `apikey`), or undefined for an ordinary key. */
+export function isCredentialKey(key: string): string | undefined {
   return credentialKeys.get(key, credentialIn);
 }
 

@@ -4,6 +4,7 @@ export {
   classifyProposal,
   maxTier,
   nameSegments,
+  isCredentialKey,
   type ActionClassification,
   type ProposalClassification,
   type ClassifyOptions,

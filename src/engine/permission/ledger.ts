@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isTier, type Tier } from './tiers.js';
+import { openAppendSync } from '../../util/durable-file.js';
 
 export type ApprovalDecision = 'approved' | 'rejected';
 
@@ -123,7 +124,7 @@ export class ApprovalLedger {
   private append(path: string, record: ApprovalRecord): void {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const line = `${this.startWithNewline ? '\n' : ''}${JSON.stringify(record)}\n`;
-    const fd = openSync(path, 'a', 0o600);
+    const fd = openAppendSync(path);
     try {
       const bytes = Buffer.from(line, 'utf8');
       let written = 0;

@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { openAppend } from '../../util/durable-file.js';
 import { join } from 'node:path';
 import type { RunRecord, RunStatus, RunSummary } from './types.js';
 
@@ -26,7 +27,7 @@ export class RunFiles {
   async append(agentId: string, runId: string, records: readonly RunRecord[]): Promise<void> {
     const dir = join(this.root, fileSegment(agentId));
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const fh = await open(this.pathOf(agentId, runId), 'a', 0o600);
+    const { fh } = await openAppend(this.pathOf(agentId, runId));
     try {
       await fh.writeFile(records.map((r) => JSON.stringify(r) + '\n').join(''));
       await fh.sync();
