@@ -195,3 +195,13 @@ export {
 export { silentLogger, type Logger } from './util/logger.js';
 export { CarError, isCarError, type CarErrorKind, type CarErrorOptions } from './util/errors.js';
 export { toRpcError } from './server/error-map.js';
+export {
+  AgentSupervisor,
+  AGENT_STATUSES as MANAGED_AGENT_STATUSES,
+  type AgentSpec,
+  type AgentSpecInput,
+  type ManagedAgent,
+  type ManagedStatus,
+  type AgentHealth,
+  type TailResult,
+} from './agents/index.js';

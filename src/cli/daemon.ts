@@ -124,6 +124,9 @@ export class Daemon {
         providerEnv: this.plan.env,
         embedModel: inference.embedModel,
         skillsModel: inference.skillsModel,
+        agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
+        agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
+        agentEnv: this.plan.env,
         logger: this.logger,
       }),
     );
@@ -162,8 +165,23 @@ export class Daemon {
     );
     // Listening does not wait for the registry: the first inference call waits for the same load.
     this.loadModels(state).catch((err: unknown) => this.logger.warn({ err }, 'model registry not loaded'));
+    this.startAgents(state);
     this.dream = new DreamLoop(state.memory, settings.dreamIntervalMs ?? DEFAULT_DREAM_INTERVAL_MS, this.logger);
     this.dream.start();
+  }
+
+  /** Take the agents manifest (or observe another daemon's) and start the agents marked auto_start. */
+  private startAgents(state: ServerState): void {
+    try {
+      if (state.agents.open() === 'observer') {
+        this.logger.warn({ manifest: state.agents.manifestPath }, 'another daemon holds the agents manifest: agents.* is observe-only here');
+        return;
+      }
+      const started = state.agents.startAutoStart();
+      if (started.length > 0) this.logger.info({ agents: started }, 'auto-started supervised agents');
+    } catch (err) {
+      this.logger.warn({ err }, 'supervised agents not loaded');
+    }
   }
 
   /** Read models.json and ask the local Ollama once, right after start; wire memory's embedder when one is named. */

@@ -1,96 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { probeUnixSocket } from '../transport/listen.js';
-import { ensurePrivateDir, removeFile } from './tokens.js';
+import { PidLock } from '../util/pid-lock.js';
 
-/**
- * Advisory lock file holding the owner's pid. Node has no flock, so the file appears atomically
- * via link(2) and a lock whose pid is gone is stale and taken over.
- */
-export class DaemonLock {
-  private constructor(readonly path: string) {}
-
-  /** The lock, or the pid of the live process holding it. */
-  static acquire(path: string): DaemonLock | { heldBy: number } {
-    ensurePrivateDir(dirname(path));
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (createExclusive(path, `${process.pid}\n`)) return new DaemonLock(path);
-      const contents = readOrNull(path);
-      if (contents === null) continue;
-      const holder = parsePid(contents);
-      if (holder !== null && holder !== process.pid && isAlive(holder)) return { heldBy: holder };
-      // Re-read right before unlinking so a lock another starter just took over is left alone.
-      if (readOrNull(path) === contents) removeFile(path);
-    }
-    throw new Error(`could not take ${path}: it keeps changing`);
-  }
-
-  /** Remove the lock file if it is still ours. */
-  release(): void {
-    if (parsePid(readOrNull(this.path) ?? '') === process.pid) removeFile(this.path);
-  }
-}
-
-/** Create `path` with `contents` unless it exists; readers never see it empty. */
-function createExclusive(path: string, contents: string): boolean {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, contents, { mode: 0o600, flag: 'wx' });
-  try {
-    linkSync(tmp, path);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') return createExclusiveWithoutLinks(path, contents);
-    throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-}
-
-function createExclusiveWithoutLinks(path: string, contents: string): boolean {
-  try {
-    writeFileSync(path, contents, { mode: 0o600, flag: 'wx' });
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-}
-
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-function parsePid(contents: string): number | null {
-  const text = contents.trim();
-  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** The daemon's primacy lock: `$CAR_HOME/run/daemon.lock`. */
+export { PidLock as DaemonLock } from '../util/pid-lock.js';
 
 export type Primacy =
-  | { primary: true; lock: DaemonLock }
+  | { primary: true; lock: PidLock }
   | { primary: false; reason: 'lock-held'; holderPid: number }
   | { primary: false; reason: 'socket-live'; socketPath: string };
 
 /** Primary = holds the lock and finds no live daemon on the shared socket. */
 export async function establishPrimacy(lockPath: string, sharedSocket: string | null): Promise<Primacy> {
-  const lock = DaemonLock.acquire(lockPath);
-  if (!(lock instanceof DaemonLock)) return { primary: false, reason: 'lock-held', holderPid: lock.heldBy };
+  const lock = PidLock.acquire(lockPath);
+  if (!(lock instanceof PidLock)) return { primary: false, reason: 'lock-held', holderPid: lock.heldBy };
   if (sharedSocket !== null && (await probeUnixSocket(sharedSocket))) {
     lock.release();
     return { primary: false, reason: 'socket-live', socketPath: sharedSocket };

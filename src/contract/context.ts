@@ -1,3 +1,4 @@
+import type { AgentSupervisor } from '../agents/supervisor.js';
 import type { InferenceAdmission } from '../engine/admission.js';
 import type { EventLog } from '../engine/event-log.js';
 import type { ApprovalLedger } from '../engine/permission/ledger.js';
@@ -52,8 +53,8 @@ export interface HandlerConfig {
 export interface ServerContext {
   readonly config: HandlerConfig;
   readonly methods: MethodTable;
-  /** Per-agent tokens; an agent without one authenticates with the daemon token. */
-  readonly agentTokens: ReadonlyMap<string, string>;
+  /** Supervised agents; an agent id binds only with the token minted for it here. */
+  readonly agents: AgentSupervisor;
   readonly approvals: ApprovalLedger;
   readonly memory: MemoryService;
   readonly supervision: Supervisor;

@@ -24,6 +24,7 @@ import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { a2aMethods } from './a2a.js';
+import { agentsMethods } from './agents.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -63,5 +64,6 @@ export function coreMethods(): MethodSpec[] {
     ...modelsMethods,
     ...runnerMethods,
     ...a2aMethods,
+    ...agentsMethods,
   ];
 }

@@ -53,8 +53,9 @@ export const sessionAuth = defineMethod({
     } else {
       if (authToken !== null) {
         if (p.token === undefined) throw new CarError('invalid', 'token is required (or host_token)', { field: 'token' });
-        const expected = (p.agent_id !== undefined ? state.agentTokens.get(p.agent_id) : undefined) ?? authToken;
-        if (!secureEqual(p.token, expected)) throw authFailed();
+        // An agent identity binds only with that agent's own token, never with the daemon token.
+        const expected = p.agent_id !== undefined ? state.agents.tokenFor(p.agent_id) : authToken;
+        if (expected === undefined || !secureEqual(p.token, expected)) throw authFailed();
       }
       bindIdentity(p, ctx);
       session.authenticated = true;

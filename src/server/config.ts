@@ -175,6 +175,20 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
+  agentsManifestPath: string | null;
+  /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
+  agentsLogDir: string | null;
+  /** The environment supervised agents start from (the binary passes its own); its PATH resolves commands. */
+  agentEnv: Readonly<Record<string, string | undefined>>;
+  /** Most supervised agents in the manifest. */
+  maxAgents: number;
+  /** How long `agents.stop {signal: "term"}` waits before SIGKILL. */
+  agentStopGraceMs: number;
+  /** Longest back-off between restarts (`backoff_secs · 2^restarts` is capped here). */
+  agentBackoffMaxMs: number;
+  /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
+  agentLogTailBytes: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -254,6 +268,13 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  agentsManifestPath: null,
+  agentsLogDir: null,
+  agentEnv: {},
+  maxAgents: 256,
+  agentStopGraceMs: 5000,
+  agentBackoffMaxMs: 60_000,
+  agentLogTailBytes: 8 * 1024 * 1024,
 };
 
 /**
@@ -337,6 +358,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly agentsManifestPath!: string | null;
+  readonly agentsLogDir!: string | null;
+  readonly agentEnv!: Readonly<Record<string, string | undefined>>;
+  readonly maxAgents!: number;
+  readonly agentStopGraceMs!: number;
+  readonly agentBackoffMaxMs!: number;
+  readonly agentLogTailBytes!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -345,6 +373,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
     merged.a2aPushAllowList = Object.freeze([...merged.a2aPushAllowList]);
+    merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
   }
@@ -408,6 +437,8 @@ function validate(o: ServerStateOptions): void {
     'a2aPushTimeoutMs',
     'a2aChatAckTimeoutMs',
     'a2aChatReplyTimeoutMs',
+    'agentStopGraceMs',
+    'agentBackoffMaxMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -437,6 +468,8 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'maxAgents',
+    'agentLogTailBytes',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -481,7 +514,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -503,8 +536,8 @@ function validate(o: ServerStateOptions): void {
   if (o.ollamaEndpoint !== null && !isHttpUrl(o.ollamaEndpoint)) {
     throw new TypeError(`ServerStateConfig.ollamaEndpoint must be an http(s) URL or null, got ${String(o.ollamaEndpoint)}`);
   }
-  if (typeof o.providerEnv !== 'object' || o.providerEnv === null) {
-    throw new TypeError('ServerStateConfig.providerEnv must be an object of strings');
+  for (const key of ['providerEnv', 'agentEnv'] as const) {
+    if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
   for (const key of ['embedModel', 'skillsModel'] as const) {
     const v = o[key];

@@ -6,8 +6,13 @@ import type { ServerState } from './state.js';
 export type { Listener };
 
 /** Serve the daemon over WebSocket on TCP (defaults: the config's host and port). */
-export function listenTcp(state: ServerState, opts: { host?: string; port?: number } = {}): Promise<Listener> {
-  return serveTcp(endpointFor(state), opts.host ?? state.config.host, opts.port ?? state.config.port);
+export async function listenTcp(state: ServerState, opts: { host?: string; port?: number } = {}): Promise<Listener> {
+  const host = opts.host ?? state.config.host;
+  const listener = await serveTcp(endpointFor(state), host, opts.port ?? state.config.port);
+  // Supervised agents dial the first TCP listener (CAR_DAEMON_URL), over loopback when it listens on every address.
+  const wildcard = host === '0.0.0.0' || host === '::' || host === 'localhost';
+  state.agents.daemonUrl ??= wildcard ? `ws://127.0.0.1:${listener.port}` : `ws://${listener.address}`;
+  return listener;
 }
 
 /** Serve the daemon over WebSocket on a Unix socket (default: the config's socketPath). */

@@ -9,6 +9,7 @@ import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
+import { AgentSupervisor } from '../agents/supervisor.js';
 import type { ServerStateConfig } from './config.js';
 import type { LocalRequestHandler, ServerContext, SessionContext } from '../contract/context.js';
 import { PROTOCOL_VERSION } from '../contract/protocol.js';
@@ -32,8 +33,8 @@ export class ServerState implements ServerContext {
   readonly methods: MethodTable;
   /** agent_id → client_id of the connection it is attached to. */
   readonly attachedAgents = new Map<string, string>();
-  /** Per-agent tokens (minted by the agent supervisor); an agent without one uses the daemon token. */
-  readonly agentTokens = new Map<string, string>();
+  /** Supervised agents and their own tokens; nothing is read or started before first use. */
+  readonly agents: AgentSupervisor;
   /**
    * The daemon-wide permission approval ledger, shared by every connection. Its file is read on
    * first use and appended per decision; constructing it touches nothing.
@@ -114,6 +115,19 @@ export class ServerState implements ServerContext {
         pushAllowList: config.a2aPushAllowList,
       },
     });
+    this.agents = new AgentSupervisor({
+      manifestPath: config.agentsManifestPath,
+      logDir: config.agentsLogDir,
+      maxAgents: config.maxAgents,
+      stopGraceMs: config.agentStopGraceMs,
+      backoffMaxMs: config.agentBackoffMaxMs,
+      logTailBytes: config.agentLogTailBytes,
+      baseEnv: config.agentEnv,
+      attachedSession: (id) => {
+        const clientId = this.attachedAgents.get(id);
+        return clientId !== undefined && this.sessions.has(clientId) ? clientId : undefined;
+      },
+    });
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
@@ -166,6 +180,7 @@ export class ServerState implements ServerContext {
    * `timeoutMs`, whichever is first.
    */
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
+    await this.agents.close();
     for (const session of this.sessions.values()) session.channel.close(code, reason);
     await this.a2a.close();
     if (this.sessions.size === 0) {

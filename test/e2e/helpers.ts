@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { withTimeout, type RawClient } from '../helpers/raw-client.js';
+import { RawClient, withTimeout } from '../helpers/raw-client.js';
 import { defer } from '../helpers/temp.js';
 import { scaled } from '../helpers/timing.js';
 
@@ -166,4 +167,17 @@ export async function exerciseSession(client: RawClient, auth: Record<string, st
   assert.equal(await client.result('state.set', { key: 'e2e', value }), 'ok');
   assert.deepEqual(await client.result('state.get', { key: 'e2e' }), value);
   return authResult;
+}
+
+/**
+ * Supervised agent `id`'s own token: upserted over the wire by an owner connection (never
+ * started), then read from the 0600 manifest, which is where the daemon keeps it.
+ */
+export async function agentTokenOf(t: TestContext, daemon: RunningDaemon, carHome: string, id: string): Promise<string> {
+  const owner = await RawClient.connect(t, daemon.url);
+  await owner.result('session.auth', { token: readFileSync(authTokenPath(carHome), 'utf8') });
+  await owner.result('agents.upsert', { id, command: process.execPath });
+  owner.close();
+  const manifest = JSON.parse(readFileSync(join(carHome, 'agents.json'), 'utf8')) as { agents: { spec: { id: string }; token: string }[] };
+  return manifest.agents.find((a) => a.spec.id === id)!.token;
 }

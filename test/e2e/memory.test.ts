@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { authTokenPath, RawClient, runToExit, startDaemon, tempDir, withTimeout, type RunningDaemon } from './helpers.js';
+import { agentTokenOf, authTokenPath, RawClient, runToExit, startDaemon, tempDir, withTimeout, type RunningDaemon } from './helpers.js';
 import { scaled } from '../helpers/timing.js';
 
 async function session(t: test.TestContext, daemon: RunningDaemon, carHome: string, auth: Record<string, string> = {}): Promise<RawClient> {
@@ -115,13 +115,14 @@ test('crash: SIGKILL mid-stream of acknowledged writes loses none of them', asyn
 test('agent memory is durable across a graceful restart and loaded on attach', async (t) => {
   const carHome = tempDir(t);
   const first = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
-  const agent = await session(t, first, carHome, { agent_id: 'e2e-agent' });
+  const agent = await session(t, first, carHome, { agent_id: 'e2e-agent', token: await agentTokenOf(t, first, carHome, 'e2e-agent') });
   await agent.result('memory.add_fact', { subject: 'favourite_tool', body: 'ripgrep' });
   await first.stop();
   assert.ok(existsSync(join(carHome, 'memory', 'agents', 'e2e-agent.json')));
 
   const second = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
-  const again = await session(t, second, carHome, { agent_id: 'e2e-agent' });
+  // The agent's token is durable in the manifest: the same one binds after the restart.
+  const again = await session(t, second, carHome, { agent_id: 'e2e-agent', token: await agentTokenOf(t, second, carHome, 'e2e-agent') });
   const rows = (await again.result('memory.query', { query: 'favourite tool' })) as { body: string }[];
   assert.equal(rows[0]!.body, 'ripgrep');
   const stranger = await session(t, second, carHome);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { authTokenPath, hostTokenPath, RawClient, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+import { agentTokenOf, hostTokenPath, RawClient, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
 
 interface Trace {
   run_id: string;
@@ -21,7 +21,7 @@ test('run traces are durable under $CAR_HOME/runs and readable after a restart',
   const carHome = tempDir(t);
   const first = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
   const agent = await RawClient.connect(t, first.url);
-  await agent.result('session.auth', { token: readFileSync(authTokenPath(carHome), 'utf8'), agent_id: 'e2e-agent' });
+  await agent.result('session.auth', { token: await agentTokenOf(t, first, carHome, 'e2e-agent'), agent_id: 'e2e-agent' });
   const { run_id } = (await agent.result('runs.start', { intent: 'survive a restart' })) as { run_id: string };
   const recorded = await agent.result('runs.record_turns', { run_id, turns: [{ tool: 'shell', output: 'ok' }, { prompt: 'next' }] });
   assert.deepEqual(recorded, { run_id, base_index: 0, count: 2, ok: true });

@@ -124,7 +124,8 @@ export async function installCrashFs(rootDir: string): Promise<CrashFs> {
     }
     if (st.isDirectory()) return { path: abs, ino: st.ino, dir: true, dead: false };
     if (!existed) {
-      ensureInode(st.ino, abs, false);
+      // A new file is a new inode even when the kernel reuses the number of one removed earlier.
+      inodes.set(st.ino, { path: abs, durable: Buffer.alloc(0) });
       pushOp(dirname(abs), { kind: 'create', path: abs, ino: st.ino });
     }
     return { path: abs, ino: st.ino, dir: false, dead: false };

@@ -178,10 +178,26 @@ export class TestServer {
     return c;
   }
 
-  /** Open a client and authenticate it with the daemon token (and optionally handshake). */
+  /**
+   * The token of supervised agent `id`, upserting it (never started) if it is new. Only that token
+   * binds the agent id in `session.auth`.
+   */
+  async agentToken(id: string): Promise<string> {
+    const known = this.state.agents.tokenFor(id);
+    if (known !== undefined) return known;
+    await this.state.agents.upsert({ id, command: process.execPath });
+    return this.state.agents.tokenFor(id)!;
+  }
+
+  /**
+   * Open a client and authenticate it (and optionally handshake): with the daemon token, or, when
+   * `params.agent_id` is given, with that agent's own token.
+   */
   async authed(opts: { handshake?: boolean; params?: Record<string, unknown> } = {}): Promise<RawClient> {
     const c = await this.connect();
-    const auth = await c.call('session.auth', { token: AUTH_TOKEN, ...opts.params });
+    const agentId = opts.params?.agent_id;
+    const token = typeof agentId === 'string' && this.state.config.authEnabled ? await this.agentToken(agentId) : AUTH_TOKEN;
+    const auth = await c.call('session.auth', { token, ...opts.params });
     if (!('result' in auth)) throw new Error(`auth failed: ${JSON.stringify(auth)}`);
     if (opts.handshake) await c.result('server.handshake', { protocol_version: 2 });
     return c;

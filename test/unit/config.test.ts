@@ -73,6 +73,8 @@ describe('ServerStateConfig', () => {
     ['maxSupervisionHistory', 4096],
     ['maxFinishedRunsInMemory', 1000],
     ['maxRegistryStores', 64],
+    ['maxAgents', 256],
+    ['agentLogTailBytes', 8 * 1024 * 1024],
   ];
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
@@ -86,6 +88,17 @@ describe('ServerStateConfig', () => {
       }
     });
   }
+
+  test('agent timings: agentStopGraceMs 5 s and agentBackoffMaxMs 60 s by default; zero or negative refused', () => {
+    const c = new ServerStateConfig();
+    assert.equal(c.agentStopGraceMs, 5000);
+    assert.equal(c.agentBackoffMaxMs, 60_000);
+    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs'] as const) {
+      for (const bad of [0, -1, Number.NaN]) assert.throws(() => new ServerStateConfig({ [key]: bad }), new RegExp(`ServerStateConfig\\.${key}`));
+    }
+    assert.throws(() => new ServerStateConfig({ agentsManifestPath: 'relative.json' }), /agentsManifestPath must be an absolute path/);
+    assert.throws(() => new ServerStateConfig({ agentEnv: null as never }), /agentEnv/);
+  });
 
   test('zero is allowed where it means "off": heartbeatIntervalMs, toolCallbackGraceMs, port', () => {
     const c = new ServerStateConfig({ heartbeatIntervalMs: 0, toolCallbackGraceMs: 0, port: 0 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'a2a'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'a2a'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['.', 'server', 'methods', 'contract', 'dashboard', ...ENGINES, 'rpc', 'transport', 'util'],
   '.': ['server', 'methods', 'contract', 'dashboard', 'client', ...ENGINES, 'rpc', 'transport', 'util'],
@@ -28,6 +28,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   inference: ['memory', 'util'],
   // A2A runs its work through a runtime the daemon hands it.
   a2a: ['util'],
+  agents: ['util'],
   rpc: ['transport', 'util'],
   transport: ['util'],
   util: [],

@@ -86,21 +86,22 @@ describe('session.auth', () => {
   });
 
   test('(7) an agent_id can be attached on one connection at a time; free again after disconnect', async () => {
+    const token = await server.agentToken('agent-7');
     const first = await server.connect();
-    assert.deepEqual(await first.result('session.auth', { token: AUTH_TOKEN, agent_id: 'agent-7' }), {
+    assert.deepEqual(await first.result('session.auth', { token, agent_id: 'agent-7' }), {
       ok: true,
       auth_enabled: true,
       agent_id: 'agent-7',
     });
     const second = await server.connect();
-    const err = await second.error('session.auth', { token: AUTH_TOKEN, agent_id: 'agent-7' });
+    const err = await second.error('session.auth', { token, agent_id: 'agent-7' });
     assert.equal(err.code, -32603);
     assert.match(err.message, /already attached on another connection/);
 
     await first.close();
     await waitFor(() => !server.state.attachedAgents.has('agent-7'), 2000, 'agent-7 to be released');
     const third = await server.connect();
-    assert.deepEqual(await third.result('session.auth', { token: AUTH_TOKEN, agent_id: 'agent-7' }), {
+    assert.deepEqual(await third.result('session.auth', { token, agent_id: 'agent-7' }), {
       ok: true,
       auth_enabled: true,
       agent_id: 'agent-7',
@@ -109,10 +110,33 @@ describe('session.auth', () => {
     assert.equal(caps.caller_role, 'agent');
   });
 
-  test('the same connection may re-auth with its own agent_id', async () => {
+  test('the daemon token alone never binds an agent_id, known or not; another agent\'s token does not either', async () => {
+    await server.agentToken('agent-owned');
+    const other = await server.agentToken('agent-other');
+    for (const [token, agentId] of [
+      [AUTH_TOKEN, 'agent-owned'],
+      [AUTH_TOKEN, 'agent-unknown'],
+      [other, 'agent-owned'],
+      [other, 'agent-unknown'],
+    ] as const) {
+      const c = await server.connect();
+      const err = await c.error('session.auth', { token, agent_id: agentId });
+      assert.equal(err.code, -32603, `${agentId}`);
+      assert.equal(err.message, 'auth failed: token mismatch');
+      // Still unauthenticated: the next call is refused and the connection closed.
+      assert.equal((await c.error('state.keys', {})).code, -32001);
+    }
+    assert.equal(server.state.attachedAgents.has('agent-owned'), false);
+    // An agent's token without agent_id is not the daemon token either.
     const c = await server.connect();
-    await c.result('session.auth', { token: AUTH_TOKEN, agent_id: 'agent-self' });
-    const again = await c.result('session.auth', { token: AUTH_TOKEN, agent_id: 'agent-self' });
+    assert.equal((await c.error('session.auth', { token: other })).message, 'auth failed: token mismatch');
+  });
+
+  test('the same connection may re-auth with its own agent_id', async () => {
+    const token = await server.agentToken('agent-self');
+    const c = await server.connect();
+    await c.result('session.auth', { token, agent_id: 'agent-self' });
+    const again = await c.result('session.auth', { token, agent_id: 'agent-self' });
     assert.equal(again.agent_id, 'agent-self');
   });
 
@@ -131,6 +155,15 @@ describe('session.auth with auth disabled', () => {
     const c = await server.connect();
     assert.deepEqual(await c.result('session.auth', { token: 'anything-at-all' }), { ok: true, auth_enabled: false });
     assert.deepEqual(await c.result('session.auth', {}), { ok: true, auth_enabled: false });
+  });
+
+  test('with auth off every token binds an agent id, even one the supervisor never minted (the opt-out posture)', async () => {
+    const c = await server.connect();
+    assert.deepEqual(await c.result('session.auth', { token: 'anything', agent_id: 'free-agent' }), {
+      ok: true,
+      auth_enabled: false,
+      agent_id: 'free-agent',
+    });
   });
 
   test('(5) methods work without session.auth', async () => {

@@ -144,6 +144,21 @@ describe('limits from ServerStateConfig, each at its bound', () => {
     });
   });
 
+  test('maxAgents: the agent at the bound is upserted, one more is -32603 naming the limit', async () => {
+    const server = await startServer({ maxAgents: 2 });
+    try {
+      const c = await server.authed();
+      await c.result('agents.upsert', { id: 'l1', command: process.execPath });
+      await c.result('agents.upsert', { id: 'l2', command: process.execPath });
+      const err = await c.error('agents.upsert', { id: 'l3', command: process.execPath });
+      assert.equal(err.code, -32603);
+      assert.match(err.message, /limit 2/);
+      assert.equal((err.data as { limit: number }).limit, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('maxRegistryStores: past it, the least recently opened registry directory is closed', () => {
     const dir = '/nonexistent-registry-root';
     const one = ServerState.embedded(new ServerStateConfig({ registryDir: dir, maxRegistryStores: 1 }));
