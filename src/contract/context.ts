@@ -9,6 +9,8 @@ import type { RunStore } from '../engine/runs/run-store.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
+import type { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import type { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
 import type { HostState } from '../host/host-state.js';
@@ -42,11 +44,15 @@ export interface HandlerConfig {
   readonly verifyDeadlineMs: number;
   readonly maxVerifyActions: number;
   readonly maxEvidenceBytes: number;
+  readonly maxAuthFailures: number;
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
+  readonly ocrProgram: string;
+  readonly ocrTimeoutMs: number;
+  readonly ocrMaxOutputBytes: number;
 }
 
 /** State shared by every connection. */
@@ -73,6 +79,8 @@ export interface ServerContext {
    * gate pipeline and whose callbacks `serve` answers in process. Closed with `channel.close()`.
    */
   openLocalSession(serve: LocalRequestHandler): SessionContext;
+  /** A live connection by its client id (its runtime session id). */
+  findSession(clientId: string): SessionContext | undefined;
 }
 
 /** The server side of one connection, as handlers use it: pushes and server→client requests. */
@@ -81,6 +89,10 @@ export interface SessionChannel {
   notify(method: string, params?: JsonRpcParams): boolean;
   /** A notification dropped (false) when the client already left more than `maxBufferedBytes` unread. */
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean;
+  /** Bytes written to the client and not yet taken by it. */
+  readonly bufferedBytes: number;
+  /** Close the connection because the client fell too far behind (WebSocket 1008, `slow consumer: <reason>`). */
+  dropSlowConsumer(reason: string): void;
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
@@ -90,6 +102,8 @@ export interface SessionChannel {
 export interface SessionContext {
   readonly clientId: string;
   authenticated: boolean;
+  /** Failed `session.auth` attempts on this connection. */
+  authFailures: number;
   isHost: boolean;
   negotiatedProtocolVersion: number | null;
   clientVersion: string | null;
@@ -102,6 +116,12 @@ export interface SessionContext {
   readonly state: StateStore;
   readonly tools: ToolRegistry;
   readonly toolExecutor: ToolExecutor;
+  /** Results of idempotent tools with `cache_ttl_secs`. */
+  readonly toolCache: ToolResultCache;
+  /** Each tool's declared `rate_limit`, counted per connection. */
+  readonly rateLimiter: ToolRateLimiter;
+  /** Set by a terminal tool error (fail-stop); proposals are refused until `session.clear_halt`. */
+  halt: SessionHalt | null;
   readonly toolHandles: ToolHandleStore;
   toolStreamSubscribed: boolean;
   readonly events: EventLog;
@@ -117,6 +137,14 @@ export interface SessionContext {
 
 /** Serves the server→client requests (`tools.execute`, …) of a session that has no connection. */
 export type LocalRequestHandler = (method: string, params: JsonRpcParams, signal: AbortSignal) => Promise<unknown>;
+/** Why a session halted: the terminal tool error that stopped a proposal. */
+export interface SessionHalt {
+  proposal_id: string;
+  action_id: string;
+  error: string;
+  /** When it halted (RFC 3339). */
+  at: string;
+}
 
 /** What a handler gets besides its params. */
 export interface MethodContext {

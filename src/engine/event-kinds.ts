@@ -19,6 +19,8 @@ export const EventKind = {
   ActionRolledBack: 'ActionRolledBack',
   /** action_id set; data: {policy_name, reason} */
   PolicyViolation: 'PolicyViolation',
+  /** action_id set; data: {tool, age_ms, attempt}: a cached result answered the call, no callback sent */
+  ToolCacheHit: 'ToolCacheHit',
   /**
    * A blocked action: action_id set, data {fingerprint, decision, required, granted, count: 1}.
    * The allowed actions of a proposal: one event, data {decision: 'allow', count, granted}.

@@ -12,7 +12,8 @@ export interface ToolCall {
   sessionId?: string;
 }
 
-export type ToolFailureReason = 'tool_error' | 'timeout' | 'disconnected' | 'cancelled';
+/** `invalid`: the call was refused before any tool ran (a retry would be refused too). */
+export type ToolFailureReason = 'tool_error' | 'timeout' | 'disconnected' | 'cancelled' | 'invalid';
 
 export type ToolOutcome =
   | { ok: true; output: unknown; durationMs: number }

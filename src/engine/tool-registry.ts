@@ -19,11 +19,21 @@ export class ToolLimitError extends CarError {
   }
 }
 
-/** One session's registered tools, by name. Registering a name again replaces it. */
+/**
+ * One session's tools, by name: the built-ins it starts with, and the ones the client registered.
+ * Registering a name again replaces it (a registered tool shadows a built-in of the same name;
+ * unregistering it brings the built-in back). Built-ins do not count against `maxTools`.
+ */
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition>();
+  private readonly builtins = new Map<string, ToolDefinition>();
 
-  constructor(private readonly maxTools: number = Number.POSITIVE_INFINITY) {}
+  constructor(
+    private readonly maxTools: number = Number.POSITIVE_INFINITY,
+    builtins: readonly ToolDefinition[] = [],
+  ) {
+    for (const def of builtins) this.builtins.set(def.name, def);
+  }
 
   register(defs: readonly ToolDefinition[]): number {
     const fresh = new Set(defs.map((d) => d.name).filter((n) => !this.tools.has(n)));
@@ -39,19 +49,29 @@ export class ToolRegistry {
   }
 
   get(name: string): ToolDefinition | undefined {
-    return this.tools.get(name);
+    return this.tools.get(name) ?? this.builtins.get(name);
   }
 
   has(name: string): boolean {
-    return this.tools.has(name);
+    return this.tools.has(name) || this.builtins.has(name);
+  }
+
+  /** Whether `name` is served by the built-in (not shadowed by a registered tool). */
+  isBuiltin(name: string): boolean {
+    return this.builtins.has(name) && !this.tools.has(name);
   }
 
   /** Sorted by name. */
   list(): ToolDefinition[] {
-    return [...this.tools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const all = [...this.tools.values()];
+    for (const [name, def] of this.builtins) if (!this.tools.has(name)) all.push(def);
+    return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Tools listed, built-ins included. */
   get size(): number {
-    return this.tools.size;
+    let n = this.tools.size;
+    for (const name of this.builtins.keys()) if (!this.tools.has(name)) n++;
+    return n;
   }
 }

@@ -24,6 +24,7 @@ import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { a2aMethods } from './a2a.js';
+import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 
 /** The built-in methods every ServerState serves. */
@@ -58,7 +59,8 @@ export function coreMethods(): MethodSpec[] {
     ...registryMethods,
     ...supervisionMethods,
     ...hostMethods,
-    ...unsupportedPlatformMethods(DEFAULT_GATED_METHODS),
+    ...integrationMethods,
+    ...unsupportedPlatformMethods(DEFAULT_GATED_METHODS.filter((n) => !integrationMethods.some((m) => m.name === n))),
     admissionStatus,
     ...inferenceMethods,
     ...modelsMethods,

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { executeProposal } from '../engine/executor/index.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
-import { defineMethod, type HandlerConfig } from '../contract/index.js';
+import { defineMethod, type HandlerConfig, type SessionHalt } from '../contract/index.js';
+import { CarError } from '../util/errors.js';
 import { permissionAuthorizer } from './proposal-authorize.js';
 import { proposalSchema } from './schemas.js';
 import { isObject } from '../util/values.js';
@@ -59,11 +60,12 @@ export const proposalSubmit = defineMethod({
   handler(p, ctx) {
     const { session, state } = ctx;
     const proposal = p.proposal;
+    if (session.halt !== null) throw haltedError(session.halt);
     const policies = session.policies.policySet(p.session_id);
     const tenant = p.scope?.tenantId;
 
     const signal = ctx.signal;
-    return executeProposal(proposal, {
+    const run = executeProposal(proposal, {
       executor: session.toolExecutor,
       store: session.state,
       tenant,
@@ -71,6 +73,8 @@ export const proposalSubmit = defineMethod({
       authorize: permissionAuthorizer(ctx, proposal.id),
       events: session.events,
       tools: (name) => session.tools.get(name),
+      toolCache: session.toolCache,
+      rateLimiter: session.rateLimiter,
       checkParameters: (tool, parameters) =>
         schemaViolations(parameters, tool.parameters).map((v) => `${v.path} ${v.message}`),
       maxConcurrency: state.config.maxActionConcurrency,
@@ -79,5 +83,26 @@ export const proposalSubmit = defineMethod({
       sessionId: p.session_id ?? session.currentRunId ?? session.policies.runtimeSessionId,
       executorLabel: 'the WebSocket executor',
     });
+    return run.then((result) => {
+      if (result.halted === true) {
+        const terminal = result.results.find((r) => r.terminal === true);
+        session.halt = {
+          proposal_id: result.proposal_id,
+          action_id: terminal?.action_id ?? '',
+          error: terminal?.error ?? 'terminal tool error',
+          at: new Date().toISOString(),
+        };
+      }
+      return result;
+    });
   },
 });
+
+function haltedError(halt: SessionHalt): CarError {
+  return new CarError(
+    'denied',
+    `session halted: action '${halt.action_id}' of proposal '${halt.proposal_id}' raised a terminal tool error (${halt.error}); ` +
+      'a host must call session.clear_halt (or the client reconnects) before proposals run again',
+    { detail: { halted: halt } },
+  );
+}

@@ -10,7 +10,13 @@ const toolDefinition = z.object({
   returns: z.unknown().optional(),
   idempotent: z.boolean().optional(),
   cache_ttl_secs: z.number().nonnegative().optional(),
-  rate_limit: z.unknown().optional(),
+  rate_limit: z
+    .object({
+      max_calls: z.number().int().min(1, 'rate_limit.max_calls must be at least 1'),
+      interval_secs: z.number().positive('rate_limit.interval_secs must be positive'),
+    })
+    .loose()
+    .optional(),
 });
 
 function toDefinition(t: z.infer<typeof toolDefinition>): ToolDefinition {
@@ -31,7 +37,12 @@ export const toolsRegister = defineMethod({
   summary: 'Register tools on this connection (params: an array of tool definitions); returns how many.',
   params: z.array(toolDefinition),
   result: z.number(),
-  handler: (tools, { session }) => session.tools.register(tools.map(toDefinition)),
+  handler(tools, { session }) {
+    const registered = session.tools.register(tools.map(toDefinition));
+    // A re-registered tool starts a fresh rate window.
+    for (const t of tools) session.rateLimiter.forget(t.name);
+    return registered;
+  },
 });
 
 export const toolsList = defineMethod({

@@ -1,4 +1,4 @@
-import type { CloseInfo } from '../transport/frame.js';
+import { CloseCode, type CloseInfo } from '../transport/frame.js';
 import type { JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions, Peer } from '../rpc/peer.js';
 import type { SessionChannel } from '../contract/context.js';
@@ -20,6 +20,11 @@ export class WsChannel implements ServerChannel {
 
   get isOpen(): boolean {
     return this.peer.isOpen;
+  }
+
+  /** Bytes written to the client and not yet taken by it. */
+  get bufferedBytes(): number {
+    return this.peer.transport.bufferedBytes;
   }
 
   /** Outbound callbacks still waiting for the client's answer. */
@@ -46,6 +51,10 @@ export class WsChannel implements ServerChannel {
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean {
     if (this.peer.transport.bufferedBytes > maxBufferedBytes) return false;
     return this.peer.notify(method, params);
+  }
+
+  dropSlowConsumer(reason: string): void {
+    this.peer.close(CloseCode.PolicyViolation, `slow consumer: ${reason}`.slice(0, 120));
   }
 
   close(code?: number, reason?: string): void {

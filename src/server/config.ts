@@ -3,13 +3,21 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import type { MethodSpec } from '../contract/method.js';
 import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
+import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
+import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
 import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
-import { MAX_APPROVAL_HISTORY, MAX_HOST_EVENT_BYTES, MAX_HOST_EVENTS, MAX_PENDING_APPROVALS_PER_SESSION } from '../host/host-state.js';
-import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
+import {
+  MAX_APPROVAL_HISTORY,
+  MAX_HOST_EVENT_BYTES,
+  MAX_HOST_EVENTS,
+  MAX_HOST_REGISTRATIONS_PER_SESSION,
+  MAX_PENDING_APPROVALS_PER_SESSION,
+} from '../host/host-state.js';
+import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
@@ -54,16 +62,35 @@ export interface ServerStateOptions {
   handlerTimeoutMs: number;
   /** How long a `tools.execute` callback may wait when the action declared no budget. */
   toolTimeoutMs: number;
-  /** Added to an action's `timeout_ms` before its callback is abandoned. */
+  /**
+   * Added, per action with a `timeout_ms`, to `proposal.submit`'s handler deadline; the callback
+   * itself waits exactly `timeout_ms`.
+   */
   toolCallbackGraceMs: number;
+  /** Cached tool results held per session (idempotent tools with `cache_ttl_secs`). */
+  toolCacheMaxEntries: number;
+  /** Bytes of cached tool results held per session (key plus JSON output). */
+  toolCacheMaxBytes: number;
+  /** `messaging.send` idempotency keys remembered per session. */
+  messagingMaxIdempotencyKeys: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
   maxFragments: number;
   /** Most buffered inbound chunks per connection. */
   maxBufferedChunks: number;
-  /** Outbound bytes a client may leave unread before it is disconnected. */
+  /** Outbound bytes a client may leave unread before it is disconnected (one frame to a drained client always goes). */
   maxOutboundBufferedBytes: number;
+  /** Largest reply frame; a bigger result is answered with -32603 `data.kind: "limit"` instead. */
+  maxReplyBytes: number;
+  /** Most connections open at once; an upgrade past it gets HTTP 503. */
+  maxConnections: number;
+  /** Most connections open at once that have not authenticated yet (auth on); past it HTTP 503. */
+  maxUnauthenticatedConnections: number;
+  /** How long a connection may stay unauthenticated (auth on) before it is closed (1008). */
+  authTimeoutMs: number;
+  /** Failed `session.auth` attempts one connection may make; the last one's reply closes it (1008). */
+  maxAuthFailures: number;
   /** Most items in one JSON-RPC batch. */
   maxBatchItems: number;
   /** Most requests handled at once per connection; excess requests are refused with -32603. */
@@ -110,6 +137,12 @@ export interface ServerStateOptions {
   maxApprovalHistory: number;
   /** Host events one subscriber may have queued; past it new ones are lost for that subscriber. */
   maxHostSubscriberQueue: number;
+  /** Bytes of host events one subscriber may have queued and unread; past it its connection is closed (1008). */
+  maxHostSubscriberBytes: number;
+  /** Bytes of host events all subscribers together may have queued and unread; past it the biggest backlogs are closed. */
+  maxHostSubscribersTotalBytes: number;
+  /** Agents and devices one session may register on the host, together. */
+  maxHostRegistrationsPerSession: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
   maxSupervisionHistory: number;
   /** Finished runs kept in memory (all of them when there is no runs dir to read them back from). */
@@ -175,6 +208,12 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
+  ocrProgram: string;
+  /** Longest one `vision.ocr` recognition may run. */
+  ocrTimeoutMs: number;
+  /** Most bytes of recognition output `vision.ocr` reads; more fails the call. */
+  ocrMaxOutputBytes: number;
   /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
   agentsManifestPath: string | null;
   /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
@@ -208,10 +247,18 @@ const DEFAULTS: ServerStateOptions = {
   handlerTimeoutMs: 30 * 60 * 1000,
   toolTimeoutMs: 300 * 1000,
   toolCallbackGraceMs: 5 * 1000,
+  toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
+  toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
+  messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
   maxOutboundBufferedBytes: 32 * 1024 * 1024,
+  maxReplyBytes: 16 * 1024 * 1024,
+  maxConnections: 1024,
+  maxUnauthenticatedConnections: 64,
+  authTimeoutMs: 10_000,
+  maxAuthFailures: 5,
   maxBatchItems: 100,
   maxInFlightPerConnection: 256,
   maxJsonDepth: 256,
@@ -235,6 +282,9 @@ const DEFAULTS: ServerStateOptions = {
   maxPendingApprovalsPerSession: MAX_PENDING_APPROVALS_PER_SESSION,
   maxApprovalHistory: MAX_APPROVAL_HISTORY,
   maxHostSubscriberQueue: DEFAULT_SUBSCRIBER_QUEUE,
+  maxHostSubscriberBytes: DEFAULT_SUBSCRIBER_BYTES,
+  maxHostSubscribersTotalBytes: DEFAULT_SUBSCRIBERS_TOTAL_BYTES,
+  maxHostRegistrationsPerSession: MAX_HOST_REGISTRATIONS_PER_SESSION,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
   maxRegistryStores: DEFAULT_MAX_OPEN_STORES,
@@ -268,6 +318,9 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  ocrProgram: 'tesseract',
+  ocrTimeoutMs: 60 * 1000,
+  ocrMaxOutputBytes: 4 * 1024 * 1024,
   agentsManifestPath: null,
   agentsLogDir: null,
   agentEnv: {},
@@ -298,10 +351,18 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly handlerTimeoutMs!: number;
   readonly toolTimeoutMs!: number;
   readonly toolCallbackGraceMs!: number;
+  readonly toolCacheMaxEntries!: number;
+  readonly toolCacheMaxBytes!: number;
+  readonly messagingMaxIdempotencyKeys!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
   readonly maxOutboundBufferedBytes!: number;
+  readonly maxReplyBytes!: number;
+  readonly maxConnections!: number;
+  readonly maxUnauthenticatedConnections!: number;
+  readonly authTimeoutMs!: number;
+  readonly maxAuthFailures!: number;
   readonly maxBatchItems!: number;
   readonly maxInFlightPerConnection!: number;
   readonly maxJsonDepth!: number;
@@ -325,6 +386,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxPendingApprovalsPerSession!: number;
   readonly maxApprovalHistory!: number;
   readonly maxHostSubscriberQueue!: number;
+  readonly maxHostSubscriberBytes!: number;
+  readonly maxHostSubscribersTotalBytes!: number;
+  readonly maxHostRegistrationsPerSession!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
   readonly maxRegistryStores!: number;
@@ -358,6 +422,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly ocrProgram!: string;
+  readonly ocrTimeoutMs!: number;
+  readonly ocrMaxOutputBytes!: number;
   readonly agentsManifestPath!: string | null;
   readonly agentsLogDir!: string | null;
   readonly agentEnv!: Readonly<Record<string, string | undefined>>;
@@ -433,10 +500,12 @@ function validate(o: ServerStateOptions): void {
     'toolHandleReapMs',
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
+    'authTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
     'a2aPushTimeoutMs',
     'a2aChatAckTimeoutMs',
     'a2aChatReplyTimeoutMs',
+    'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
   ];
@@ -461,6 +530,13 @@ function validate(o: ServerStateOptions): void {
     'maxStateBytesPerSession',
     'maxStateValueBytes',
     'maxHostSubscriberQueue',
+    'maxHostSubscriberBytes',
+    'maxHostSubscribersTotalBytes',
+    'maxHostRegistrationsPerSession',
+    'maxReplyBytes',
+    'maxConnections',
+    'maxUnauthenticatedConnections',
+    'maxAuthFailures',
     'maxSupervisionHistory',
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
@@ -468,6 +544,10 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'ocrMaxOutputBytes',
+    'toolCacheMaxEntries',
+    'toolCacheMaxBytes',
+    'messagingMaxIdempotencyKeys',
     'maxAgents',
     'agentLogTailBytes',
   ] as const;

@@ -62,6 +62,15 @@ export class LocalChannel implements ServerChannel {
     }
   }
 
+  /** Nothing is ever buffered: notifications go nowhere. */
+  get bufferedBytes(): number {
+    return 0;
+  }
+
+  dropSlowConsumer(reason: string): void {
+    this.close(CloseCode.PolicyViolation, `slow consumer: ${reason}`);
+  }
+
   notify(): boolean {
     return this.open;
   }

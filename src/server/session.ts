@@ -12,8 +12,11 @@ import type { ServerChannel } from './channel.js';
 import type { JsonRpcParams } from '../rpc/messages.js';
 import type { InboundHandler } from '../rpc/peer.js';
 import { callThrough } from './local-call.js';
+import { MESSAGING_SEND, MESSAGING_SEND_TOOL, MessagingExecutor } from '../engine/executor/messaging.js';
+import { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ServerStateConfig } from './config.js';
-import type { SessionContext } from '../contract/context.js';
+import type { SessionContext, SessionHalt } from '../contract/context.js';
 import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
 
@@ -22,6 +25,7 @@ export class ClientSession implements SessionContext {
   readonly clientId: string = randomUUID();
   readonly connectedAt = new Date();
   authenticated: boolean;
+  authFailures = 0;
   isHost = false;
   negotiatedProtocolVersion: number | null = null;
   clientVersion: string | null = null;
@@ -34,7 +38,14 @@ export class ClientSession implements SessionContext {
   currentRunId: string | null = null;
   readonly state: StateStore;
   readonly tools: ToolRegistry;
-  readonly toolExecutor: WsToolExecutor;
+  /** The client's tools, and the built-in `messaging.send` in front of them. */
+  readonly toolExecutor: MessagingExecutor;
+  /** Results of idempotent tools with `cache_ttl_secs`. */
+  readonly toolCache: ToolResultCache;
+  /** Each tool's declared `rate_limit`, counted per connection. */
+  readonly rateLimiter = new ToolRateLimiter();
+  /** Set when a terminal tool error stopped a proposal; proposals are refused until it is cleared. */
+  halt: SessionHalt | null = null;
   /** Detached (streaming / long-running) tool invocations, polled with `tools.poll`. */
   readonly toolHandles: ToolHandleStore;
   /** Set by `tools.stream.subscribe`: chunks are also pushed as `tools.stream.event`. */
@@ -65,10 +76,13 @@ export class ClientSession implements SessionContext {
       maxBytes: config.maxStateBytesPerSession,
       maxValueBytes: config.maxStateValueBytes,
     });
-    this.tools = new ToolRegistry(config.maxToolsPerSession);
-    this.toolExecutor = new WsToolExecutor(channel, {
-      defaultTimeoutMs: config.toolTimeoutMs,
-    });
+    this.tools = new ToolRegistry(config.maxToolsPerSession, [MESSAGING_SEND_TOOL]);
+    this.toolExecutor = new MessagingExecutor(
+      new WsToolExecutor(channel, { defaultTimeoutMs: config.toolTimeoutMs }),
+      () => this.tools.isBuiltin(MESSAGING_SEND),
+      config.messagingMaxIdempotencyKeys,
+    );
+    this.toolCache = new ToolResultCache({ maxEntries: config.toolCacheMaxEntries, maxBytes: config.toolCacheMaxBytes });
     const lossyBound = config.maxOutboundBufferedBytes / 2;
     this.toolHandles = new ToolHandleStore({
       maxChunks: config.maxToolHandleChunks,

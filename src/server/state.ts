@@ -80,6 +80,9 @@ export class ServerState implements ServerContext {
       maxEvents: config.maxHostEvents,
       maxEventBytes: config.maxHostEventBytes,
       subscriberQueue: config.maxHostSubscriberQueue,
+      subscriberBytes: config.maxHostSubscriberBytes,
+      subscribersTotalBytes: config.maxHostSubscribersTotalBytes,
+      maxRegistrationsPerSession: config.maxHostRegistrationsPerSession,
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
@@ -148,6 +151,19 @@ export class ServerState implements ServerContext {
     return session;
   }
 
+  /** Why a new connection would be refused now (connection caps), or undefined to accept it. */
+  admitConnection(): string | undefined {
+    const c = this.config;
+    if (this.sessions.size >= c.maxConnections) return `too many connections (limit ${c.maxConnections})`;
+    if (!c.authEnabled) return undefined;
+    let unauthenticated = 0;
+    for (const s of this.sessions.values()) if (!s.authenticated) unauthenticated++;
+    if (unauthenticated >= c.maxUnauthenticatedConnections) {
+      return `too many connections waiting to authenticate (limit ${c.maxUnauthenticatedConnections})`;
+    }
+    return undefined;
+  }
+
   /** @internal */
   addSession(session: ClientSession): void {
     this.sessions.set(session.clientId, session);
@@ -163,6 +179,10 @@ export class ServerState implements ServerContext {
       this.attachedAgents.delete(session.agentId);
     }
     if (this.sessions.size === 0) for (const wake of this.sessionWaiters) wake();
+  }
+
+  findSession(clientId: string): ClientSession | undefined {
+    return this.sessions.get(clientId);
   }
 
   /** Bind `agentId` to `session`; false when another live connection holds it. */

@@ -112,7 +112,7 @@ describe('CarClient', () => {
     const list = await client.tools.list();
     assert.deepEqual(
       list.tools.map((t) => t.name),
-      ['alpha', 'zeta'],
+      ['alpha', 'messaging.send', 'zeta'],
     );
     assert.deepEqual(list.tools[0]?.parameters, { type: 'object' });
     assert.deepEqual(await client.tools.unregister('zeta'), { unregistered: 'zeta', removed: 1 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'a2a'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'vision', 'a2a'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['.', 'server', 'methods', 'contract', 'dashboard', ...ENGINES, 'rpc', 'transport', 'util'],
   '.': ['server', 'methods', 'contract', 'dashboard', 'client', ...ENGINES, 'rpc', 'transport', 'util'],
@@ -22,6 +22,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   engine: ['util'],
   memory: ['util'],
   host: ['util'],
+  vision: ['util'],
   // The registry writes its files with memory's atomic writer.
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.

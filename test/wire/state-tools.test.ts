@@ -148,16 +148,17 @@ describe('tools.* methods', () => {
     const c = await server.authed();
     await c.result('tools.register', [weather, alarm]);
     const listed = await c.result('tools.list', {});
-    assert.equal(listed.count, 2);
-    assert.equal(listed.tools.length, 2);
+    // The built-in messaging.send is listed with them.
+    assert.equal(listed.count, 3);
+    assert.equal(listed.tools.length, 3);
     assert.deepEqual(
       listed.tools.map((t: { name: string }) => t.name),
-      ['alarm', 'weather'],
+      ['alarm', 'messaging.send', 'weather'],
     );
-    assert.deepEqual(listed.tools[1].parameters, weather.parameters);
+    assert.deepEqual(listed.tools[2].parameters, weather.parameters);
     assert.deepEqual(listed.tools[0].parameters, alarm.parameters);
-    assert.equal(listed.tools[1].description, 'Current weather');
-    assert.equal(listed.tools[1].idempotent, true);
+    assert.equal(listed.tools[2].description, 'Current weather');
+    assert.equal(listed.tools[2].idempotent, true);
     assert.equal(listed.tools[0].idempotent, false);
     assert.equal(listed.tools[0].description, '');
   });
@@ -166,7 +167,9 @@ describe('tools.* methods', () => {
     const a = await server.authed();
     const b = await server.authed();
     await a.result('tools.register', [weather]);
-    assert.deepEqual(await b.result('tools.list', {}), { tools: [], count: 0 });
+    const listed = await b.result('tools.list', {});
+    assert.deepEqual(listed.tools.map((t: { name: string }) => t.name), ['messaging.send']);
+    assert.equal(listed.count, 1);
   });
 
   test('registering a name again replaces the definition', async () => {
@@ -174,8 +177,8 @@ describe('tools.* methods', () => {
     await c.result('tools.register', [weather]);
     await c.result('tools.register', [{ ...weather, description: 'v2' }]);
     const listed = await c.result('tools.list');
-    assert.equal(listed.count, 1);
-    assert.equal(listed.tools[0].description, 'v2');
+    assert.equal(listed.count, 2);
+    assert.equal(listed.tools.find((t: { name: string }) => t.name === 'weather').description, 'v2');
   });
 
   test('tools.unregister removes a tool; an unknown name answers {unregistered, removed: 0}', async () => {
@@ -186,7 +189,7 @@ describe('tools.* methods', () => {
     assert.deepEqual(await c.result('tools.unregister', { name: 'never' }), { unregistered: 'never', removed: 0 });
     assert.deepEqual(
       (await c.result('tools.list', {})).tools.map((t: { name: string }) => t.name),
-      ['alarm'],
+      ['alarm', 'messaging.send'],
     );
   });
 
@@ -207,7 +210,8 @@ describe('tools.* methods', () => {
     assert.equal(noName.message, 'invalid params: 0.name is required');
     const badFlag = await c.error('tools.register', [weather, { name: 'y', idempotent: 'yes' }]);
     assert.match(badFlag.message, /^invalid params: 1\.idempotent: expected boolean/);
-    assert.deepEqual(await c.result('tools.list', {}), { tools: [], count: 0 });
+    const listed = await c.result('tools.list', {});
+    assert.deepEqual(listed.tools.map((t: { name: string }) => t.name), ['messaging.send'], 'nothing was registered');
   });
 
   test('maxToolsPerSession bounds a session\'s tools', async () => {

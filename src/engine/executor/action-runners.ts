@@ -2,11 +2,15 @@ import type { Action } from '../ir.js';
 import { StateError } from '../state-store.js';
 import type { ToolExecutor } from '../tool-executor.js';
 import type { UndoLog } from './rollback.js';
+import { EventKind } from '../event-kinds.js';
+import type { ToolDefinition } from '../tool-registry.js';
+import { rateLimitOf, type ToolRateLimiter } from './rate-limit.js';
+import { ToolResultCache } from './tool-cache.js';
 
 /** One attempt's outcome. `retryable` is false when trying again could not change it. */
 export type AttemptOutcome =
   | { ok: true; output: unknown; changes: Record<string, unknown> }
-  | { ok: false; error: string; retryable: boolean; terminal?: boolean };
+  | { ok: false; error: string; retryable: boolean; terminal?: boolean; rejected?: boolean };
 
 /** What the per-type runners need from the proposal run. */
 export interface RunnerContext {
@@ -18,6 +22,11 @@ export interface RunnerContext {
   get(key: string): unknown;
   /** Counts one tool invocation. */
   countToolCall(): void;
+  /** The registered definition of a tool, when the session keeps a registry. */
+  toolDefinition(name: string): ToolDefinition | undefined;
+  readonly cache: ToolResultCache | undefined;
+  readonly rateLimiter: ToolRateLimiter | undefined;
+  emitEvent(kind: string, actionId: string, data: Record<string, unknown>): void;
 }
 
 const NO_CHANGES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -55,30 +64,64 @@ function stateFailure(err: unknown): AttemptOutcome {
   throw err;
 }
 
+function succeeded(ctx: RunnerContext, action: Action, output: unknown): AttemptOutcome {
+  try {
+    return { ok: true, output, changes: applyEffects(ctx, action, NO_CHANGES) };
+  } catch (err) {
+    return stateFailure(err);
+  }
+}
+
+/** The cache key for this call when the tool's results may be cached (idempotent, with a TTL). */
+function cacheKeyOf(ctx: RunnerContext, def: ToolDefinition | undefined, parameters: Record<string, unknown>): string | undefined {
+  if (ctx.cache === undefined || def === undefined || !def.idempotent) return undefined;
+  const ttl = def.cache_ttl_secs;
+  return ttl !== undefined && ttl > 0 ? ToolResultCache.key(def.name, parameters) : undefined;
+}
+
 function runToolCall(
   ctx: RunnerContext,
   action: Action,
   parameters: Record<string, unknown>,
   attempt: number,
-): Promise<AttemptOutcome> {
+): AttemptOutcome | Promise<AttemptOutcome> {
   const tool = action.tool as string;
+  const def = ctx.toolDefinition(tool);
+  const cacheKey = cacheKeyOf(ctx, def, parameters);
+  if (cacheKey !== undefined) {
+    const hit = (ctx.cache as ToolResultCache).get(cacheKey);
+    if (hit !== undefined) {
+      ctx.emitEvent(EventKind.ToolCacheHit, action.id, { tool, age_ms: hit.ageMs, attempt });
+      return succeeded(ctx, action, hit.output);
+    }
+  }
+  const limit = def === undefined ? undefined : rateLimitOf(def.rate_limit);
+  if (limit !== undefined && ctx.rateLimiter !== undefined && !ctx.rateLimiter.tryAcquire(tool, limit)) {
+    return {
+      ok: false,
+      error: `rate limit of tool '${tool}' reached: at most ${limit.max_calls} calls per ${limit.interval_secs} s`,
+      retryable: false,
+      rejected: true,
+    };
+  }
   ctx.countToolCall();
   return ctx.executor
     .execute({ tool, parameters, actionId: action.id, timeoutMs: action.timeout_ms, attempt, sessionId: ctx.sessionId }, ctx.signal)
     .then((outcome): AttemptOutcome => {
       if (!outcome.ok) {
         if (outcome.terminal === true) return { ok: false, error: outcome.error, retryable: false, terminal: true };
-        // A cancelled call or a gone client will not answer a retry either.
+        // Refused before any tool ran: the action is rejected, as by the validator.
+        if (outcome.reason === 'invalid') return { ok: false, error: outcome.error, retryable: false, rejected: true };
+        // A cancelled call, a gone client or a refused request will not go better on a retry.
         const retryable = outcome.reason === 'tool_error' || outcome.reason === 'timeout';
         return { ok: false, error: outcome.error, retryable };
       }
       const error = toolErrorOf(outcome.output);
       if (error !== null) return { ok: false, error: `tool '${tool}' returned an error: ${error}`, retryable: true };
-      try {
-        return { ok: true, output: outcome.output, changes: applyEffects(ctx, action, NO_CHANGES) };
-      } catch (err) {
-        return stateFailure(err);
+      if (cacheKey !== undefined) {
+        (ctx.cache as ToolResultCache).set(cacheKey, outcome.output, (def as ToolDefinition).cache_ttl_secs! * 1000);
       }
+      return succeeded(ctx, action, outcome.output);
     });
 }
 

@@ -5,6 +5,9 @@ import type { Action, ActionProposal } from '../ir.js';
 import type { StateLookup } from '../preconditions.js';
 import type { StateView } from '../state-store.js';
 import type { ToolExecutor } from '../tool-executor.js';
+import type { ToolDefinition } from '../tool-registry.js';
+import type { ToolRateLimiter } from './rate-limit.js';
+import type { ToolResultCache } from './tool-cache.js';
 import { changesForResult, runAttempt, type AttemptOutcome, type RunnerContext } from './action-runners.js';
 import { admit, authorizeAttempt, failedPrecondition, unsupportedMode } from './admission.js';
 import type { Resolution } from './interpolation.js';
@@ -99,6 +102,22 @@ class ProposalRun implements RunnerContext {
 
   countToolCall(): void {
     this.toolCalls++;
+  }
+
+  toolDefinition(name: string): ToolDefinition | undefined {
+    return this.options.tools?.(name);
+  }
+
+  get cache(): ToolResultCache | undefined {
+    return this.options.toolCache;
+  }
+
+  get rateLimiter(): ToolRateLimiter | undefined {
+    return this.options.rateLimiter;
+  }
+
+  emitEvent(kind: string, actionId: string, data: Record<string, unknown>): void {
+    this.emit(kind, actionId, data);
   }
 
   async run(): Promise<ProposalResult> {
@@ -266,6 +285,10 @@ class ProposalRun implements RunnerContext {
   private finishAttempt(i: number, action: Action, t0: number, attempt: number, outcome: AttemptOutcome): boolean {
     if (outcome.ok) {
       this.succeed(i, action, t0, attempt, outcome.output, changesForResult(outcome.changes));
+      return false;
+    }
+    if (outcome.rejected === true) {
+      this.reject(i, action, t0, outcome.error);
       return false;
     }
     if (outcome.terminal === true) {

@@ -13,3 +13,5 @@ export type {
   ProposalCost,
   ProposalResult,
 } from './types.js';
+export { ToolResultCache, DEFAULT_TOOL_CACHE_LIMITS, type ToolCacheLimits, type CacheHit } from './tool-cache.js';
+export { ToolRateLimiter, rateLimitOf, type RateLimit } from './rate-limit.js';

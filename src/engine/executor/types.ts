@@ -5,6 +5,8 @@ import type { ToolExecutor } from '../tool-executor.js';
 import type { ToolDefinition } from '../tool-registry.js';
 import type { PolicySubject } from '../policy/rules.js';
 import type { Action } from '../ir.js';
+import type { ToolRateLimiter } from './rate-limit.js';
+import type { ToolResultCache } from './tool-cache.js';
 
 /** Where an action ended up. `proposed`, `validated` and `executing` are never final. */
 export type ActionStatus = 'proposed' | 'validated' | 'rejected' | 'executing' | 'succeeded' | 'failed' | 'skipped';
@@ -95,6 +97,10 @@ export interface ExecuteOptions {
    * absent every tool name is accepted.
    */
   tools?: ((name: string) => ToolDefinition | undefined) | undefined;
+  /** Results of idempotent tools with `cache_ttl_secs` (the session's cache). */
+  toolCache?: ToolResultCache | undefined;
+  /** Enforces each tool's declared `rate_limit` (the session's counts). */
+  rateLimiter?: ToolRateLimiter | undefined;
   /** Optional parameter check against a registered tool's schema: messages, empty when fine. */
   checkParameters?: ((tool: ToolDefinition, parameters: Record<string, unknown>) => readonly string[]) | undefined;
   /** Most actions running at once. Default 64. */
