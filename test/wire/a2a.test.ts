@@ -57,7 +57,9 @@ describe('a2a.* over the wire', () => {
     const legacy: any = await (await fetch(`${base}/.well-known/agent.json`)).json();
     assert.equal(card.name, 'Test agent');
     assert.equal(card.protocolVersion, '1.0');
-    assert.deepEqual(card.skills.map((s: { id: string }) => s.id).sort(), ['add', 'echo']);
+    const tools = (await c.result('tools.list', {})).tools as { name: string }[];
+    assert.deepEqual(card.skills.map((s: { id: string }) => s.id).sort(), tools.map((x) => x.name).sort());
+    assert.ok(tools.some((x) => x.name === 'add') && tools.some((x) => x.name === 'echo'));
     assert.ok(card.defaultInputModes.includes('application/a2ui+json'));
     assert.equal(card.capabilities.extensions[0].uri, 'https://a2ui.org/a2a-extension/a2ui/v0.9.1');
     assert.deepEqual(legacy.skills, card.skills);
