@@ -208,6 +208,14 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
+  mcpMaxSessions: number;
+  /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
+  mcpSessionIdleMs: number;
+  /** Largest MCP POST body; past it HTTP 413. */
+  mcpMaxBodyBytes: number;
+  /** Resources per `resources/list` page. */
+  mcpResourcePageSize: number;
   /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
   ocrProgram: string;
   /** Longest one `vision.ocr` recognition may run. */
@@ -318,6 +326,10 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  mcpMaxSessions: 256,
+  mcpSessionIdleMs: 30 * 60 * 1000,
+  mcpMaxBodyBytes: 4 * 1024 * 1024,
+  mcpResourcePageSize: 100,
   ocrProgram: 'tesseract',
   ocrTimeoutMs: 60 * 1000,
   ocrMaxOutputBytes: 4 * 1024 * 1024,
@@ -422,6 +434,10 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly mcpMaxSessions!: number;
+  readonly mcpSessionIdleMs!: number;
+  readonly mcpMaxBodyBytes!: number;
+  readonly mcpResourcePageSize!: number;
   readonly ocrProgram!: string;
   readonly ocrTimeoutMs!: number;
   readonly ocrMaxOutputBytes!: number;
@@ -544,6 +560,10 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'mcpMaxSessions',
+    'mcpSessionIdleMs',
+    'mcpMaxBodyBytes',
+    'mcpResourcePageSize',
     'ocrMaxOutputBytes',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
