@@ -1,4 +1,6 @@
 import type { AgentSupervisor } from '../agents/supervisor.js';
+import type { ChatHub } from '../agents/chat.js';
+import type { GoalStore } from '../agents/goals.js';
 import type { InferenceAdmission } from '../engine/admission.js';
 import type { EventLog } from '../engine/event-log.js';
 import type { ApprovalLedger } from '../engine/permission/ledger.js';
@@ -21,6 +23,8 @@ import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions } from '../rpc/peer.js';
 import type { Logger } from '../util/logger.js';
+import type { VoiceEventSink } from '../voice/types.js';
+import type { VoiceService } from '../voice/service.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -50,6 +54,7 @@ export interface HandlerConfig {
   readonly skillsModel: string | null;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
+  readonly chatAckTimeoutMs: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;
@@ -61,6 +66,12 @@ export interface ServerContext {
   readonly methods: MethodTable;
   /** Supervised agents; an agent id binds only with the token minted for it here. */
   readonly agents: AgentSupervisor;
+  /** Chat sessions in flight (`agents.chat`) and where their events go. */
+  readonly chat: ChatHub;
+  /** Standing chat goals (`goal.*`). */
+  readonly goals: GoalStore;
+  /** The live connection agent `agentId` is attached on. */
+  agentSession(agentId: string): SessionContext | undefined;
   readonly approvals: ApprovalLedger;
   readonly memory: MemoryService;
   readonly supervision: Supervisor;
@@ -72,6 +83,8 @@ export interface ServerContext {
   readonly inference: InferenceService;
   /** The operator-started A2A listener. */
   readonly a2a: A2aService;
+  /** Speech in and out. */
+  readonly voice: VoiceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /**
@@ -129,6 +142,8 @@ export interface SessionContext {
   grantedTier: Tier;
   readonly policies: PolicyEngine;
   readonly channel: SessionChannel;
+  /** `voice.event` notifications and binary audio frames to this connection only. */
+  readonly voiceSink: VoiceEventSink;
   readonly negotiated: boolean;
   readonly role: Role;
   /** Run a method as a call of this session, through the same gates its client's calls pass. */

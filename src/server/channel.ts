@@ -7,6 +7,8 @@ import type { SessionChannel } from '../contract/context.js';
 export interface ServerChannel extends SessionChannel {
   readonly pendingCount: number;
   nextRequestId(): string;
+  /** A binary frame (audio) to the client; false when it was not sent. */
+  sendBinary(frame: Uint8Array): boolean;
   close(code?: number, reason?: string): void;
   onClose(listener: (info: CloseInfo) => void): void;
 }
@@ -51,6 +53,11 @@ export class WsChannel implements ServerChannel {
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean {
     if (this.peer.transport.bufferedBytes > maxBufferedBytes) return false;
     return this.peer.notify(method, params);
+  }
+
+  /** One binary frame (audio); false when the transport has no binary frames or refused it. */
+  sendBinary(data: Uint8Array): boolean {
+    return this.peer.transport.sendBinary?.(data) ?? false;
   }
 
   dropSlowConsumer(reason: string): void {

@@ -19,6 +19,7 @@ import {
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
+import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -208,6 +209,20 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** Directories searched for the voice engines' programs (the binary passes its PATH). */
+  voiceSearchPath: readonly string[];
+  /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
+  pocketsphinxModelDir: string;
+  /** Transcription sessions open at once, daemon-wide (meetings' sessions included). */
+  maxVoiceSessions: number;
+  /** Audio bytes one transcription session takes in over its life; a file source is held to it too. */
+  maxVoiceSessionAudioBytes: number;
+  /** Converted audio waiting for the recognizer, per session; a push past it is refused. */
+  maxVoiceBufferedBytes: number;
+  /** Synthesis streams running at once, daemon-wide. */
+  maxTtsStreams: number;
+  /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
+  maxTtsTextBytes: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
   mcpMaxSessions: number;
   /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
@@ -236,6 +251,14 @@ export interface ServerStateOptions {
   agentBackoffMaxMs: number;
   /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
   agentLogTailBytes: number;
+  /** How long an agent has to acknowledge `agent.chat` before `agents.chat` fails. */
+  chatAckTimeoutMs: number;
+  /** Chat sessions in flight at once, daemon-wide. */
+  maxChatSessions: number;
+  /** `chat-goals.json` (standing goals per chat session); `null` keeps goals in memory. */
+  chatGoalsPath: string | null;
+  /** Standing chat goals kept. */
+  maxChatGoals: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -326,6 +349,13 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
+  pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
+  maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
+  maxVoiceSessionAudioBytes: DEFAULT_VOICE_LIMITS.maxSessionAudioBytes,
+  maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
+  maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
+  maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
@@ -340,6 +370,10 @@ const DEFAULTS: ServerStateOptions = {
   agentStopGraceMs: 5000,
   agentBackoffMaxMs: 60_000,
   agentLogTailBytes: 8 * 1024 * 1024,
+  chatAckTimeoutMs: 5000,
+  maxChatSessions: 1024,
+  chatGoalsPath: null,
+  maxChatGoals: 4096,
 };
 
 /**
@@ -434,6 +468,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly voiceSearchPath!: readonly string[];
+  readonly pocketsphinxModelDir!: string;
+  readonly maxVoiceSessions!: number;
+  readonly maxVoiceSessionAudioBytes!: number;
+  readonly maxVoiceBufferedBytes!: number;
+  readonly maxTtsStreams!: number;
+  readonly maxTtsTextBytes!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
@@ -448,6 +489,10 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly agentStopGraceMs!: number;
   readonly agentBackoffMaxMs!: number;
   readonly agentLogTailBytes!: number;
+  readonly chatAckTimeoutMs!: number;
+  readonly maxChatSessions!: number;
+  readonly chatGoalsPath!: string | null;
+  readonly maxChatGoals!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -456,6 +501,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
     merged.a2aPushAllowList = Object.freeze([...merged.a2aPushAllowList]);
+    merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
     merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
@@ -524,6 +570,7 @@ function validate(o: ServerStateOptions): void {
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
+    'chatAckTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -560,6 +607,11 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'maxVoiceSessions',
+    'maxVoiceSessionAudioBytes',
+    'maxVoiceBufferedBytes',
+    'maxTtsStreams',
+    'maxTtsTextBytes',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
@@ -570,6 +622,8 @@ function validate(o: ServerStateOptions): void {
     'messagingMaxIdempotencyKeys',
     'maxAgents',
     'agentLogTailBytes',
+    'maxChatSessions',
+    'maxChatGoals',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -614,7 +668,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -653,6 +707,12 @@ function validate(o: ServerStateOptions): void {
   }
   if (!Array.isArray(o.a2aPushAllowList) || o.a2aPushAllowList.some((e) => typeof e !== 'string' || e.length === 0)) {
     throw new TypeError('ServerStateConfig.a2aPushAllowList must be an array of origins or host names');
+  }
+  if (!Array.isArray(o.voiceSearchPath) || o.voiceSearchPath.some((d) => typeof d !== 'string' || !isAbsolute(d))) {
+    throw new TypeError('ServerStateConfig.voiceSearchPath must be a list of absolute directories');
+  }
+  if (typeof o.pocketsphinxModelDir !== 'string' || !isAbsolute(o.pocketsphinxModelDir)) {
+    throw new TypeError('ServerStateConfig.pocketsphinxModelDir must be an absolute path');
   }
   const mem = o.totalMemoryBytes;
   if (mem !== null && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < 0)) {

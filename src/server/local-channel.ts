@@ -71,6 +71,11 @@ export class LocalChannel implements ServerChannel {
     this.close(CloseCode.PolicyViolation, `slow consumer: ${reason}`);
   }
 
+  /** There is no client to hear audio. */
+  sendBinary(): boolean {
+    return false;
+  }
+
   notify(): boolean {
     return this.open;
   }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'vision', 'a2a'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'vision', 'voice', 'a2a'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['.', 'server', 'methods', 'contract', 'dashboard', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
   '.': ['server', 'methods', 'contract', 'dashboard', 'client', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
@@ -29,6 +29,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   inference: ['memory', 'util'],
   // A2A runs its work through a runtime the daemon hands it.
   a2a: ['util'],
+  voice: ['util'],
   // MCP on the official SDK: tools over the engines, HTTP origin rules from transport; no CAR JSON-RPC.
   mcp: ['engine', 'memory', 'inference', 'transport', 'util'],
   agents: ['util'],
