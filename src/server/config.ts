@@ -188,6 +188,14 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
+  mcpMaxSessions: number;
+  /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
+  mcpSessionIdleMs: number;
+  /** Largest MCP POST body; past it HTTP 413. */
+  mcpMaxBodyBytes: number;
+  /** Resources per `resources/list` page. */
+  mcpResourcePageSize: number;
   /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
   ocrProgram: string;
   /** Longest one `vision.ocr` recognition may run. */
@@ -288,6 +296,10 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  mcpMaxSessions: 256,
+  mcpSessionIdleMs: 30 * 60 * 1000,
+  mcpMaxBodyBytes: 4 * 1024 * 1024,
+  mcpResourcePageSize: 100,
   ocrProgram: 'tesseract',
   ocrTimeoutMs: 60 * 1000,
   ocrMaxOutputBytes: 4 * 1024 * 1024,
@@ -382,6 +394,10 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly mcpMaxSessions!: number;
+  readonly mcpSessionIdleMs!: number;
+  readonly mcpMaxBodyBytes!: number;
+  readonly mcpResourcePageSize!: number;
   readonly ocrProgram!: string;
   readonly ocrTimeoutMs!: number;
   readonly ocrMaxOutputBytes!: number;
@@ -497,6 +513,10 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'mcpMaxSessions',
+    'mcpSessionIdleMs',
+    'mcpMaxBodyBytes',
+    'mcpResourcePageSize',
     'ocrMaxOutputBytes',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
  */
 const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'vision'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  cli: ['.', 'server', 'methods', 'contract', 'dashboard', ...ENGINES, 'rpc', 'transport', 'util'],
-  '.': ['server', 'methods', 'contract', 'dashboard', 'client', ...ENGINES, 'rpc', 'transport', 'util'],
+  cli: ['.', 'server', 'methods', 'contract', 'dashboard', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
+  '.': ['server', 'methods', 'contract', 'dashboard', 'client', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
   server: ['contract', ...ENGINES, 'rpc', 'transport', 'util'],
   methods: ['contract', ...ENGINES, 'rpc', 'util'],
   contract: [...ENGINES, 'rpc', 'util'],
@@ -27,6 +27,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.
   inference: ['memory', 'util'],
+  // MCP on the official SDK: tools over the engines, HTTP origin rules from transport; no CAR JSON-RPC.
+  mcp: ['engine', 'memory', 'inference', 'transport', 'util'],
   agents: ['util'],
   rpc: ['transport', 'util'],
   transport: ['util'],
