@@ -112,6 +112,7 @@ export class Daemon {
           cwd: this.plan.platform.cwd,
         }),
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
+        trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
 import { defineMethod, type HandlerConfig, type MethodContext, type SessionHalt } from '../contract/index.js';
 import type { Action } from '../engine/ir.js';
+import { EventKind } from '../engine/event-kinds.js';
 import { RUN_LIMITS } from '../engine/runs/index.js';
 import { CarError } from '../util/errors.js';
 import { permissionAuthorizer } from './proposal-authorize.js';
@@ -87,6 +88,7 @@ export const proposalSubmit = defineMethod({
       executorLabel: 'the WebSocket executor',
     });
     return run.then(async (result) => {
+      await recordToolOutcomes(ctx, result.proposal_id);
       if (traceRunId !== null) await recordProposalTurns(ctx, traceRunId, proposal, result.results);
       if (result.halted === true) {
         const terminal = result.results.find((r) => r.terminal === true);
@@ -103,6 +105,22 @@ export const proposalSubmit = defineMethod({
 });
 
 type ActionResultLike = { action_id: string; status: string; output?: unknown; error?: string | null };
+
+/**
+ * Every dispatch attempt of this proposal (ActionSucceeded / ActionFailed, each naming its tool;
+ * rejected and skipped actions never dispatched) goes into the daemon's outcome history, on disk
+ * before the reply. A history that cannot be written costs the next simulation some evidence,
+ * never this proposal its answer.
+ */
+async function recordToolOutcomes(ctx: MethodContext, proposalId: string): Promise<void> {
+  const events = ctx.session.events.query({ proposal_id: proposalId, kinds: [EventKind.ActionSucceeded, EventKind.ActionFailed], limit: 0 });
+  const outcomes = [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (typeof e.data.tool === 'string') outcomes.push({ tool: e.data.tool, ok: e.kind === EventKind.ActionSucceeded });
+  }
+  await ctx.state.trajectories.record(outcomes).catch(() => undefined);
+}
 
 /**
  * Each action of a proposal submitted inside an open run becomes one turn of that run (tool,
