@@ -26,6 +26,7 @@ import { runnerMethods } from './inference-runner.js';
 import { voiceMethods } from './voice.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
+import { agentsChatMethods } from './agents-chat.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -67,5 +68,6 @@ export function coreMethods(): MethodSpec[] {
     ...runnerMethods,
     ...voiceMethods,
     ...agentsMethods,
+    ...agentsChatMethods,
   ];
 }
