@@ -113,6 +113,7 @@ export class Daemon {
           cwd: this.plan.platform.cwd,
         }),
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
+        trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),

@@ -58,6 +58,10 @@ export interface ServerStateOptions {
   sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
+  /** Where per-tool dispatch outcomes are kept (`tool-outcomes.jsonl`) for `verify.monte_carlo`; `null` keeps them in memory. */
+  trajectoriesDir: string | null;
+  /** Tool outcomes the trajectory history keeps; the oldest go first. */
+  maxTrajectoryRecords: number;
   /** Root of the durable run traces (`<runsDir>/<agent_id>/<run_id>.jsonl`); `null` keeps runs in memory. */
   runsDir: string | null;
   /** Registry directory (`<registryDir>/<name>.json`); `null` refuses every `registry.*` call. */
@@ -279,6 +283,8 @@ const DEFAULTS: ServerStateOptions = {
   sharedMemoryPath: null,
   journalDir: null,
   runsDir: null,
+  trajectoriesDir: null,
+  maxTrajectoryRecords: 100_000,
   registryDir: null,
   runCompleteGraceMs: 250,
   handlerTimeoutMs: 30 * 60 * 1000,
@@ -399,6 +405,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
   readonly runsDir!: string | null;
+  readonly trajectoriesDir!: string | null;
+  readonly maxTrajectoryRecords!: number;
   readonly registryDir!: string | null;
   readonly runCompleteGraceMs!: number;
   readonly handlerTimeoutMs!: number;
@@ -624,6 +632,7 @@ function validate(o: ServerStateOptions): void {
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
     'ocrMaxOutputBytes',
+    'maxTrajectoryRecords',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
@@ -678,7 +687,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
+  for (const key of ['runsDir', 'trajectoriesDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
