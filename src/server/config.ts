@@ -209,6 +209,10 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The directory an A2A listener's own filesystem tools serve (created at start); `null` offers no such tools. */
+  a2aFilesRoot: string | null;
+  /** Largest file those tools read or write, in bytes. */
+  a2aMaxFileBytes: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -349,6 +353,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  a2aFilesRoot: null,
+  a2aMaxFileBytes: 1024 * 1024,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -468,6 +474,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly a2aFilesRoot!: string | null;
+  readonly a2aMaxFileBytes!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -607,6 +615,7 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'a2aMaxFileBytes',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -699,7 +708,7 @@ function validate(o: ServerStateOptions): void {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
   }
-  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath', 'a2aFilesRoot'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
