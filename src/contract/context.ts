@@ -52,6 +52,9 @@ export interface HandlerConfig {
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
   readonly chatAckTimeoutMs: number;
+  readonly multiRunAgentTimeoutMs: number;
+  readonly multiMaxConcurrency: number;
+  readonly multiMaxSubtasks: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;

@@ -239,6 +239,12 @@ export interface ServerStateOptions {
   chatGoalsPath: string | null;
   /** Standing chat goals kept. */
   maxChatGoals: number;
+  /** How long one `multi.run_agent` callback may take before that agent fails. */
+  multiRunAgentTimeoutMs: number;
+  /** Agents of one `multi.*` call running at once (the rest wait). */
+  multiMaxConcurrency: number;
+  /** Subtasks `multi.subtask`'s main agent may spawn. */
+  multiMaxSubtasks: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -344,6 +350,9 @@ const DEFAULTS: ServerStateOptions = {
   maxChatSessions: 1024,
   chatGoalsPath: null,
   maxChatGoals: 4096,
+  multiRunAgentTimeoutMs: 10 * 60 * 1000,
+  multiMaxConcurrency: 64,
+  multiMaxSubtasks: 16,
 };
 
 /**
@@ -453,6 +462,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxChatSessions!: number;
   readonly chatGoalsPath!: string | null;
   readonly maxChatGoals!: number;
+  readonly multiRunAgentTimeoutMs!: number;
+  readonly multiMaxConcurrency!: number;
+  readonly multiMaxSubtasks!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -527,6 +539,7 @@ function validate(o: ServerStateOptions): void {
     'agentStopGraceMs',
     'agentBackoffMaxMs',
     'chatAckTimeoutMs',
+    'multiRunAgentTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -577,6 +590,8 @@ function validate(o: ServerStateOptions): void {
     'agentLogTailBytes',
     'maxChatSessions',
     'maxChatGoals',
+    'multiMaxConcurrency',
+    'multiMaxSubtasks',
   ] as const;
   for (const key of counts) {
     const v = o[key];
