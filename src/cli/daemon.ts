@@ -113,6 +113,7 @@ export class Daemon {
         }),
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
+        meetingsDir: resolve(this.plan.carHome.dir, 'meetings'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },

@@ -20,8 +20,10 @@ import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions } from '../rpc/peer.js';
 import type { Logger } from '../util/logger.js';
+import type { FactInput } from '../memory/types.js';
 import type { VoiceEventSink } from '../voice/types.js';
 import type { VoiceService } from '../voice/service.js';
+import type { MeetingService } from '../voice/meetings.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -71,6 +73,7 @@ export interface ServerContext {
   readonly inference: InferenceService;
   /** Speech in and out. */
   readonly voice: VoiceService;
+  readonly meetings: MeetingService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /** A live connection by its client id (its runtime session id). */
@@ -125,6 +128,15 @@ export interface SessionContext {
   readonly channel: SessionChannel;
   /** `voice.event` notifications and binary audio frames to this connection only. */
   readonly voiceSink: VoiceEventSink;
+  /**
+   * A meeting's ingest sink (`WsMemgineIngestSink`): transcript text into `graph` as conversation
+   * facts, every event on to `next` unchanged.
+   */
+  memgineIngestSink(
+    next: VoiceEventSink,
+    graph: { addFact(fact: FactInput, origin?: string | null): Promise<unknown> },
+    meeting: { id: string; title: string },
+  ): VoiceEventSink & { drain(): Promise<void> };
   readonly negotiated: boolean;
   readonly role: Role;
 }

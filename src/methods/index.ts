@@ -24,6 +24,7 @@ import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { voiceMethods } from './voice.js';
+import { meetingMethods } from './meeting.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 
@@ -66,6 +67,7 @@ export function coreMethods(): MethodSpec[] {
     ...modelsMethods,
     ...runnerMethods,
     ...voiceMethods,
+    ...meetingMethods,
     ...agentsMethods,
   ];
 }

@@ -9,6 +9,7 @@ import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { VoiceService } from '../voice/service.js';
+import { MeetingService } from '../voice/meetings.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import type { ServerStateConfig } from './config.js';
 import type { ServerContext, SessionContext } from '../contract/context.js';
@@ -58,6 +59,8 @@ export class ServerState implements ServerContext {
   readonly inference: InferenceService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
+  /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
+  readonly meetings: MeetingService;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -113,6 +116,10 @@ export class ServerState implements ServerContext {
         maxTtsTextBytes: config.maxTtsTextBytes,
       },
     });
+    this.meetings = new MeetingService(this.voice, config.meetingsDir, {
+      maxActive: config.maxActiveMeetings,
+      maxStoredInMemory: config.maxMeetingsInMemory,
+    });
     this.agents = new AgentSupervisor({
       manifestPath: config.agentsManifestPath,
       logDir: config.agentsLogDir,
@@ -162,6 +169,7 @@ export class ServerState implements ServerContext {
     this.host.dropSession(session.clientId);
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);
+    void this.meetings.closeOwner(session.clientId);
     this.voice.closeOwner(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
       this.attachedAgents.delete(session.agentId);
