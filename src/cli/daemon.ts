@@ -127,6 +127,7 @@ export class Daemon {
         agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
         agentEnv: this.plan.env,
+        chatGoalsPath: join(this.plan.carHome.dir, 'chat-goals.json'),
         logger: this.logger,
       }),
     );

@@ -1,4 +1,6 @@
 import type { AgentSupervisor } from '../agents/supervisor.js';
+import type { ChatHub } from '../agents/chat.js';
+import type { GoalStore } from '../agents/goals.js';
 import type { InferenceAdmission } from '../engine/admission.js';
 import type { EventLog } from '../engine/event-log.js';
 import type { ApprovalLedger } from '../engine/permission/ledger.js';
@@ -51,6 +53,7 @@ export interface HandlerConfig {
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly chatAckTimeoutMs: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;
@@ -62,6 +65,12 @@ export interface ServerContext {
   readonly methods: MethodTable;
   /** Supervised agents; an agent id binds only with the token minted for it here. */
   readonly agents: AgentSupervisor;
+  /** Chat sessions in flight (`agents.chat`) and where their events go. */
+  readonly chat: ChatHub;
+  /** Standing chat goals (`goal.*`). */
+  readonly goals: GoalStore;
+  /** The live connection agent `agentId` is attached on. */
+  agentSession(agentId: string): SessionContext | undefined;
   readonly approvals: ApprovalLedger;
   readonly memory: MemoryService;
   readonly supervision: Supervisor;

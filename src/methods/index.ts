@@ -27,6 +27,7 @@ import { voiceMethods } from './voice.js';
 import { meetingMethods } from './meeting.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
+import { agentsChatMethods } from './agents-chat.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -69,5 +70,6 @@ export function coreMethods(): MethodSpec[] {
     ...voiceMethods,
     ...meetingMethods,
     ...agentsMethods,
+    ...agentsChatMethods,
   ];
 }

@@ -237,6 +237,14 @@ export interface ServerStateOptions {
   agentBackoffMaxMs: number;
   /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
   agentLogTailBytes: number;
+  /** How long an agent has to acknowledge `agent.chat` before `agents.chat` fails. */
+  chatAckTimeoutMs: number;
+  /** Chat sessions in flight at once, daemon-wide. */
+  maxChatSessions: number;
+  /** `chat-goals.json` (standing goals per chat session); `null` keeps goals in memory. */
+  chatGoalsPath: string | null;
+  /** Standing chat goals kept. */
+  maxChatGoals: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -341,6 +349,10 @@ const DEFAULTS: ServerStateOptions = {
   agentStopGraceMs: 5000,
   agentBackoffMaxMs: 60_000,
   agentLogTailBytes: 8 * 1024 * 1024,
+  chatAckTimeoutMs: 5000,
+  maxChatSessions: 1024,
+  chatGoalsPath: null,
+  maxChatGoals: 4096,
 };
 
 /**
@@ -449,6 +461,10 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly agentStopGraceMs!: number;
   readonly agentBackoffMaxMs!: number;
   readonly agentLogTailBytes!: number;
+  readonly chatAckTimeoutMs!: number;
+  readonly maxChatSessions!: number;
+  readonly chatGoalsPath!: string | null;
+  readonly maxChatGoals!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -522,6 +538,7 @@ function validate(o: ServerStateOptions): void {
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
+    'chatAckTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -572,6 +589,8 @@ function validate(o: ServerStateOptions): void {
     'messagingMaxIdempotencyKeys',
     'maxAgents',
     'agentLogTailBytes',
+    'maxChatSessions',
+    'maxChatGoals',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -616,7 +635,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);

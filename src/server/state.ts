@@ -11,6 +11,8 @@ import { InferenceService } from '../inference/service.js';
 import { VoiceService } from '../voice/service.js';
 import { MeetingService } from '../voice/meetings.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
+import { ChatHub } from '../agents/chat.js';
+import { GoalStore } from '../agents/goals.js';
 import type { ServerStateConfig } from './config.js';
 import type { ServerContext, SessionContext } from '../contract/context.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
@@ -32,6 +34,10 @@ export class ServerState implements ServerContext {
   readonly attachedAgents = new Map<string, string>();
   /** Supervised agents and their own tokens; nothing is read or started before first use. */
   readonly agents: AgentSupervisor;
+  /** Chat sessions in flight and the route each one's events take. */
+  readonly chat: ChatHub;
+  /** Standing chat goals (`goal.*`), read on first use. */
+  readonly goals: GoalStore;
   /**
    * The daemon-wide permission approval ledger, shared by every connection. Its file is read on
    * first use and appended per decision; constructing it touches nothing.
@@ -133,6 +139,14 @@ export class ServerState implements ServerContext {
         return clientId !== undefined && this.sessions.has(clientId) ? clientId : undefined;
       },
     });
+    this.chat = new ChatHub({
+      maxSessions: config.maxChatSessions,
+      cancelAgent: (chat) => {
+        const agent = this.sessions.get(chat.agentClientId);
+        if (agent?.channel.isOpen) agent.channel.notify('agent.chat.cancel', { session_id: chat.id });
+      },
+    });
+    this.goals = new GoalStore(config.chatGoalsPath, config.maxChatGoals);
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
@@ -171,6 +185,7 @@ export class ServerState implements ServerContext {
     this.runs.connectionClosed(session.clientId);
     void this.meetings.closeOwner(session.clientId);
     this.voice.closeOwner(session.clientId);
+    this.chat.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
       this.attachedAgents.delete(session.agentId);
     }
@@ -179,6 +194,12 @@ export class ServerState implements ServerContext {
 
   findSession(clientId: string): ClientSession | undefined {
     return this.sessions.get(clientId);
+  }
+
+  /** The live connection agent `agentId` is attached on. */
+  agentSession(agentId: string): ClientSession | undefined {
+    const clientId = this.attachedAgents.get(agentId);
+    return clientId === undefined ? undefined : this.sessions.get(clientId);
   }
 
   /** Bind `agentId` to `session`; false when another live connection holds it. */
