@@ -23,6 +23,7 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { a2aMethods } from './a2a.js';
 import { voiceMethods } from './voice.js';
 import { meetingMethods } from './meeting.js';
 import { integrationMethods } from './integrations.js';
@@ -67,6 +68,7 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...a2aMethods,
     ...voiceMethods,
     ...meetingMethods,
     ...agentsMethods,
