@@ -128,6 +128,11 @@ export class Daemon {
       }),
     );
     this.state = state;
+    if (primacy.primary) {
+      // Runs a dead daemon left open can never be completed by anyone: close them, saying why.
+      const orphans = await state.runs.recoverOrphans();
+      if (orphans > 0) this.logger.warn({ runs: orphans }, 'runs left open by a previous daemon were ended incomplete');
+    }
 
     const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
     const socketPath = this.socketPathFor(primacy, tcp);
