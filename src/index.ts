@@ -195,6 +195,8 @@ export {
 export { silentLogger, type Logger } from './util/logger.js';
 export { CarError, isCarError, type CarErrorKind, type CarErrorOptions } from './util/errors.js';
 export { toRpcError } from './server/error-map.js';
+export { createMcpEndpoint, daemonMcpHost, type McpEndpointOptions } from './core-mcp.js';
+export { McpHttpEndpoint, McpSession, sharedTools, MCP_PATH, MCP_HEALTH_PATH, type McpHost, type McpLimits, type McpTool } from './mcp/index.js';
 export {
   AgentSupervisor,
   AGENT_STATUSES as MANAGED_AGENT_STATUSES,

@@ -47,6 +47,9 @@ export interface HandlerConfig {
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly ocrProgram: string;
+  readonly ocrTimeoutMs: number;
+  readonly ocrMaxOutputBytes: number;
 }
 
 /** State shared by every connection. */

@@ -188,6 +188,20 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
+  mcpMaxSessions: number;
+  /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
+  mcpSessionIdleMs: number;
+  /** Largest MCP POST body; past it HTTP 413. */
+  mcpMaxBodyBytes: number;
+  /** Resources per `resources/list` page. */
+  mcpResourcePageSize: number;
+  /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
+  ocrProgram: string;
+  /** Longest one `vision.ocr` recognition may run. */
+  ocrTimeoutMs: number;
+  /** Most bytes of recognition output `vision.ocr` reads; more fails the call. */
+  ocrMaxOutputBytes: number;
   /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
   agentsManifestPath: string | null;
   /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
@@ -282,6 +296,13 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  mcpMaxSessions: 256,
+  mcpSessionIdleMs: 30 * 60 * 1000,
+  mcpMaxBodyBytes: 4 * 1024 * 1024,
+  mcpResourcePageSize: 100,
+  ocrProgram: 'tesseract',
+  ocrTimeoutMs: 60 * 1000,
+  ocrMaxOutputBytes: 4 * 1024 * 1024,
   agentsManifestPath: null,
   agentsLogDir: null,
   agentEnv: {},
@@ -373,6 +394,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly mcpMaxSessions!: number;
+  readonly mcpSessionIdleMs!: number;
+  readonly mcpMaxBodyBytes!: number;
+  readonly mcpResourcePageSize!: number;
+  readonly ocrProgram!: string;
+  readonly ocrTimeoutMs!: number;
+  readonly ocrMaxOutputBytes!: number;
   readonly agentsManifestPath!: string | null;
   readonly agentsLogDir!: string | null;
   readonly agentEnv!: Readonly<Record<string, string | undefined>>;
@@ -449,6 +477,7 @@ function validate(o: ServerStateOptions): void {
     'inferenceRequestTimeoutMs',
     'authTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
   ];
@@ -484,6 +513,11 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'mcpMaxSessions',
+    'mcpSessionIdleMs',
+    'mcpMaxBodyBytes',
+    'mcpResourcePageSize',
+    'ocrMaxOutputBytes',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',

@@ -81,6 +81,10 @@ describe('ServerStateConfig', () => {
     ['maxSupervisionHistory', 4096],
     ['maxFinishedRunsInMemory', 1000],
     ['maxRegistryStores', 64],
+    ['mcpMaxSessions', 256],
+    ['mcpSessionIdleMs', 30 * 60_000],
+    ['mcpMaxBodyBytes', 4 * 1024 * 1024],
+    ['mcpResourcePageSize', 100],
     ['maxAgents', 256],
     ['agentLogTailBytes', 8 * 1024 * 1024],
   ];
