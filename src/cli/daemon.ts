@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { createMcpEndpoint, listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
 import { isLoopbackHost } from '../transport/origin.js';
@@ -122,6 +122,7 @@ export class Daemon {
         providerEnv: this.plan.env,
         embedModel: inference.embedModel,
         skillsModel: inference.skillsModel,
+        voiceSearchPath: voiceSearchPath(this.plan.env.PATH),
         agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
         agentEnv: this.plan.env,
@@ -282,4 +283,11 @@ function describeSecondary(primacy: Exclude<Primacy, { primary: true }>): Record
   return primacy.reason === 'lock-held'
     ? { reason: 'daemon.lock is held', holder_pid: primacy.holderPid }
     : { reason: 'a live daemon answers on the shared socket', shared_socket: primacy.socketPath };
+}
+
+/** The speech engines are looked up on PATH (its absolute entries), then in the system directories. */
+function voiceSearchPath(path: string | undefined): string[] {
+  const dirs = (path ?? '').split(':').filter((d) => isAbsolute(d));
+  for (const d of ServerStateConfig.defaults().voiceSearchPath) if (!dirs.includes(d)) dirs.push(d);
+  return dirs;
 }

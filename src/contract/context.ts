@@ -20,6 +20,8 @@ import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions } from '../rpc/peer.js';
 import type { Logger } from '../util/logger.js';
+import type { VoiceEventSink } from '../voice/types.js';
+import type { VoiceService } from '../voice/service.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -67,6 +69,8 @@ export interface ServerContext {
   readonly registry: RegistryService;
   /** Models, providers, routing and the delegated runner. */
   readonly inference: InferenceService;
+  /** Speech in and out. */
+  readonly voice: VoiceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /** A live connection by its client id (its runtime session id). */
@@ -119,6 +123,8 @@ export interface SessionContext {
   grantedTier: Tier;
   readonly policies: PolicyEngine;
   readonly channel: SessionChannel;
+  /** `voice.event` notifications and binary audio frames to this connection only. */
+  readonly voiceSink: VoiceEventSink;
   readonly negotiated: boolean;
   readonly role: Role;
 }

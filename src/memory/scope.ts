@@ -168,9 +168,10 @@ export class MemoryScope {
     const at = new Date().toISOString();
     const before = this.engine.factCount;
     const plan = planConsolidation(this.engine, at);
+    const summary = reportOf(plan, (id) => this.engine.graph.getById(id)?.superseded_by ?? null);
     if (!emptyPlan(plan)) await this.run({ op: 'consolidate', at, plan });
     return {
-      ...reportOf(plan),
+      ...summary,
       facts_before: before,
       facts_after: this.engine.factCount,
       duration_ms: round(performance.now() - started, 3),

@@ -23,6 +23,7 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { voiceMethods } from './voice.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 
@@ -64,6 +65,7 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...voiceMethods,
     ...agentsMethods,
   ];
 }

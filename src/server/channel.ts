@@ -44,6 +44,11 @@ export class WsChannel {
     return this.peer.notify(method, params);
   }
 
+  /** One binary frame (audio); false when the transport has no binary frames or refused it. */
+  sendBinary(data: Uint8Array): boolean {
+    return this.peer.transport.sendBinary?.(data) ?? false;
+  }
+
   dropSlowConsumer(reason: string): void {
     this.peer.close(CloseCode.PolicyViolation, `slow consumer: ${reason}`.slice(0, 120));
   }

@@ -19,6 +19,7 @@ import {
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
+import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -188,6 +189,20 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** Directories searched for the voice engines' programs (the binary passes its PATH). */
+  voiceSearchPath: readonly string[];
+  /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
+  pocketsphinxModelDir: string;
+  /** Transcription sessions open at once, daemon-wide (meetings' sessions included). */
+  maxVoiceSessions: number;
+  /** Audio bytes one transcription session takes in over its life; a file source is held to it too. */
+  maxVoiceSessionAudioBytes: number;
+  /** Converted audio waiting for the recognizer, per session; a push past it is refused. */
+  maxVoiceBufferedBytes: number;
+  /** Synthesis streams running at once, daemon-wide. */
+  maxTtsStreams: number;
+  /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
+  maxTtsTextBytes: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
   mcpMaxSessions: number;
   /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
@@ -296,6 +311,13 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
+  pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
+  maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
+  maxVoiceSessionAudioBytes: DEFAULT_VOICE_LIMITS.maxSessionAudioBytes,
+  maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
+  maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
+  maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
@@ -394,6 +416,13 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly voiceSearchPath!: readonly string[];
+  readonly pocketsphinxModelDir!: string;
+  readonly maxVoiceSessions!: number;
+  readonly maxVoiceSessionAudioBytes!: number;
+  readonly maxVoiceBufferedBytes!: number;
+  readonly maxTtsStreams!: number;
+  readonly maxTtsTextBytes!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
@@ -415,6 +444,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
     merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
@@ -513,6 +543,11 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'maxVoiceSessions',
+    'maxVoiceSessionAudioBytes',
+    'maxVoiceBufferedBytes',
+    'maxTtsStreams',
+    'maxTtsTextBytes',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
@@ -597,6 +632,12 @@ function validate(o: ServerStateOptions): void {
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
+  }
+  if (!Array.isArray(o.voiceSearchPath) || o.voiceSearchPath.some((d) => typeof d !== 'string' || !isAbsolute(d))) {
+    throw new TypeError('ServerStateConfig.voiceSearchPath must be a list of absolute directories');
+  }
+  if (typeof o.pocketsphinxModelDir !== 'string' || !isAbsolute(o.pocketsphinxModelDir)) {
+    throw new TypeError('ServerStateConfig.pocketsphinxModelDir must be an absolute path');
   }
   const mem = o.totalMemoryBytes;
   if (mem !== null && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < 0)) {

@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { ErrorCode } from '../rpc/errors.js';
 import { Peer } from '../rpc/peer.js';
 import { CloseCode, type CloseInfo, type FrameTransport, type TransportKind } from '../transport/frame.js';
 import { WsEndpoint } from '../transport/ws-endpoint.js';
@@ -9,6 +8,7 @@ import { WsChannel } from './channel.js';
 import { toRpcError } from './error-map.js';
 import { createGatePipeline, deadlineError } from './pipeline.js';
 import { ClientSession } from './session.js';
+import { onBinaryFrame } from './binary-frames.js';
 import type { ServerState } from './state.js';
 import type { InboundHandler } from '../rpc/peer.js';
 
@@ -78,15 +78,7 @@ export function runDispatch(
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);
   const log = config.logger.child({ client_id: session.clientId });
   pipeline = createGatePipeline(state, session, log);
-  transport.onbinary = () => {
-    transport.send(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: null,
-        error: { code: ErrorCode.InvalidRequest, message: 'invalid request: binary frames carry audio streams only, and this connection has none open' },
-      }),
-    );
-  };
+  transport.onbinary = (data) => onBinaryFrame(state, session, transport, data);
   state.addSession(session);
   log.debug({ transport: transport.kind, remote: session.remoteAddress }, 'connection opened');
   const authDeadline = session.authenticated
