@@ -106,12 +106,14 @@ export class Daemon {
         approvalsPath: join(this.plan.carHome.dir, 'approvals.jsonl'),
         // Two daemons must never write the same memory files: only the primary keeps them.
         memoryDir: primacy.primary ? join(this.plan.carHome.dir, 'memory') : null,
+        sharedMemoryPath: primacy.primary ? join(this.plan.carHome.dir, 'memory', 'shared.json') : null,
         journalDir: resolveJournalDir(settings.journalDir, {
           carHome: this.plan.carHome.dir,
           home: this.plan.platform.home,
           cwd: this.plan.platform.cwd,
         }),
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
+        trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),
