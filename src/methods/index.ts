@@ -25,6 +25,7 @@ import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { a2aMethods } from './a2a.js';
 import { voiceMethods } from './voice.js';
+import { meetingMethods } from './meeting.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 import { agentsChatMethods } from './agents-chat.js';
@@ -70,6 +71,7 @@ export function coreMethods(): MethodSpec[] {
     ...runnerMethods,
     ...a2aMethods,
     ...voiceMethods,
+    ...meetingMethods,
     ...agentsMethods,
     ...agentsChatMethods,
     ...multiMethods,

@@ -19,7 +19,7 @@ import {
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
-import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
+import { DEFAULT_MEETING_LIMITS, DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -232,6 +232,12 @@ export interface ServerStateOptions {
   maxTtsStreams: number;
   /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
   maxTtsTextBytes: number;
+  /** Meetings root (`$CAR_HOME/meetings`: `<id>/meeting.json`, `<id>/transcript.jsonl`); `null` keeps meetings in memory. */
+  meetingsDir: string | null;
+  /** Meetings recording at once, daemon-wide. */
+  maxActiveMeetings: number;
+  /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
+  maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
   mcpMaxSessions: number;
   /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
@@ -374,6 +380,9 @@ const DEFAULTS: ServerStateOptions = {
   maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
   maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
+  meetingsDir: null,
+  maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
@@ -499,6 +508,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxVoiceBufferedBytes!: number;
   readonly maxTtsStreams!: number;
   readonly maxTtsTextBytes!: number;
+  readonly meetingsDir!: string | null;
+  readonly maxActiveMeetings!: number;
+  readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
@@ -640,6 +652,8 @@ function validate(o: ServerStateOptions): void {
     'maxVoiceBufferedBytes',
     'maxTtsStreams',
     'maxTtsTextBytes',
+    'maxActiveMeetings',
+    'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
