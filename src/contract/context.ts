@@ -8,6 +8,7 @@ import type { Tier } from '../engine/permission/tiers.js';
 import type { PolicyEngine } from '../engine/policy/policy-engine.js';
 import type { ReplanConfig } from '../engine/replan.js';
 import type { RunStore } from '../engine/runs/run-store.js';
+import type { TrajectoryStore } from '../engine/trajectories.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
@@ -23,8 +24,10 @@ import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions } from '../rpc/peer.js';
 import type { Logger } from '../util/logger.js';
+import type { FactInput } from '../memory/types.js';
 import type { VoiceEventSink } from '../voice/types.js';
 import type { VoiceService } from '../voice/service.js';
+import type { MeetingService } from '../voice/meetings.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -57,6 +60,9 @@ export interface HandlerConfig {
   readonly a2aFilesRoot: string | null;
   readonly a2aMaxFileBytes: number;
   readonly chatAckTimeoutMs: number;
+  readonly multiRunAgentTimeoutMs: number;
+  readonly multiMaxConcurrency: number;
+  readonly multiMaxSubtasks: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;
@@ -80,6 +86,8 @@ export interface ServerContext {
   readonly admission: InferenceAdmission;
   readonly host: HostState;
   readonly runs: RunStore;
+  /** Per-tool dispatch outcomes, the evidence `verify.monte_carlo` rates come from. */
+  readonly trajectories: TrajectoryStore;
   readonly registry: RegistryService;
   /** Models, providers, routing and the delegated runner. */
   readonly inference: InferenceService;
@@ -87,6 +95,7 @@ export interface ServerContext {
   readonly a2a: A2aService;
   /** Speech in and out. */
   readonly voice: VoiceService;
+  readonly meetings: MeetingService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /**
@@ -148,6 +157,15 @@ export interface SessionContext {
   readonly channel: SessionChannel;
   /** `voice.event` notifications and binary audio frames to this connection only. */
   readonly voiceSink: VoiceEventSink;
+  /**
+   * A meeting's ingest sink (`WsMemgineIngestSink`): transcript text into `graph` as conversation
+   * facts, every event on to `next` unchanged.
+   */
+  memgineIngestSink(
+    next: VoiceEventSink,
+    graph: { addFact(fact: FactInput, origin?: string | null): Promise<unknown> },
+    meeting: { id: string; title: string },
+  ): VoiceEventSink & { drain(): Promise<void> };
   readonly negotiated: boolean;
   readonly role: Role;
   /** Run a method as a call of this session, through the same gates its client's calls pass. */

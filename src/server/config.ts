@@ -19,7 +19,7 @@ import {
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
-import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
+import { DEFAULT_MEETING_LIMITS, DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -51,8 +51,17 @@ export interface ServerStateOptions {
    * `memory.persist` / `memory.load`. `null` keeps every graph in memory and refuses persist/load.
    */
   memoryDir: string | null;
+  /**
+   * Snapshot file of the shared memory graph (unbound sessions and MCP), its log beside it
+   * (`$CAR_HOME/memory/shared.json` in the binary). `null` keeps the shared graph in memory only.
+   */
+  sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
+  /** Where per-tool dispatch outcomes are kept (`tool-outcomes.jsonl`) for `verify.monte_carlo`; `null` keeps them in memory. */
+  trajectoriesDir: string | null;
+  /** Tool outcomes the trajectory history keeps; the oldest go first. */
+  maxTrajectoryRecords: number;
   /** Root of the durable run traces (`<runsDir>/<agent_id>/<run_id>.jsonl`); `null` keeps runs in memory. */
   runsDir: string | null;
   /** Registry directory (`<registryDir>/<name>.json`); `null` refuses every `registry.*` call. */
@@ -227,6 +236,12 @@ export interface ServerStateOptions {
   maxTtsStreams: number;
   /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
   maxTtsTextBytes: number;
+  /** Meetings root (`$CAR_HOME/meetings`: `<id>/meeting.json`, `<id>/transcript.jsonl`); `null` keeps meetings in memory. */
+  meetingsDir: string | null;
+  /** Meetings recording at once, daemon-wide. */
+  maxActiveMeetings: number;
+  /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
+  maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
   mcpMaxSessions: number;
   /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
@@ -263,6 +278,12 @@ export interface ServerStateOptions {
   chatGoalsPath: string | null;
   /** Standing chat goals kept. */
   maxChatGoals: number;
+  /** How long one `multi.run_agent` callback may take before that agent fails. */
+  multiRunAgentTimeoutMs: number;
+  /** Agents of one `multi.*` call running at once (the rest wait). */
+  multiMaxConcurrency: number;
+  /** Subtasks `multi.subtask`'s main agent may spawn. */
+  multiMaxSubtasks: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -275,8 +296,11 @@ const DEFAULTS: ServerStateOptions = {
   carHome: null,
   approvalsPath: null,
   memoryDir: null,
+  sharedMemoryPath: null,
   journalDir: null,
   runsDir: null,
+  trajectoriesDir: null,
+  maxTrajectoryRecords: 100_000,
   registryDir: null,
   runCompleteGraceMs: 250,
   handlerTimeoutMs: 30 * 60 * 1000,
@@ -362,6 +386,9 @@ const DEFAULTS: ServerStateOptions = {
   maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
   maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
+  meetingsDir: null,
+  maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
@@ -380,6 +407,9 @@ const DEFAULTS: ServerStateOptions = {
   maxChatSessions: 1024,
   chatGoalsPath: null,
   maxChatGoals: 4096,
+  multiRunAgentTimeoutMs: 10 * 60 * 1000,
+  multiMaxConcurrency: 64,
+  multiMaxSubtasks: 16,
 };
 
 /**
@@ -396,8 +426,11 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly carHome!: string | null;
   readonly approvalsPath!: string | null;
   readonly memoryDir!: string | null;
+  readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
   readonly runsDir!: string | null;
+  readonly trajectoriesDir!: string | null;
+  readonly maxTrajectoryRecords!: number;
   readonly registryDir!: string | null;
   readonly runCompleteGraceMs!: number;
   readonly handlerTimeoutMs!: number;
@@ -483,6 +516,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxVoiceBufferedBytes!: number;
   readonly maxTtsStreams!: number;
   readonly maxTtsTextBytes!: number;
+  readonly meetingsDir!: string | null;
+  readonly maxActiveMeetings!: number;
+  readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
@@ -501,6 +537,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxChatSessions!: number;
   readonly chatGoalsPath!: string | null;
   readonly maxChatGoals!: number;
+  readonly multiRunAgentTimeoutMs!: number;
+  readonly multiMaxConcurrency!: number;
+  readonly multiMaxSubtasks!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -579,6 +618,7 @@ function validate(o: ServerStateOptions): void {
     'agentStopGraceMs',
     'agentBackoffMaxMs',
     'chatAckTimeoutMs',
+    'multiRunAgentTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -621,11 +661,14 @@ function validate(o: ServerStateOptions): void {
     'maxVoiceBufferedBytes',
     'maxTtsStreams',
     'maxTtsTextBytes',
+    'maxActiveMeetings',
+    'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
     'ocrMaxOutputBytes',
+    'maxTrajectoryRecords',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
@@ -633,6 +676,8 @@ function validate(o: ServerStateOptions): void {
     'agentLogTailBytes',
     'maxChatSessions',
     'maxChatGoals',
+    'multiMaxConcurrency',
+    'multiMaxSubtasks',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -667,6 +712,9 @@ function validate(o: ServerStateOptions): void {
   if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
     throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
   }
+  if (o.sharedMemoryPath !== null && (typeof o.sharedMemoryPath !== 'string' || !isAbsolute(o.sharedMemoryPath) || !o.sharedMemoryPath.endsWith('.json'))) {
+    throw new TypeError('ServerStateConfig.sharedMemoryPath must be an absolute path ending in .json, or null');
+  }
   const gate = o.approvalGate;
   if (typeof gate !== 'object' || gate === null || typeof gate.enabled !== 'boolean' || !Array.isArray(gate.methods)) {
     throw new TypeError('ServerStateConfig.approvalGate must be {enabled: boolean, methods: string[], timeoutMs: number}');
@@ -677,7 +725,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
+  for (const key of ['runsDir', 'trajectoriesDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);

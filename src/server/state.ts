@@ -6,10 +6,12 @@ import { totalmem } from 'node:os';
 import { InferenceAdmission } from '../engine/admission.js';
 import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
+import { TrajectoryStore } from '../engine/trajectories.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
 import { VoiceService } from '../voice/service.js';
+import { MeetingService } from '../voice/meetings.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import { ChatHub } from '../agents/chat.js';
 import { GoalStore } from '../agents/goals.js';
@@ -60,6 +62,7 @@ export class ServerState implements ServerContext {
   readonly host: HostState;
   /** Durable run traces (`runs.*`); files are touched only by runs. */
   readonly runs: RunStore;
+  readonly trajectories: TrajectoryStore;
   /** The product registry (`registry.*`); refused when no registry dir is configured. */
   readonly registry: RegistryService;
   /**
@@ -71,6 +74,8 @@ export class ServerState implements ServerContext {
   readonly a2a: A2aService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
+  /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
+  readonly meetings: MeetingService;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -95,7 +100,7 @@ export class ServerState implements ServerContext {
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
-    this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
+    this.memory = new MemoryService({ memoryDir: config.memoryDir, sharedPath: config.sharedMemoryPath, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
@@ -103,6 +108,7 @@ export class ServerState implements ServerContext {
       maxFinishedInMemory: config.maxFinishedRunsInMemory,
       onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
     });
+    this.trajectories = new TrajectoryStore(config.trajectoriesDir, config.maxTrajectoryRecords);
     this.registry = new RegistryService(config.registryDir, config.maxRegistryStores);
     this.inference = new InferenceService({
       modelsPath: config.modelsPath,
@@ -137,6 +143,10 @@ export class ServerState implements ServerContext {
         maxTtsStreams: config.maxTtsStreams,
         maxTtsTextBytes: config.maxTtsTextBytes,
       },
+    });
+    this.meetings = new MeetingService(this.voice, config.meetingsDir, {
+      maxActive: config.maxActiveMeetings,
+      maxStoredInMemory: config.maxMeetingsInMemory,
     });
     this.agents = new AgentSupervisor({
       manifestPath: config.agentsManifestPath,
@@ -203,6 +213,7 @@ export class ServerState implements ServerContext {
     this.host.dropSession(session.clientId);
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);
+    void this.meetings.closeOwner(session.clientId);
     this.voice.closeOwner(session.clientId);
     this.chat.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
@@ -241,6 +252,7 @@ export class ServerState implements ServerContext {
     await this.a2a.close();
     if (this.sessions.size === 0) {
       await this.runs.close();
+      await this.trajectories.close();
       return this.memory.close();
     }
     await new Promise<void>((resolve) => {
@@ -254,6 +266,7 @@ export class ServerState implements ServerContext {
       this.sessionWaiters.add(done);
     });
     await this.runs.close();
+    await this.trajectories.close();
     await this.memory.close();
   }
 }
