@@ -115,9 +115,11 @@ export class Daemon {
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
         trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
+        meetingsDir: resolve(this.plan.carHome.dir, 'meetings'),
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),
         a2aPeerLogPath: resolve(this.plan.carHome.dir, 'peer-messages.jsonl'),
+        a2aFilesRoot: resolve(this.plan.carHome.dir, 'a2a', 'files'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
@@ -136,6 +138,11 @@ export class Daemon {
       }),
     );
     this.state = state;
+    if (primacy.primary) {
+      // Runs a dead daemon left open can never be completed by anyone: close them, saying why.
+      const orphans = await state.runs.recoverOrphans();
+      if (orphans > 0) this.logger.warn({ runs: orphans }, 'runs left open by a previous daemon were ended incomplete');
+    }
 
     const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
     const socketPath = this.socketPathFor(primacy, tcp);
