@@ -8,6 +8,7 @@ import type { Tier } from '../engine/permission/tiers.js';
 import type { PolicyEngine } from '../engine/policy/policy-engine.js';
 import type { ReplanConfig } from '../engine/replan.js';
 import type { RunStore } from '../engine/runs/run-store.js';
+import type { TrajectoryStore } from '../engine/trajectories.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
@@ -17,6 +18,7 @@ import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
 import type { HostState } from '../host/host-state.js';
 import type { InferenceService } from '../inference/service.js';
+import type { A2aService } from '../a2a/service.js';
 import type { MemoryService } from '../memory/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
@@ -51,6 +53,8 @@ export interface HandlerConfig {
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly a2aChatAckTimeoutMs: number;
+  readonly a2aChatReplyTimeoutMs: number;
   readonly chatAckTimeoutMs: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
@@ -75,13 +79,22 @@ export interface ServerContext {
   readonly admission: InferenceAdmission;
   readonly host: HostState;
   readonly runs: RunStore;
+  /** Per-tool dispatch outcomes, the evidence `verify.monte_carlo` rates come from. */
+  readonly trajectories: TrajectoryStore;
   readonly registry: RegistryService;
   /** Models, providers, routing and the delegated runner. */
   readonly inference: InferenceService;
+  /** The operator-started A2A listener. */
+  readonly a2a: A2aService;
   /** Speech in and out. */
   readonly voice: VoiceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
+  /**
+   * A session with no connection, authenticated and negotiated, whose calls pass the ordinary
+   * gate pipeline and whose callbacks `serve` answers in process. Closed with `channel.close()`.
+   */
+  openLocalSession(serve: LocalRequestHandler): SessionContext;
   /** A live connection by its client id (its runtime session id). */
   findSession(clientId: string): SessionContext | undefined;
 }
@@ -136,8 +149,12 @@ export interface SessionContext {
   readonly voiceSink: VoiceEventSink;
   readonly negotiated: boolean;
   readonly role: Role;
+  /** Run a method as a call of this session, through the same gates its client's calls pass. */
+  call(method: string, params: JsonRpcParams, signal?: AbortSignal): Promise<unknown>;
 }
 
+/** Serves the server→client requests (`tools.execute`, …) of a session that has no connection. */
+export type LocalRequestHandler = (method: string, params: JsonRpcParams, signal: AbortSignal) => Promise<unknown>;
 /** Why a session halted: the terminal tool error that stopped a proposal. */
 export interface SessionHalt {
   proposal_id: string;

@@ -23,6 +23,7 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { a2aMethods } from './a2a.js';
 import { voiceMethods } from './voice.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
@@ -66,6 +67,7 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...a2aMethods,
     ...voiceMethods,
     ...agentsMethods,
     ...agentsChatMethods,

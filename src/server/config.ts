@@ -51,8 +51,17 @@ export interface ServerStateOptions {
    * `memory.persist` / `memory.load`. `null` keeps every graph in memory and refuses persist/load.
    */
   memoryDir: string | null;
+  /**
+   * Snapshot file of the shared memory graph (unbound sessions and MCP), its log beside it
+   * (`$CAR_HOME/memory/shared.json` in the binary). `null` keeps the shared graph in memory only.
+   */
+  sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
+  /** Where per-tool dispatch outcomes are kept (`tool-outcomes.jsonl`) for `verify.monte_carlo`; `null` keeps them in memory. */
+  trajectoriesDir: string | null;
+  /** Tool outcomes the trajectory history keeps; the oldest go first. */
+  maxTrajectoryRecords: number;
   /** Root of the durable run traces (`<runsDir>/<agent_id>/<run_id>.jsonl`); `null` keeps runs in memory. */
   runsDir: string | null;
   /** Registry directory (`<registryDir>/<name>.json`); `null` refuses every `registry.*` call. */
@@ -189,6 +198,26 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** The daemon's ed25519 key (PEM, 0600) that signs A2A agent cards; `null` keeps one for this process only. */
+  a2aKeyPath: string | null;
+  /** Peers `a2a.peers.*` trusts (`a2a-peers.json`); `null` keeps the list in memory. */
+  a2aPeersPath: string | null;
+  /** Inbound peer messages, one JSON line each (`peer-messages.jsonl`); `null` logs none. */
+  a2aPeerLogPath: string | null;
+  /** Largest A2A JSON-RPC request body, in bytes; past it the request is refused with 413. */
+  a2aMaxBodyBytes: number;
+  /** A2A tasks kept for `GetTask` / `ListTasks`; past it the oldest finished task is dropped. */
+  a2aMaxTasks: number;
+  /** Push notification configs one A2A task may hold. */
+  a2aMaxPushConfigsPerTask: number;
+  /** How long one A2A push notification POST may take. */
+  a2aPushTimeoutMs: number;
+  /** Origins or host names A2A push notifications may go to besides the loopback. */
+  a2aPushAllowList: readonly string[];
+  /** How long the host's `agent.chat` has to accept shared A2A text before it is acknowledged instead. */
+  a2aChatAckTimeoutMs: number;
+  /** Longest wait for the host's chat reply to shared A2A text. */
+  a2aChatReplyTimeoutMs: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -261,8 +290,11 @@ const DEFAULTS: ServerStateOptions = {
   carHome: null,
   approvalsPath: null,
   memoryDir: null,
+  sharedMemoryPath: null,
   journalDir: null,
   runsDir: null,
+  trajectoriesDir: null,
+  maxTrajectoryRecords: 100_000,
   registryDir: null,
   runCompleteGraceMs: 250,
   handlerTimeoutMs: 30 * 60 * 1000,
@@ -329,6 +361,16 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  a2aKeyPath: null,
+  a2aPeersPath: null,
+  a2aPeerLogPath: null,
+  a2aMaxBodyBytes: 4 * 1024 * 1024,
+  a2aMaxTasks: 1000,
+  a2aMaxPushConfigsPerTask: 16,
+  a2aPushTimeoutMs: 10_000,
+  a2aPushAllowList: [],
+  a2aChatAckTimeoutMs: 5_000,
+  a2aChatReplyTimeoutMs: 180_000,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -375,8 +417,11 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly carHome!: string | null;
   readonly approvalsPath!: string | null;
   readonly memoryDir!: string | null;
+  readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
   readonly runsDir!: string | null;
+  readonly trajectoriesDir!: string | null;
+  readonly maxTrajectoryRecords!: number;
   readonly registryDir!: string | null;
   readonly runCompleteGraceMs!: number;
   readonly handlerTimeoutMs!: number;
@@ -443,6 +488,16 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly a2aKeyPath!: string | null;
+  readonly a2aPeersPath!: string | null;
+  readonly a2aPeerLogPath!: string | null;
+  readonly a2aMaxBodyBytes!: number;
+  readonly a2aMaxTasks!: number;
+  readonly a2aMaxPushConfigsPerTask!: number;
+  readonly a2aPushTimeoutMs!: number;
+  readonly a2aPushAllowList!: readonly string[];
+  readonly a2aChatAckTimeoutMs!: number;
+  readonly a2aChatReplyTimeoutMs!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -480,6 +535,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.a2aPushAllowList = Object.freeze([...merged.a2aPushAllowList]);
     merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
     merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
@@ -543,6 +599,9 @@ function validate(o: ServerStateOptions): void {
     'inferenceRequestTimeoutMs',
     'authTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'a2aPushTimeoutMs',
+    'a2aChatAckTimeoutMs',
+    'a2aChatReplyTimeoutMs',
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
@@ -580,6 +639,9 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'a2aMaxBodyBytes',
+    'a2aMaxTasks',
+    'a2aMaxPushConfigsPerTask',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -594,6 +656,7 @@ function validate(o: ServerStateOptions): void {
     'mcpAssistantMaxEvents',
     'mcpAssistantMaxTurns',
     'ocrMaxOutputBytes',
+    'maxTrajectoryRecords',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
@@ -635,6 +698,9 @@ function validate(o: ServerStateOptions): void {
   if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
     throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
   }
+  if (o.sharedMemoryPath !== null && (typeof o.sharedMemoryPath !== 'string' || !isAbsolute(o.sharedMemoryPath) || !o.sharedMemoryPath.endsWith('.json'))) {
+    throw new TypeError('ServerStateConfig.sharedMemoryPath must be an absolute path ending in .json, or null');
+  }
   const gate = o.approvalGate;
   if (typeof gate !== 'object' || gate === null || typeof gate.enabled !== 'boolean' || !Array.isArray(gate.methods)) {
     throw new TypeError('ServerStateConfig.approvalGate must be {enabled: boolean, methods: string[], timeoutMs: number}');
@@ -645,7 +711,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
+  for (const key of ['runsDir', 'trajectoriesDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -675,6 +741,15 @@ function validate(o: ServerStateOptions): void {
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
+  }
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+    const v = o[key];
+    if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
+      throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
+    }
+  }
+  if (!Array.isArray(o.a2aPushAllowList) || o.a2aPushAllowList.some((e) => typeof e !== 'string' || e.length === 0)) {
+    throw new TypeError('ServerStateConfig.a2aPushAllowList must be an array of origins or host names');
   }
   if (!Array.isArray(o.voiceSearchPath) || o.voiceSearchPath.some((d) => typeof d !== 'string' || !isAbsolute(d))) {
     throw new TypeError('ServerStateConfig.voiceSearchPath must be a list of absolute directories');

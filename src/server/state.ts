@@ -6,14 +6,20 @@ import { totalmem } from 'node:os';
 import { InferenceAdmission } from '../engine/admission.js';
 import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
+import { TrajectoryStore } from '../engine/trajectories.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
+import { A2aService } from '../a2a/service.js';
 import { VoiceService } from '../voice/service.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import { ChatHub } from '../agents/chat.js';
 import { GoalStore } from '../agents/goals.js';
 import type { ServerStateConfig } from './config.js';
-import type { ServerContext, SessionContext } from '../contract/context.js';
+import type { LocalRequestHandler, ServerContext, SessionContext } from '../contract/context.js';
+import { PROTOCOL_VERSION } from '../contract/protocol.js';
+import { LocalChannel } from './local-channel.js';
+import { createGatePipeline } from './pipeline.js';
+import { ClientSession as Session } from './session.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
 
@@ -55,6 +61,7 @@ export class ServerState implements ServerContext {
   readonly host: HostState;
   /** Durable run traces (`runs.*`); files are touched only by runs. */
   readonly runs: RunStore;
+  readonly trajectories: TrajectoryStore;
   /** The product registry (`registry.*`); refused when no registry dir is configured. */
   readonly registry: RegistryService;
   /**
@@ -62,6 +69,8 @@ export class ServerState implements ServerContext {
    * first use (or when the binary calls `inference.load()` at boot), never at construction.
    */
   readonly inference: InferenceService;
+  /** The operator-started A2A listener and the daemon's signing key; nothing listens until `a2a.start`. */
+  readonly a2a: A2aService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
   private readonly sessionWaiters = new Set<() => void>();
@@ -88,7 +97,7 @@ export class ServerState implements ServerContext {
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
-    this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
+    this.memory = new MemoryService({ memoryDir: config.memoryDir, sharedPath: config.sharedMemoryPath, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
@@ -96,6 +105,7 @@ export class ServerState implements ServerContext {
       maxFinishedInMemory: config.maxFinishedRunsInMemory,
       onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
     });
+    this.trajectories = new TrajectoryStore(config.trajectoriesDir, config.maxTrajectoryRecords);
     this.registry = new RegistryService(config.registryDir, config.maxRegistryStores);
     this.inference = new InferenceService({
       modelsPath: config.modelsPath,
@@ -107,6 +117,18 @@ export class ServerState implements ServerContext {
       retryBaseDelayMs: config.inferenceRetryBaseDelayMs,
       retryMaxDelayMs: config.inferenceRetryMaxDelayMs,
       runnerQueueMax: config.inferenceRunnerQueueMax,
+    });
+    this.a2a = new A2aService({
+      keyPath: config.a2aKeyPath,
+      serverVersion: config.serverVersion,
+      logger: config.logger,
+      limits: {
+        maxBodyBytes: config.a2aMaxBodyBytes,
+        maxTasks: config.a2aMaxTasks,
+        maxPushConfigsPerTask: config.a2aMaxPushConfigsPerTask,
+        pushTimeoutMs: config.a2aPushTimeoutMs,
+        pushAllowList: config.a2aPushAllowList,
+      },
     });
     this.voice = new VoiceService({
       searchPath: config.voiceSearchPath,
@@ -150,6 +172,14 @@ export class ServerState implements ServerContext {
   /** Serve an extra method on every connection (same gate pipeline as the built-ins). */
   addMethod(spec: MethodSpec): void {
     this.methods.add(spec);
+  }
+
+  openLocalSession(serve: LocalRequestHandler): SessionContext {
+    const session = new Session(new LocalChannel(serve), this.config, 'local', undefined);
+    session.authenticated = true;
+    session.negotiatedProtocolVersion = PROTOCOL_VERSION;
+    session.pipeline = createGatePipeline(this, session, this.config.logger.child({ client_id: session.clientId }));
+    return session;
   }
 
   /** Why a new connection would be refused now (connection caps), or undefined to accept it. */
@@ -211,8 +241,10 @@ export class ServerState implements ServerContext {
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     await this.agents.close();
     for (const session of this.sessions.values()) session.channel.close(code, reason);
+    await this.a2a.close();
     if (this.sessions.size === 0) {
       await this.runs.close();
+      await this.trajectories.close();
       return this.memory.close();
     }
     await new Promise<void>((resolve) => {
@@ -226,6 +258,7 @@ export class ServerState implements ServerContext {
       this.sessionWaiters.add(done);
     });
     await this.runs.close();
+    await this.trajectories.close();
     await this.memory.close();
   }
 }
