@@ -1,7 +1,7 @@
 import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { appendDurable, ensureDir, fsyncDir, openAppend, writeFileAtomic, writeFileSynced } from '../util/durable-file.js';
+import { appendDurable, ensureDirDurable, fsyncDir, openAppend, writeFileAtomic, writeFileSynced } from '../util/durable-file.js';
 import type { MemoryEngine } from './engine.js';
 import type { MemoryOp } from './ops.js';
 import { parseSnapshot, serializeSnapshot, snapshotOf, type SnapshotData } from './snapshot.js';
@@ -128,7 +128,7 @@ export class DurableStore {
     const files = storeFiles(snapshotPath);
     const label = opts.label ?? basename(files.snapshot);
     const logger = opts.logger ?? silentLogger;
-    await ensureDir(dirname(files.snapshot));
+    await ensureDirDurable(dirname(files.snapshot));
     await removeStaleTemps(files);
 
     const recovery: RecoveryInfo = { base: 'empty', snapshotFacts: 0, replayed: 0, skipped: [], truncatedBytes: 0, corruptSnapshots: [], gap: false };

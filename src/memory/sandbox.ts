@@ -1,6 +1,7 @@
 import { lstat, mkdir, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { MemoryError } from './types.js';
+import { ensureDirDurable } from '../util/durable-file.js';
 
 function inside(root: string, p: string): boolean {
   const rel = relative(root, p);
@@ -64,6 +65,6 @@ async function resolveInside(memoryDir: string, requested: string, verb: 'persis
     if (pointee !== root && !inside(root, pointee)) throw reject('a symlink leads outside the export folder');
   }
 
-  if (verb === 'persist') await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  if (verb === 'persist') await ensureDirDurable(dirname(target));
   return target;
 }

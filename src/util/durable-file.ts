@@ -81,7 +81,7 @@ export async function appendDurable(fh: FileHandle, buf: Buffer): Promise<void> 
  * so that the entry itself survives a crash, not only the bytes written to it later.
  */
 export async function openAppend(path: string): Promise<{ fh: FileHandle; created: boolean }> {
-  await ensureDir(dirname(path));
+  await ensureDirDurable(dirname(path));
   let fh: FileHandle;
   let created = true;
   try {

@@ -30,7 +30,8 @@ interface Inode {
 type DirOp =
   | { kind: 'create'; path: string; ino: number }
   | { kind: 'rename'; from: string; to: string; ino: number; replaced: Buffer | null }
-  | { kind: 'unlink'; path: string; durable: Buffer };
+  | { kind: 'unlink'; path: string; durable: Buffer }
+  | { kind: 'mkdir'; path: string };
 
 interface OpenFile {
   path: string;
@@ -50,6 +51,7 @@ export async function installCrashFs(rootDir: string): Promise<CrashFs> {
   await probe.close();
   const orig = {
     open: fsp.open,
+    mkdir: fsp.mkdir,
     rename: fsp.rename,
     unlink: fsp.unlink,
     openSync: fs.openSync,
@@ -179,6 +181,15 @@ export async function installCrashFs(rootDir: string): Promise<CrashFs> {
     }
     return fh;
   } as typeof fsp.open;
+  fsp.mkdir = async function (path: fs.PathLike, options?: fs.MakeDirectoryOptions | fs.Mode | null) {
+    const abs = under(path);
+    const missing: string[] = [];
+    if (abs !== null) for (let d = abs; d.startsWith(root + sep) && !fs.existsSync(d); d = dirname(d)) missing.push(d);
+    const out = await (orig.mkdir as (p: fs.PathLike, o?: unknown) => Promise<string | undefined>)(path, options);
+    // A new directory's entry lives in its parent: it is durable once the parent is fsynced.
+    for (const d of missing.reverse()) pushOp(dirname(d), { kind: 'mkdir', path: d });
+    return out;
+  } as typeof fsp.mkdir;
   fsp.rename = async function (from: fs.PathLike, to: fs.PathLike) {
     const a = under(from);
     const b = under(to);
@@ -282,6 +293,8 @@ export async function installCrashFs(rootDir: string): Promise<CrashFs> {
           } else if (op.kind === 'rename') {
             if (inoOf(op.to) === op.ino) orig.renameSync(op.to, op.from);
             if (op.replaced !== null) writeFileSync(op.to, op.replaced, { mode: 0o600 });
+          } else if (op.kind === 'mkdir') {
+            fs.rmSync(op.path, { recursive: true, force: true });
           } else {
             writeFileSync(op.path, op.durable, { mode: 0o600 });
           }
@@ -294,6 +307,7 @@ export async function installCrashFs(rootDir: string): Promise<CrashFs> {
     },
     uninstall() {
       fsp.open = orig.open;
+      fsp.mkdir = orig.mkdir;
       fsp.rename = orig.rename;
       fsp.unlink = orig.unlink;
       fs.openSync = orig.openSync;

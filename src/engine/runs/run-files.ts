@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { openAppend } from '../../util/durable-file.js';
 import { join } from 'node:path';
 import type { RunRecord, RunStatus, RunSummary } from './types.js';
@@ -25,8 +25,6 @@ export class RunFiles {
 
   /** Append records as lines and fsync before resolving. */
   async append(agentId: string, runId: string, records: readonly RunRecord[]): Promise<void> {
-    const dir = join(this.root, fileSegment(agentId));
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const { fh } = await openAppend(this.pathOf(agentId, runId));
     try {
       await fh.writeFile(records.map((r) => JSON.stringify(r) + '\n').join(''));
