@@ -112,6 +112,7 @@ export class Daemon {
         }),
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
+        policiesDir: resolve(this.plan.carHome.dir, 'policies'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
