@@ -6,6 +6,23 @@ export { ClientSession } from './server/session.js';
 export { runDispatch, handleConnection, handleConnectionUnix, type RunDispatchOptions } from './server/dispatch.js';
 export { listenTcp, listenUnix, attachToHttpServer, type Listener } from './server/listen.js';
 export { WsChannel } from './server/channel.js';
+export { WsVoiceEventSink } from './server/voice-sinks.js';
+export {
+  VoiceService,
+  FrameType,
+  AudioFormat,
+  FRAME_HEADER_BYTES,
+  encodeFrame,
+  decodeFrame,
+  isFrameId,
+  type BinaryFrame,
+  type VoiceEvent,
+  type VoiceEventSink,
+  type SttProvider,
+  type TtsProvider,
+  type ProviderInfo,
+  type VoiceLimits,
+} from './voice/index.js';
 export { WsToolExecutor, type WsToolExecutorOptions } from './server/tool-executor.js';
 export {
   defineMethod,
@@ -195,6 +212,8 @@ export {
 export { silentLogger, type Logger } from './util/logger.js';
 export { CarError, isCarError, type CarErrorKind, type CarErrorOptions } from './util/errors.js';
 export { toRpcError } from './server/error-map.js';
+export { createMcpEndpoint, daemonMcpHost, type McpEndpointOptions } from './core-mcp.js';
+export { McpHttpEndpoint, McpSession, sharedTools, MCP_PATH, MCP_HEALTH_PATH, type McpHost, type McpLimits, type McpTool } from './mcp/index.js';
 export {
   AgentSupervisor,
   AGENT_STATUSES as MANAGED_AGENT_STATUSES,

@@ -14,6 +14,8 @@ export interface CliArgs {
   journalDir: string | undefined;
   /** --dream-interval as given (parsed in settings). */
   dreamInterval: string | undefined;
+  /** --mcp-bind as given (parsed in settings). */
+  mcpBind: string | undefined;
   help: boolean;
   version: boolean;
 }
@@ -35,6 +37,9 @@ Options:
   --dream-interval T
                    memory consolidation cadence: seconds, or with a unit
                    (ms, s, m, h); default 15m; 0 turns it off
+  --mcp-bind ADDR  the MCP endpoint (http://ADDR/mcp, health at /mcp/health):
+                   host:port, default 127.0.0.1:9102; disabled turns it off.
+                   It shares this daemon's memory graph with WebSocket clients
   -h, --help       show this help
   --version        print the version
 
@@ -46,6 +51,7 @@ Environment:
   CAR_HANDLER_TIMEOUT  per-handler deadline, seconds
   CAR_TOOL_TIMEOUT     default tool callback deadline, seconds
   CAR_DREAM_INTERVAL   same as --dream-interval
+  CAR_MCP_BIND         same as --mcp-bind
   CAR_INFERENCE_MAX_CONCURRENT  inference permits (default: one per 8 GiB of RAM, 1-8)
   CAR_MODELS_PATH      model registry file (default $CAR_HOME/models.json)
   OLLAMA_HOST          local Ollama whose models are discovered (default 127.0.0.1:11434)
@@ -73,6 +79,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         socket: { type: 'string' },
         'journal-dir': { type: 'string' },
         'dream-interval': { type: 'string' },
+        'mcp-bind': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -95,6 +102,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     socket: values.socket,
     journalDir: values['journal-dir'],
     dreamInterval: values['dream-interval'],
+    mcpBind: values['mcp-bind'],
     help: values.help,
     version: values.version,
   };

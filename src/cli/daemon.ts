@@ -1,6 +1,7 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
-import { listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
+import { createMcpEndpoint, listenTcp, listenUnix, ServerState, ServerStateConfig, type Listener } from '../index.js';
+import { isLoopbackHost } from '../transport/origin.js';
 import { listenDashboard } from '../dashboard/index.js';
 import { perPortSocketPath, type CarHome, type Platform } from '../util/car-paths.js';
 import { DEFAULT_DREAM_INTERVAL_MS, DreamLoop } from './dream.js';
@@ -122,6 +123,7 @@ export class Daemon {
         providerEnv: this.plan.env,
         embedModel: inference.embedModel,
         skillsModel: inference.skillsModel,
+        voiceSearchPath: voiceSearchPath(this.plan.env.PATH),
         agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
         agentEnv: this.plan.env,
@@ -138,6 +140,7 @@ export class Daemon {
     }
 
     const dashboardUrl = await this.startDashboard(authToken, tcp.port);
+    const mcpUrl = await this.startMcp(state);
 
     let tokenPath: string | null = null;
     if (primacy.primary) {
@@ -153,6 +156,7 @@ export class Daemon {
         port: tcp.port,
         socket: socketPath,
         dashboard: dashboardUrl,
+        mcp: mcpUrl,
         token_path: tokenPath,
         host_token_path: this.tokenFiles?.hostTokenPath ?? null,
         auth: authToken !== null,
@@ -218,6 +222,24 @@ export class Daemon {
     return `http://${listener.address}/`;
   }
 
+  /** The MCP endpoint. A default bind that is taken only warns; one the user named must work. */
+  private async startMcp(state: ServerState): Promise<string | null> {
+    const bind = this.plan.settings.mcpBind;
+    if (bind === null) return null;
+    const endpoint = createMcpEndpoint(state, { allowedHosts: isLoopbackHost(bind.host) ? [] : [bind.host] });
+    let listener: Listener;
+    try {
+      listener = await endpoint.listen(bind.host, bind.port);
+    } catch (err) {
+      if (bind.explicit) throw new StartupError(`cannot listen on ${bind.host}:${bind.port} (--mcp-bind): ${(err as Error).message}`, { cause: err });
+      this.logger.warn({ err, mcp_bind: `${bind.host}:${bind.port}` }, 'MCP endpoint not served: cannot listen on its address');
+      return null;
+    }
+    this.listeners.push(listener);
+    this.abortIfStopping();
+    return `http://${listener.address}/mcp`;
+  }
+
   private socketPathFor(primacy: Primacy, tcp: Listener): string | null {
     const shared = this.plan.sharedSocket;
     if (shared === null) return null;
@@ -257,4 +279,11 @@ function describeSecondary(primacy: Exclude<Primacy, { primary: true }>): Record
   return primacy.reason === 'lock-held'
     ? { reason: 'daemon.lock is held', holder_pid: primacy.holderPid }
     : { reason: 'a live daemon answers on the shared socket', shared_socket: primacy.socketPath };
+}
+
+/** The speech engines are looked up on PATH (its absolute entries), then in the system directories. */
+function voiceSearchPath(path: string | undefined): string[] {
+  const dirs = (path ?? '').split(':').filter((d) => isAbsolute(d));
+  for (const d of ServerStateConfig.defaults().voiceSearchPath) if (!dirs.includes(d)) dirs.push(d);
+  return dirs;
 }

@@ -22,12 +22,22 @@ export interface Settings {
   inferenceMaxConcurrent?: number;
   /** false with --no-dashboard; absent means the dashboard is served. */
   dashboard?: false;
+  /** Where the MCP endpoint listens (--mcp-bind / CAR_MCP_BIND); null when `disabled`. */
+  mcpBind: McpBind | null;
+}
+
+export interface McpBind {
+  host: string;
+  port: number;
+  /** Named by a flag or the environment: failing to bind it fails the start (the default only warns). */
+  explicit: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_PORT = 9100;
 export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_MCP_BIND = '127.0.0.1:9102';
 /** Longer delays overflow Node timers, which then fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -46,7 +56,21 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     ...dreamInterval(args.dreamInterval ?? nonEmpty(env.CAR_DREAM_INTERVAL)),
     ...inferencePermits(nonEmpty(env.CAR_INFERENCE_MAX_CONCURRENT)),
     ...(args.noDashboard && { dashboard: false as const }),
+    mcpBind: parseMcpBind(args.mcpBind ?? nonEmpty(env.CAR_MCP_BIND)),
   };
+}
+
+/** `host:port`, `[v6]:port` or `disabled`; absent means 127.0.0.1:9102. */
+export function parseMcpBind(raw: string | undefined): McpBind | null {
+  const explicit = raw !== undefined;
+  const value = (raw ?? DEFAULT_MCP_BIND).trim();
+  if (value.toLowerCase() === 'disabled') return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new UsageError(`--mcp-bind must be host:port (e.g. 127.0.0.1:9102) or disabled, got ${JSON.stringify(raw)}`);
+  }
+  return { host: m[1] ?? m[2]!, port, explicit };
 }
 
 /**

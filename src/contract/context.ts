@@ -21,6 +21,8 @@ import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions } from '../rpc/peer.js';
 import type { Logger } from '../util/logger.js';
+import type { VoiceEventSink } from '../voice/types.js';
+import type { VoiceService } from '../voice/service.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -44,9 +46,13 @@ export interface HandlerConfig {
   readonly verifyDeadlineMs: number;
   readonly maxVerifyActions: number;
   readonly maxEvidenceBytes: number;
+  readonly maxAuthFailures: number;
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly ocrProgram: string;
+  readonly ocrTimeoutMs: number;
+  readonly ocrMaxOutputBytes: number;
 }
 
 /** State shared by every connection. */
@@ -64,6 +70,8 @@ export interface ServerContext {
   readonly registry: RegistryService;
   /** Models, providers, routing and the delegated runner. */
   readonly inference: InferenceService;
+  /** Speech in and out. */
+  readonly voice: VoiceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /** A live connection by its client id (its runtime session id). */
@@ -76,6 +84,10 @@ export interface SessionChannel {
   notify(method: string, params?: JsonRpcParams): boolean;
   /** A notification dropped (false) when the client already left more than `maxBufferedBytes` unread. */
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean;
+  /** Bytes written to the client and not yet taken by it. */
+  readonly bufferedBytes: number;
+  /** Close the connection because the client fell too far behind (WebSocket 1008, `slow consumer: <reason>`). */
+  dropSlowConsumer(reason: string): void;
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
@@ -85,6 +97,8 @@ export interface SessionChannel {
 export interface SessionContext {
   readonly clientId: string;
   authenticated: boolean;
+  /** Failed `session.auth` attempts on this connection. */
+  authFailures: number;
   isHost: boolean;
   negotiatedProtocolVersion: number | null;
   clientVersion: string | null;
@@ -112,6 +126,8 @@ export interface SessionContext {
   grantedTier: Tier;
   readonly policies: PolicyEngine;
   readonly channel: SessionChannel;
+  /** `voice.event` notifications and binary audio frames to this connection only. */
+  readonly voiceSink: VoiceEventSink;
   readonly negotiated: boolean;
   readonly role: Role;
 }

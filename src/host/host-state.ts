@@ -21,6 +21,8 @@ export const MAX_HOST_EVENTS = 500;
 export const MAX_HOST_EVENT_BYTES = 4 * 1024 * 1024;
 /** Approvals one session may have waiting at once (raised by it, or by its gated calls). */
 export const MAX_PENDING_APPROVALS_PER_SESSION = 64;
+/** Agents and devices one session may register, together. */
+export const MAX_HOST_REGISTRATIONS_PER_SESSION = 256;
 /** Decided or expired approvals kept for `host.approvals`, newest last. */
 export const MAX_APPROVAL_HISTORY = 200;
 
@@ -31,6 +33,12 @@ export interface HostStateOptions {
   maxEventBytes?: number;
   /** Events one subscriber may have waiting between two drains (default 4096). */
   subscriberQueue?: number;
+  /** Bytes one subscriber may have queued and unread before it is dropped (default 4 MiB). */
+  subscriberBytes?: number;
+  /** Bytes all subscribers together may have queued and unread; past it the biggest backlogs are dropped (default 64 MiB). */
+  subscribersTotalBytes?: number;
+  /** Agents and devices one session may have registered together (default 256). */
+  maxRegistrationsPerSession?: number;
   /** Pending approvals per session (default 64); one more is refused with kind `limit`. */
   maxPendingApprovalsPerSession?: number;
   /** Resolved and expired approvals remembered (default 200). */
@@ -88,13 +96,21 @@ export class HostState {
   private readonly maxEventBytes: number;
   private readonly maxPendingPerSession: number;
   private readonly maxHistory: number;
+  private readonly maxRegistrations: number;
+  /** Agents plus devices registered, per owning session. */
+  private readonly registrations = new Map<string, number>();
 
   constructor(options: HostStateOptions = {}) {
     this.maxEvents = options.maxEvents ?? MAX_HOST_EVENTS;
     this.maxEventBytes = options.maxEventBytes ?? MAX_HOST_EVENT_BYTES;
     this.maxPendingPerSession = options.maxPendingApprovalsPerSession ?? MAX_PENDING_APPROVALS_PER_SESSION;
     this.maxHistory = options.maxApprovalHistory ?? MAX_APPROVAL_HISTORY;
-    this.subscribers = new HostSubscribers(options.subscriberQueue);
+    this.maxRegistrations = options.maxRegistrationsPerSession ?? MAX_HOST_REGISTRATIONS_PER_SESSION;
+    this.subscribers = new HostSubscribers({
+      queueCapacity: options.subscriberQueue,
+      maxBytes: options.subscriberBytes,
+      maxTotalBytes: options.subscribersTotalBytes,
+    });
   }
 
   // ---- subscribers -------------------------------------------------------------------------
@@ -125,6 +141,28 @@ export class HostState {
 
   lostEvents(clientId: string): number {
     return this.subscribers.lostBy(clientId);
+  }
+
+  /** Subscribers dropped so far for overflowing a byte bound. */
+  get overflowedSubscribers(): number {
+    return this.subscribers.overflowed;
+  }
+
+  /** Count one more agent or device for `caller`, refusing one past the bound. */
+  private register(caller: string): void {
+    const n = this.registrations.get(caller) ?? 0;
+    if (n >= this.maxRegistrations) {
+      throw new CarError('limit', `this session already registered ${n} agents and devices (limit ${this.maxRegistrations})`, {
+        limit: this.maxRegistrations,
+      });
+    }
+    this.registrations.set(caller, n + 1);
+  }
+
+  private unregister(caller: string): void {
+    const n = (this.registrations.get(caller) ?? 1) - 1;
+    if (n > 0) this.registrations.set(caller, n);
+    else this.registrations.delete(caller);
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -173,6 +211,7 @@ export class HostState {
     const id = input.id ?? `agent-${randomUUID()}`;
     const existing = this.agents.get(id);
     if (existing && existing.session_id !== caller) throw ownedElsewhere(id);
+    if (!existing) this.register(caller);
     const at = now();
     const agent: HostAgent = {
       id,
@@ -197,6 +236,7 @@ export class HostState {
   unregisterAgent(caller: string, agentId: string): void {
     this.ownedAgent(caller, agentId);
     this.agents.delete(agentId);
+    this.unregister(caller);
     this.recordEvent('agent.unregistered', agentId, null, {});
   }
 
@@ -232,6 +272,7 @@ export class HostState {
     const id = input.id ?? `device-${randomUUID()}`;
     const existing = this.devices.get(id);
     if (existing && existing.session_id !== caller) throw new HostError(`device '${id}' is owned by another session`);
+    if (!existing) this.register(caller);
     const device: HostDevice = {
       id,
       name: input.name,
@@ -442,11 +483,13 @@ export class HostState {
     for (const agent of [...this.agents.values()]) {
       if (agent.session_id !== clientId) continue;
       this.agents.delete(agent.id);
+      this.unregister(clientId);
       this.recordEvent('agent.unregistered', agent.id, `${agent.name} left with its session`, { reason: 'session closed' });
     }
     for (const device of [...this.devices.values()]) {
       if (device.session_id !== clientId) continue;
       this.devices.delete(device.id);
+      this.unregister(clientId);
       this.recordEvent('device.removed', null, `${device.name} left with its session`, { device_id: device.id, reason: 'session closed' });
     }
   }

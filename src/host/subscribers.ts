@@ -3,38 +3,72 @@ import type { HostEvent } from './types.js';
 /** Where one subscriber's events go. `send` returns false when the event was lost on the way. */
 export interface HostEventSink {
   readonly open: boolean;
+  /** Bytes already handed to this subscriber's connection and not yet taken by its reader. */
+  readonly backlogBytes?: number;
   send(event: HostEvent): boolean;
+  /** The subscriber overflowed its byte bound: end its stream (its connection) with this reason. */
+  drop?(reason: string): void;
 }
 
 /** Events a subscriber may have waiting between two drains; past it new events are lost for it. */
 export const DEFAULT_SUBSCRIBER_QUEUE = 4096;
+/** Bytes one subscriber may have queued and unread; past it the subscriber is dropped. */
+export const DEFAULT_SUBSCRIBER_BYTES = 4 * 1024 * 1024;
+/** Bytes every subscriber together may have queued and unread; past it the largest backlogs are dropped. */
+export const DEFAULT_SUBSCRIBERS_TOTAL_BYTES = 64 * 1024 * 1024;
+
+export interface SubscriberLimits {
+  queueCapacity?: number;
+  maxBytes?: number;
+  maxTotalBytes?: number;
+}
 /** Longest one drain slice runs before yielding the event loop back to request dispatch. */
 const DRAIN_SLICE_MS = 4;
 
 class Subscriber {
   queue: HostEvent[] = [];
+  queuedBytes = 0;
   lost = 0;
-  constructor(readonly sink: HostEventSink) {}
+  constructor(
+    readonly clientId: string,
+    readonly sink: HostEventSink,
+  ) {}
+
+  get backlog(): number {
+    return this.queuedBytes + (this.sink.backlogBytes ?? 0);
+  }
 }
 
 /**
  * `host.event` fan-out. Recording an event only appends to each subscriber's bounded queue; one
  * shared drain, run in short slices on later turns of the event loop (so requests keep being
  * dispatched in between), hands the queued events to the sinks.
- * A subscriber that cannot keep up loses events (seen as `sequence` gaps) and never holds up the
- * caller or the other subscribers; a closed one is dropped at its next drain.
+ * A subscriber that cannot keep up loses events past its queue's count (seen as `sequence` gaps);
+ * one whose unread bytes pass its bound, or the biggest backlogs once every subscriber together
+ * passes the daemon-wide bound, is dropped with a reason. Nobody holds up the caller or the
+ * other subscribers; a closed one is dropped at its next drain.
  */
 export class HostSubscribers {
   private readonly byClient = new Map<string, Subscriber>();
   private readonly dirty = new Set<Subscriber>();
   private drainScheduled = false;
+  private readonly queueCapacity: number;
+  private readonly maxBytes: number;
+  private readonly maxTotalBytes: number;
+  /** Subscribers dropped for overflowing a byte bound. */
+  overflowed = 0;
 
-  constructor(private readonly queueCapacity = DEFAULT_SUBSCRIBER_QUEUE) {}
+  constructor(limits: SubscriberLimits | number = {}) {
+    const l = typeof limits === 'number' ? { queueCapacity: limits } : limits;
+    this.queueCapacity = l.queueCapacity ?? DEFAULT_SUBSCRIBER_QUEUE;
+    this.maxBytes = l.maxBytes ?? DEFAULT_SUBSCRIBER_BYTES;
+    this.maxTotalBytes = l.maxTotalBytes ?? DEFAULT_SUBSCRIBERS_TOTAL_BYTES;
+  }
 
   add(clientId: string, sink: HostEventSink): void {
     const old = this.byClient.get(clientId);
     if (old) this.dirty.delete(old);
-    this.byClient.set(clientId, new Subscriber(sink));
+    this.byClient.set(clientId, new Subscriber(clientId, sink));
   }
 
   remove(clientId: string): boolean {
@@ -58,17 +92,46 @@ export class HostSubscribers {
     return this.byClient.get(clientId)?.lost ?? 0;
   }
 
-  publish(event: HostEvent, _bytes = 0): void {
+  publish(event: HostEvent, bytes = 0): void {
     if (this.byClient.size === 0) return;
-    for (const sub of this.byClient.values()) {
+    let total = 0;
+    for (const sub of [...this.byClient.values()]) {
       if (sub.queue.length >= this.queueCapacity) {
         sub.lost++;
+        total += sub.backlog;
+        continue;
+      }
+      const backlog = sub.backlog + bytes;
+      if (backlog > this.maxBytes) {
+        this.overflow(sub, `host.event backlog over ${this.maxBytes} bytes`);
         continue;
       }
       sub.queue.push(event);
+      sub.queuedBytes += bytes;
+      total += backlog;
       this.dirty.add(sub);
     }
+    if (total > this.maxTotalBytes) this.shed(total);
     this.scheduleDrain();
+  }
+
+  /** Every subscriber together is over the daemon-wide bound: drop the biggest backlogs until it fits. */
+  private shed(total: number): void {
+    const bySize = [...this.byClient.values()].sort((a, b) => b.backlog - a.backlog);
+    for (const sub of bySize) {
+      if (total <= this.maxTotalBytes) return;
+      total -= sub.backlog;
+      this.overflow(sub, `host.event backlogs over ${this.maxTotalBytes} bytes in all`);
+    }
+  }
+
+  private overflow(sub: Subscriber, reason: string): void {
+    this.overflowed++;
+    this.byClient.delete(sub.clientId);
+    this.dirty.delete(sub);
+    sub.queue = [];
+    sub.queuedBytes = 0;
+    sub.sink.drop?.(reason);
   }
 
   private scheduleDrain(): void {
@@ -88,6 +151,7 @@ export class HostSubscribers {
       this.dirty.delete(sub);
       const events = sub.queue;
       sub.queue = [];
+      sub.queuedBytes = 0;
       if (!sub.sink.open) {
         this.dropSink(sub);
         continue;
@@ -98,11 +162,6 @@ export class HostSubscribers {
   }
 
   private dropSink(sub: Subscriber): void {
-    for (const [clientId, s] of this.byClient) {
-      if (s === sub) {
-        this.byClient.delete(clientId);
-        return;
-      }
-    }
+    if (this.byClient.get(sub.clientId) === sub) this.byClient.delete(sub.clientId);
   }
 }

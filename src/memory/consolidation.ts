@@ -1,4 +1,5 @@
 import type { MemoryEngine } from './engine.js';
+import type { FactRecord } from './types.js';
 import type { FactNode } from './graph.js';
 import { normalizeSubject } from './text.js';
 import { round } from '../util/values.js';
@@ -36,7 +37,20 @@ export interface ConsolidationReport {
   duration_ms: number;
   skills_needing_evolution: string[];
   started_at: string;
+  /** What was folded or retired and why (the first `REPORT_DETAIL_LIMIT` of each). */
+  details: ConsolidationDetails;
 }
+
+export interface ConsolidationDetails {
+  /** Exact restatements folded into the oldest copy. */
+  merged: { kept: string; dropped: string[]; reason: 'duplicate' }[];
+  /** Facts replaced by a newer value of the same attribute (or explicitly), now retired. */
+  retired: { id: string; superseded_by: string; reason: 'superseded' }[];
+  /** Unused low-confidence candidates past their time to live. */
+  rejected: { id: string; reason: 'unused_candidate' }[];
+}
+
+export const REPORT_DETAIL_LIMIT = 50;
 
 export function emptyPlan(plan: ConsolidationPlan): boolean {
   return !plan.merge.length && !plan.retire.length && !plan.reject.length && !plan.promote.length && !plan.decay.length;
@@ -112,8 +126,7 @@ export function applyPlan(engine: MemoryEngine, plan: ConsolidationPlan, at: str
       if (!d?.valid) continue;
       k.access_count += d.access_count;
       k.injection_count += d.injection_count;
-      k.confidence = Math.max(k.confidence, d.confidence);
-      for (const t of d.tags) if (!k.tags.includes(t)) k.tags.push(t);
+      mergeInto(k, d);
       d.superseded_by = k.id;
       engine.retire(d, at);
     }
@@ -134,8 +147,16 @@ export function applyPlan(engine: MemoryEngine, plan: ConsolidationPlan, at: str
   }
 }
 
-export function reportOf(plan: ConsolidationPlan): Omit<ConsolidationReport, 'facts_before' | 'facts_after' | 'duration_ms' | 'skills_needing_evolution' | 'started_at'> {
+export function reportOf(
+  plan: ConsolidationPlan,
+  successorOf: (id: string) => string | null,
+): Omit<ConsolidationReport, 'facts_before' | 'facts_after' | 'duration_ms' | 'skills_needing_evolution' | 'started_at'> {
   return {
+    details: {
+      merged: plan.merge.slice(0, REPORT_DETAIL_LIMIT).map((m) => ({ kept: m.keep, dropped: m.drop, reason: 'duplicate' as const })),
+      retired: plan.retire.slice(0, REPORT_DETAIL_LIMIT).map((id) => ({ id, superseded_by: successorOf(id) ?? '', reason: 'superseded' as const })),
+      rejected: plan.reject.slice(0, REPORT_DETAIL_LIMIT).map((id) => ({ id, reason: 'unused_candidate' as const })),
+    },
     candidates_promoted: plan.promote.length,
     candidates_rejected: plan.reject.length,
     promoted_ids: plan.promote.map((p) => p.id),
@@ -149,3 +170,16 @@ export function reportOf(plan: ConsolidationPlan): Omit<ConsolidationReport, 'fa
 function stamp(iso: string | null): number {
   return iso === null ? 0 : Date.parse(iso);
 }
+
+/** Fold a restated fact into the stored one: the higher confidence, every tag and every source. */
+export function mergeInto(kept: FactRecord, dup: Pick<FactRecord, 'confidence' | 'tags' | 'source'>): void {
+  kept.confidence = Math.max(kept.confidence, dup.confidence);
+  for (const t of dup.tags) if (!kept.tags.includes(t)) kept.tags.push(t);
+  if (dup.source !== null && dup.source !== kept.source) {
+    const sources = new Set((kept.source ?? '').split(', ').filter(Boolean));
+    if (!sources.has(dup.source) && sources.size < MAX_SOURCES) kept.source = [...sources, dup.source].join(', ');
+  }
+}
+
+/** Sources remembered for one fact restated from several places. */
+const MAX_SOURCES = 8;

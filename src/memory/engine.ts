@@ -1,4 +1,4 @@
-import { applyPlan, type ConsolidationPlan } from './consolidation.js';
+import { applyPlan, mergeInto, type ConsolidationPlan } from './consolidation.js';
 import { fuseSeeds, VectorStore } from './embedder.js';
 import { FactGraph, META_CONSTRAINT, META_TYPE, META_VALID, type FactNode } from './graph.js';
 import { LexicalIndex } from './lexical-index.js';
@@ -6,8 +6,8 @@ import type { MemoryOp } from './ops.js';
 import { activate, DEFAULT_ACTIVATION, type ActivationOptions } from './ranking.js';
 import { SkillStore } from './skills.js';
 import type { SnapshotData } from './snapshot.js';
-import { rankBelowSuccessors, supersede, SUPERSEDED_PENALTY, SUPERSEDES_WEIGHT } from './supersession.js';
-import { terms } from './text.js';
+import { rankBelowSuccessors, slotOf, supersede, SUPERSEDED_PENALTY, SUPERSEDES_WEIGHT } from './supersession.js';
+import { normalizeSubject, terms } from './text.js';
 import { MEMORY_TYPES, MemoryError, type FactInput, type FactKind, type FactRecord, type MemoryType, type QueryRow } from './types.js';
 import { DEFAULT_UTILITY, utilityFactor, type UtilitySettings } from './utility.js';
 import { round } from '../util/values.js';
@@ -48,6 +48,8 @@ export interface AddResult {
   node: FactNode;
   /** Ids of facts this one superseded. */
   superseded: string[];
+  /** The fact was already stored (same subject, body, kind and type): merged into it, not added. */
+  duplicate: boolean;
 }
 
 export interface EngineOptions {
@@ -113,7 +115,7 @@ export class MemoryEngine {
     const body = input.body.trim();
     if (!subject && !body) throw new MemoryError('a fact needs a subject or a body');
     const record: FactRecord = {
-      id: this.freshId(input.id),
+      id: '',
       subject: subject || body,
       body: body || subject,
       kind: input.kind ?? 'pattern',
@@ -132,7 +134,13 @@ export class MemoryEngine {
       decayed_at: null,
       origin,
     };
-    const superseded = supersede(this.graph, record);
+    const same = record.memory_type === 'fact' ? this.findDuplicate(record) : undefined;
+    if (same) {
+      mergeInto(same, record);
+      return { node: same, superseded: [], duplicate: true };
+    }
+    record.id = this.freshId(input.id);
+    const superseded = supersede(this.graph, record, input.supersedes ?? null);
     const node = this.graph.insert(record);
     this.index.add(node);
     for (const id of superseded) {
@@ -140,7 +148,17 @@ export class MemoryEngine {
       if (old) this.graph.addEdge(node.ix, old.ix, 'supersedes', SUPERSEDES_WEIGHT);
     }
     this.linkCoOccurrence(node, at, origin);
-    return { node, superseded };
+    return { node, superseded, duplicate: false };
+  }
+
+  /** A valid fact saying exactly the same thing (case, spacing and punctuation aside). */
+  private findDuplicate(record: FactRecord): FactNode | undefined {
+    const body = normalizeSubject(record.body);
+    for (const ix of this.graph.subjectMates(record)) {
+      const n = this.graph.get(ix)!;
+      if (n.kind === record.kind && n.memory_type === record.memory_type && normalizeSubject(n.body) === body) return n;
+    }
+    return undefined;
   }
 
   private linkCoOccurrence(node: FactNode, at: string, origin: string | null): void {
@@ -268,7 +286,7 @@ export class MemoryEngine {
   coverage(text: string, node: FactNode, tenant: string | null): number {
     const query = new Set(terms(text));
     if (query.size === 0) return 0;
-    const own = new Set(terms(`${node.subject} ${node.body} ${node.tags.join(' ')}`));
+    const own = new Set(terms(`${node.subject} ${node.body} ${node.tags.join(' ')} ${slotOf(node.subject, node.body) ?? ''}`));
     const n = Math.max(1, this.index.docCount(tenant));
     let total = 0;
     let covered = 0;

@@ -1,3 +1,4 @@
+import { slotOf } from './supersession.js';
 import { terms } from './text.js';
 import { TopK } from './top-k.js';
 
@@ -97,6 +98,9 @@ function weightedTerms(doc: IndexedDoc): { tf: Map<string, number>; length: numb
   add(doc.subject, TITLE_WEIGHT);
   add(doc.tags.join(' '), TITLE_WEIGHT);
   add(doc.body, 1);
+  // The attribute a fact sets is searchable even when the body only implies it ("Reports to X").
+  const slot = slotOf(doc.subject, doc.body);
+  if (slot) for (const t of slot.split(' ')) if (!tf.has(t)) add(t, 1);
   return { tf, length };
 }
 

@@ -25,6 +25,7 @@ export class MemoryScope {
   private embedCursor = 0;
   /** Optional vector similarity; everything works without it. */
   private embedder: Embedder | null = null;
+  private readonly watchers = new Set<() => void>();
 
   constructor(
     readonly kind: ScopeKind,
@@ -54,8 +55,28 @@ export class MemoryScope {
 
   /** Apply a change; on a durable scope it resolves only once the change is on disk. */
   async run<R>(op: MemoryOp): Promise<R> {
-    const apply = (): R => this.engine.apply(op) as R;
+    const apply = (): R => {
+      const result = this.engine.apply(op) as R;
+      this.changed();
+      return result;
+    };
     return this.store ? this.store.run(op, apply) : apply();
+  }
+
+  /** Be told (synchronously) after every change to this graph, whoever made it. Returns the way to stop. */
+  watch(onChange: () => void): () => void {
+    this.watchers.add(onChange);
+    return () => this.watchers.delete(onChange);
+  }
+
+  private changed(): void {
+    for (const w of this.watchers) {
+      try {
+        w();
+      } catch {
+        // A watcher's failure is its own; the change has been applied.
+      }
+    }
   }
 
   async addFact(fact: FactInput, origin: string | null = null): Promise<AddResult> {
@@ -147,9 +168,10 @@ export class MemoryScope {
     const at = new Date().toISOString();
     const before = this.engine.factCount;
     const plan = planConsolidation(this.engine, at);
+    const summary = reportOf(plan, (id) => this.engine.graph.getById(id)?.superseded_by ?? null);
     if (!emptyPlan(plan)) await this.run({ op: 'consolidate', at, plan });
     return {
-      ...reportOf(plan),
+      ...summary,
       facts_before: before,
       facts_after: this.engine.factCount,
       duration_ms: round(performance.now() - started, 3),
@@ -184,6 +206,7 @@ export class MemoryScope {
     if (this.store) await this.store.replace(data, () => this.engine.reset(data));
     else this.engine.reset(data);
     this.embedCursor = 0;
+    this.changed();
     return this.engine.factCount;
   }
 

@@ -10,8 +10,42 @@ const STOPWORDS = new Set(
     'once only or other our ours out over own same shall she should so some such than that the their theirs ' +
     'them then there these they this those through to too under until up very was we were what when where ' +
     'which while who whom why will with would you your yours about again all also any because before below ' +
-    'between both during each few further let lets get got us use used uses using tell know please'
+    'between both during each few further let lets get got us use used uses using tell know please ' +
+    'anyone someone anybody somebody currently today now actually exactly really also still whose ' +
+    'ok okay hey hi thanks thank remind reminder recall remember look looking find need want'
   ).split(' '),
+);
+
+/**
+ * Abbreviations and common synonyms, each mapped to one canonical term (after stemming), so that
+ * "db" meets "database" and "boss" meets "manager" whichever side uses which.
+ */
+const SYNONYMS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    db: 'database', dbs: 'database', datastore: 'database', rdbms: 'database',
+    repo: 'repository', repos: 'repository', git: 'repository',
+    k8s: 'kubernetes', kube: 'kubernetes',
+    env: 'environment', envs: 'environment',
+    config: 'configuration', cfg: 'configuration', conf: 'configuration',
+    auth: 'authentication', authn: 'authentication',
+    prod: 'production', staging: 'stage',
+    boss: 'manager', supervisor: 'manager', mgr: 'manager', manag: 'manager', manage: 'manager',
+    led: 'lead', leader: 'lead', owner: 'owner', owns: 'owner', own: 'owner', owned: 'owner',
+    tel: 'phone', telephone: 'phone', cell: 'phone', mobile: 'phone',
+    mail: 'email',
+    hq: 'headquarters',
+    tz: 'zone', timezone: 'zone',
+    js: 'javascript', ts: 'typescript', py: 'python', golang: 'go',
+    postgres: 'postgresql', pg: 'postgresql', psql: 'postgresql', mongo: 'mongodb',
+    dept: 'department', org: 'organization', eng: 'engineering', engineer: 'engineering',
+    app: 'application', svc: 'service',
+    doc: 'documentation', docs: 'documentation',
+    addr: 'address', ext: 'extension',
+    due: 'deadline', ship: 'release', launch: 'release', launches: 'release', ga: 'release',
+    wifi: 'wireless', wlan: 'wireless',
+    colleague: 'coworker', teammate: 'coworker',
+    start: 'join', hir: 'join', hire: 'join',
+  }),
 );
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -50,7 +84,8 @@ export function terms(text: string): string[] {
   for (const w of words(text)) {
     if (STOPWORDS.has(w)) continue;
     if (w.length === 1 && !/\d/.test(w)) continue;
-    out.push(stem(w));
+    const t = stem(w);
+    out.push(SYNONYMS.get(t) ?? SYNONYMS.get(w) ?? t);
   }
   return out;
 }

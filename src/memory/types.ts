@@ -53,6 +53,8 @@ export interface FactInput {
   source?: string | null;
   tenant_id?: string | null;
   memory_type?: MemoryType;
+  /** Id of an older fact this one replaces (besides the ones it replaces by attribute). */
+  supersedes?: string;
 }
 
 /** A row of `memory.query`. `confidence` holds the activation score of this query. */

@@ -17,6 +17,10 @@ function sessionSink(viewer: Pick<MethodContext, 'state' | 'session'>, maxBuffer
     get open() {
       return channel.isOpen;
     },
+    get backlogBytes() {
+      return channel.bufferedBytes;
+    },
+    drop: (reason: string) => channel.dropSlowConsumer(reason),
     send: (event: HostEvent) =>
       channel.notifyLossy('host.event', eventFor(viewer, event) as unknown as Record<string, unknown>, maxBufferedBytes),
   };

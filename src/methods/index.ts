@@ -23,6 +23,8 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { voiceMethods } from './voice.js';
+import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 
 /** The built-in methods every ServerState serves. */
@@ -57,11 +59,13 @@ export function coreMethods(): MethodSpec[] {
     ...registryMethods,
     ...supervisionMethods,
     ...hostMethods,
-    ...unsupportedPlatformMethods(DEFAULT_GATED_METHODS),
+    ...integrationMethods,
+    ...unsupportedPlatformMethods(DEFAULT_GATED_METHODS.filter((n) => !integrationMethods.some((m) => m.name === n))),
     admissionStatus,
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...voiceMethods,
     ...agentsMethods,
   ];
 }

@@ -28,6 +28,7 @@ export const memoryAddFact = defineMethod({
     tags,
     source: z.string().max(1024).optional(),
     tenant_id: tenantId,
+    supersedes: z.string().min(1).max(256).optional(),
   }),
   result: z.number(),
   handler: async (p, ctx) => {
@@ -42,6 +43,7 @@ export const memoryAddFact = defineMethod({
         tags: p.tags,
         source: p.source ?? 'ws',
         tenant_id: p.tenant_id,
+        supersedes: p.supersedes,
       },
       ctx.session.clientId,
     );

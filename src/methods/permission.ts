@@ -5,7 +5,7 @@ import { classifyAction, classifyProposal } from '../engine/permission/classifie
 import { evaluateProposal, type PermissionDecisionRow } from '../engine/permission/evaluate.js';
 import { actionFingerprint } from '../engine/permission/fingerprint.js';
 import type { ApprovalDecision, ApprovalRecord } from '../engine/permission/ledger.js';
-import { TIERS, compareTiers, type Tier } from '../engine/permission/tiers.js';
+import { TIERS, type Tier } from '../engine/permission/tiers.js';
 import { CarError } from '../util/errors.js';
 import { defineMethod, type MethodContext, type SessionContext } from '../contract/index.js';
 import { noParams, readProposal } from './schemas.js';
@@ -41,11 +41,6 @@ function evaluate(p: z.infer<typeof proposalParams>, ctx: MethodContext) {
   return out;
 }
 
-/** True when a host token is configured and this connection did not present it. */
-function lacksHostRole(ctx: MethodContext): boolean {
-  return ctx.state.config.hostToken !== null && !ctx.session.isHost;
-}
-
 export function reviewerOf(session: SessionContext): string {
   return session.agentId !== null ? `agent:${session.agentId}` : `conn:${session.clientId}`;
 }
@@ -60,17 +55,11 @@ export const permissionGetTier = defineMethod({
 
 export const permissionSetTier = defineMethod({
   name: 'permission.set_tier',
-  summary: "Change this connection's standing tier; raising it needs the host role when a host token is configured.",
+  summary: "Change this connection's standing tier; under a host token only the host role may change it, lowering included.",
   params: z.object({ tier }),
   result: z.object({ granted_tier: tier }),
+  role: 'host',
   handler(p, ctx) {
-    const current = ctx.session.grantedTier;
-    if (compareTiers(p.tier, current) > 0 && lacksHostRole(ctx)) {
-      throw new CarError(
-        'denied',
-        `raising the permission tier from ${current} to ${p.tier} requires the host role (session.auth {host_token}); lowering is always allowed`,
-      );
-    }
     ctx.session.grantedTier = p.tier;
     return { granted_tier: p.tier };
   },

@@ -1,4 +1,6 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { pingDocker } from '../engine/docker-preflight.js';
 import { CarError } from '../util/errors.js';
 import { defineMethod } from '../contract/index.js';
 import { policyDefinition } from './policy.js';
@@ -58,7 +60,8 @@ export const sessionBindSubstrate = defineMethod({
 
 export const sessionBindSandbox = defineMethod({
   name: 'session.bindSandbox',
-  summary: 'Run shell and the file built-ins in a Docker container (not supported by this daemon).',
+  summary:
+    'Bind this session to a Docker sandbox. Docker is preflighted first; with no Docker engine the call fails with the preflight reason, and it never falls back to unsandboxed execution.',
   params: z.object({
     working_dir: z.string().min(1, 'working_dir must be a non-empty string'),
     image: z.string().min(1).optional(),
@@ -68,10 +71,21 @@ export const sessionBindSandbox = defineMethod({
     pids_limit: z.number().int().positive().optional(),
     command_timeout_secs: z.number().int().min(1, 'command_timeout_secs must be at least 1').optional(),
   }),
-  handler() {
+  async handler(p, ctx) {
+    if (ctx.session.agentId !== null) {
+      throw new CarError('denied', 'session.bindSandbox is not available to agent sessions: it mounts a host directory');
+    }
+    if (!isAbsolute(p.working_dir)) throw new CarError('invalid', 'working_dir must be an absolute path', { field: 'working_dir' });
+    const problem = await pingDocker();
+    if (problem !== null) {
+      throw new CarError('unavailable', `session.bindSandbox preflight failed: ${problem}; the daemon does not fall back to unsandboxed execution`, {
+        detail: { reason: 'docker_unavailable' },
+      });
+    }
     throw new CarError(
       'unavailable',
-      'session.bindSandbox is not supported: it needs Docker, which this daemon does not drive; there is no host fallback',
+      'session.bindSandbox preflight passed, but this daemon has no sandboxed built-ins to bind to the container; nothing was bound',
+      { detail: { reason: 'sandbox_builtins_unavailable' } },
     );
   },
 });

@@ -19,7 +19,15 @@ const authParams = z.object({
 
 type AuthParams = z.infer<typeof authParams>;
 
-function authFailed(): CarError {
+/** A wrong token: counted per connection; the reply to the last allowed attempt closes it. */
+function authFailed(ctx: MethodContext): CarError {
+  const { session, state } = ctx;
+  session.authFailures++;
+  const max = state.config.maxAuthFailures;
+  if (session.authFailures >= max) {
+    ctx.closeAfterReply(undefined, `auth failed ${max} times`);
+    return new CarError('denied', `auth failed: token mismatch; ${max} failed attempts, closing the connection`, { limit: max });
+  }
   return new CarError('denied', 'auth failed: token mismatch');
 }
 
@@ -43,7 +51,7 @@ export const sessionAuth = defineMethod({
 
     if (p.host_token !== undefined) {
       const hostOk = hostToken !== null && secureEqual(p.host_token, hostToken);
-      if (!hostOk && authToken !== null) throw authFailed();
+      if (!hostOk && authToken !== null) throw authFailed(ctx);
       bindIdentity({ memory_namespace: p.memory_namespace }, ctx);
       session.authenticated = true;
       if (hostOk) {
@@ -55,7 +63,7 @@ export const sessionAuth = defineMethod({
         if (p.token === undefined) throw new CarError('invalid', 'token is required (or host_token)', { field: 'token' });
         // An agent identity binds only with that agent's own token, never with the daemon token.
         const expected = p.agent_id !== undefined ? state.agents.tokenFor(p.agent_id) : authToken;
-        if (expected === undefined || !secureEqual(p.token, expected)) throw authFailed();
+        if (expected === undefined || !secureEqual(p.token, expected)) throw authFailed(ctx);
       }
       bindIdentity(p, ctx);
       session.authenticated = true;

@@ -26,6 +26,11 @@ export interface PeerOptions {
   maxInFlight: number;
   /** Deepest array/object nesting accepted in one frame. */
   maxJsonDepth: number;
+  /**
+   * Largest frame this side sends. A reply over it is replaced by a -32603 error (`data.kind:
+   * "limit"`) for the same id; a notification over it is not sent. Unlimited when absent.
+   */
+  maxSendBytes?: number;
   /** Outbound ids are `${idPrefix}${n}` when set, plain integers otherwise. */
   idPrefix?: string;
   /** First outbound id number. */
@@ -121,7 +126,12 @@ export class Peer implements CallOwner {
   notify(method: string, params?: JsonRpcParams): boolean {
     if (!this.isOpen) return false;
     const frame = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
-    return this.transport.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    if (this.oversized(text) !== 0) {
+      this.log.debug({ method }, 'notification not sent: larger than the frame limit');
+      return false;
+    }
+    return this.transport.send(text);
   }
 
   close(code: number = CloseCode.Normal, reason = ''): void {
@@ -172,7 +182,7 @@ export class Peer implements CallOwner {
     const finish = (done: Reply[]): void => {
       const out = done.filter((r): r is JsonRpcResponse => r !== undefined);
       if (out.length === 0) return;
-      this.sendText(this.stringify(out));
+      this.sendText(this.batchText(out));
       this.closeIfAsked(out);
     };
     if (replies.some(isThenable)) void Promise.all(replies).then(finish);
@@ -349,9 +359,44 @@ export class Peer implements CallOwner {
     }
   }
 
+  /** Bytes of `text` when it is over the frame limit, else 0. */
+  private oversized(text: string): number {
+    const max = this.options.maxSendBytes;
+    if (max === undefined || text.length * 3 <= max) return 0;
+    const bytes = Buffer.byteLength(text);
+    return bytes > max ? bytes : 0;
+  }
+
+  private tooLarge(id: JsonRpcId, bytes: number): JsonRpcResponse {
+    const max = this.options.maxSendBytes!;
+    return errorResponse(id, {
+      code: ErrorCode.InternalError,
+      message: `the reply is ${bytes} bytes, over the ${max}-byte frame limit; ask for less (a smaller limit or page)`,
+      data: { kind: 'limit', limit: max, bytes },
+    });
+  }
+
+  /** The reply's text, or a limit error for its id when it would not fit in one frame. */
+  private replyText(reply: JsonRpcResponse): string {
+    const text = this.stringify(reply);
+    const bytes = this.oversized(text);
+    return bytes === 0 ? text : JSON.stringify(this.tooLarge(reply.id ?? null, bytes));
+  }
+
+  /** A batch's replies in one frame: oversized items become limit errors, and if that is not enough, every result does. */
+  private batchText(replies: JsonRpcResponse[]): string {
+    const text = this.stringify(replies);
+    const bytes = this.oversized(text);
+    if (bytes === 0) return text;
+    const items = replies.map((r) => this.replyText(r));
+    const joined = `[${items.join(',')}]`;
+    if (this.oversized(joined) === 0) return joined;
+    return JSON.stringify(replies.map((r) => ('result' in r ? this.tooLarge(r.id ?? null, bytes) : r)));
+  }
+
   private sendReply(reply: Reply): void {
     if (reply === undefined) return;
-    this.sendText(this.stringify(reply));
+    this.sendText(this.replyText(reply));
     if (this.closesAsked > 0) this.closeIfAsked([reply]);
   }
 

@@ -1,4 +1,4 @@
-import type { CloseInfo } from '../transport/frame.js';
+import { CloseCode, type CloseInfo } from '../transport/frame.js';
 import type { JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions, Peer } from '../rpc/peer.js';
 
@@ -11,6 +11,11 @@ export class WsChannel {
 
   get isOpen(): boolean {
     return this.peer.isOpen;
+  }
+
+  /** Bytes written to the client and not yet taken by it. */
+  get bufferedBytes(): number {
+    return this.peer.transport.bufferedBytes;
   }
 
   /** Outbound callbacks still waiting for the client's answer. */
@@ -37,6 +42,15 @@ export class WsChannel {
   notifyLossy(method: string, params: JsonRpcParams, maxBufferedBytes: number): boolean {
     if (this.peer.transport.bufferedBytes > maxBufferedBytes) return false;
     return this.peer.notify(method, params);
+  }
+
+  /** One binary frame (audio); false when the transport has no binary frames or refused it. */
+  sendBinary(data: Uint8Array): boolean {
+    return this.peer.transport.sendBinary?.(data) ?? false;
+  }
+
+  dropSlowConsumer(reason: string): void {
+    this.peer.close(CloseCode.PolicyViolation, `slow consumer: ${reason}`.slice(0, 120));
   }
 
   close(code?: number, reason?: string): void {

@@ -10,9 +10,16 @@ import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
 import { DEFAULT_MAX_ACTIONS } from '../engine/verify/verify.js';
-import { MAX_APPROVAL_HISTORY, MAX_HOST_EVENT_BYTES, MAX_HOST_EVENTS, MAX_PENDING_APPROVALS_PER_SESSION } from '../host/host-state.js';
-import { DEFAULT_SUBSCRIBER_QUEUE } from '../host/subscribers.js';
+import {
+  MAX_APPROVAL_HISTORY,
+  MAX_HOST_EVENT_BYTES,
+  MAX_HOST_EVENTS,
+  MAX_HOST_REGISTRATIONS_PER_SESSION,
+  MAX_PENDING_APPROVALS_PER_SESSION,
+} from '../host/host-state.js';
+import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
+import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -77,8 +84,18 @@ export interface ServerStateOptions {
   maxFragments: number;
   /** Most buffered inbound chunks per connection. */
   maxBufferedChunks: number;
-  /** Outbound bytes a client may leave unread before it is disconnected. */
+  /** Outbound bytes a client may leave unread before it is disconnected (one frame to a drained client always goes). */
   maxOutboundBufferedBytes: number;
+  /** Largest reply frame; a bigger result is answered with -32603 `data.kind: "limit"` instead. */
+  maxReplyBytes: number;
+  /** Most connections open at once; an upgrade past it gets HTTP 503. */
+  maxConnections: number;
+  /** Most connections open at once that have not authenticated yet (auth on); past it HTTP 503. */
+  maxUnauthenticatedConnections: number;
+  /** How long a connection may stay unauthenticated (auth on) before it is closed (1008). */
+  authTimeoutMs: number;
+  /** Failed `session.auth` attempts one connection may make; the last one's reply closes it (1008). */
+  maxAuthFailures: number;
   /** Most items in one JSON-RPC batch. */
   maxBatchItems: number;
   /** Most requests handled at once per connection; excess requests are refused with -32603. */
@@ -125,6 +142,12 @@ export interface ServerStateOptions {
   maxApprovalHistory: number;
   /** Host events one subscriber may have queued; past it new ones are lost for that subscriber. */
   maxHostSubscriberQueue: number;
+  /** Bytes of host events one subscriber may have queued and unread; past it its connection is closed (1008). */
+  maxHostSubscriberBytes: number;
+  /** Bytes of host events all subscribers together may have queued and unread; past it the biggest backlogs are closed. */
+  maxHostSubscribersTotalBytes: number;
+  /** Agents and devices one session may register on the host, together. */
+  maxHostRegistrationsPerSession: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
   maxSupervisionHistory: number;
   /** Finished runs kept in memory (all of them when there is no runs dir to read them back from). */
@@ -170,6 +193,34 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** Directories searched for the voice engines' programs (the binary passes its PATH). */
+  voiceSearchPath: readonly string[];
+  /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
+  pocketsphinxModelDir: string;
+  /** Transcription sessions open at once, daemon-wide (meetings' sessions included). */
+  maxVoiceSessions: number;
+  /** Audio bytes one transcription session takes in over its life; a file source is held to it too. */
+  maxVoiceSessionAudioBytes: number;
+  /** Converted audio waiting for the recognizer, per session; a push past it is refused. */
+  maxVoiceBufferedBytes: number;
+  /** Synthesis streams running at once, daemon-wide. */
+  maxTtsStreams: number;
+  /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
+  maxTtsTextBytes: number;
+  /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
+  mcpMaxSessions: number;
+  /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
+  mcpSessionIdleMs: number;
+  /** Largest MCP POST body; past it HTTP 413. */
+  mcpMaxBodyBytes: number;
+  /** Resources per `resources/list` page. */
+  mcpResourcePageSize: number;
+  /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
+  ocrProgram: string;
+  /** Longest one `vision.ocr` recognition may run. */
+  ocrTimeoutMs: number;
+  /** Most bytes of recognition output `vision.ocr` reads; more fails the call. */
+  ocrMaxOutputBytes: number;
   /** The supervised agents' manifest (`agents.json`, with each agent's token; 0600); `null` keeps it in memory. */
   agentsManifestPath: string | null;
   /** Directory of supervised agents' stdout/stderr files; `null` keeps the last `agentLogTailBytes` in memory. */
@@ -212,6 +263,11 @@ const DEFAULTS: ServerStateOptions = {
   maxFragments: 64,
   maxBufferedChunks: 4096,
   maxOutboundBufferedBytes: 32 * 1024 * 1024,
+  maxReplyBytes: 16 * 1024 * 1024,
+  maxConnections: 1024,
+  maxUnauthenticatedConnections: 64,
+  authTimeoutMs: 10_000,
+  maxAuthFailures: 5,
   maxBatchItems: 100,
   maxInFlightPerConnection: 256,
   maxJsonDepth: 256,
@@ -235,6 +291,9 @@ const DEFAULTS: ServerStateOptions = {
   maxPendingApprovalsPerSession: MAX_PENDING_APPROVALS_PER_SESSION,
   maxApprovalHistory: MAX_APPROVAL_HISTORY,
   maxHostSubscriberQueue: DEFAULT_SUBSCRIBER_QUEUE,
+  maxHostSubscriberBytes: DEFAULT_SUBSCRIBER_BYTES,
+  maxHostSubscribersTotalBytes: DEFAULT_SUBSCRIBERS_TOTAL_BYTES,
+  maxHostRegistrationsPerSession: MAX_HOST_REGISTRATIONS_PER_SESSION,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
   maxRegistryStores: DEFAULT_MAX_OPEN_STORES,
@@ -258,6 +317,20 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
+  pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
+  maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
+  maxVoiceSessionAudioBytes: DEFAULT_VOICE_LIMITS.maxSessionAudioBytes,
+  maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
+  maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
+  maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
+  mcpMaxSessions: 256,
+  mcpSessionIdleMs: 30 * 60 * 1000,
+  mcpMaxBodyBytes: 4 * 1024 * 1024,
+  mcpResourcePageSize: 100,
+  ocrProgram: 'tesseract',
+  ocrTimeoutMs: 60 * 1000,
+  ocrMaxOutputBytes: 4 * 1024 * 1024,
   agentsManifestPath: null,
   agentsLogDir: null,
   agentEnv: {},
@@ -297,6 +370,11 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
   readonly maxOutboundBufferedBytes!: number;
+  readonly maxReplyBytes!: number;
+  readonly maxConnections!: number;
+  readonly maxUnauthenticatedConnections!: number;
+  readonly authTimeoutMs!: number;
+  readonly maxAuthFailures!: number;
   readonly maxBatchItems!: number;
   readonly maxInFlightPerConnection!: number;
   readonly maxJsonDepth!: number;
@@ -320,6 +398,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxPendingApprovalsPerSession!: number;
   readonly maxApprovalHistory!: number;
   readonly maxHostSubscriberQueue!: number;
+  readonly maxHostSubscriberBytes!: number;
+  readonly maxHostSubscribersTotalBytes!: number;
+  readonly maxHostRegistrationsPerSession!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
   readonly maxRegistryStores!: number;
@@ -343,6 +424,20 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly voiceSearchPath!: readonly string[];
+  readonly pocketsphinxModelDir!: string;
+  readonly maxVoiceSessions!: number;
+  readonly maxVoiceSessionAudioBytes!: number;
+  readonly maxVoiceBufferedBytes!: number;
+  readonly maxTtsStreams!: number;
+  readonly maxTtsTextBytes!: number;
+  readonly mcpMaxSessions!: number;
+  readonly mcpSessionIdleMs!: number;
+  readonly mcpMaxBodyBytes!: number;
+  readonly mcpResourcePageSize!: number;
+  readonly ocrProgram!: string;
+  readonly ocrTimeoutMs!: number;
+  readonly ocrMaxOutputBytes!: number;
   readonly agentsManifestPath!: string | null;
   readonly agentsLogDir!: string | null;
   readonly agentEnv!: Readonly<Record<string, string | undefined>>;
@@ -357,6 +452,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
     merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
     Object.freeze(this);
@@ -417,7 +513,9 @@ function validate(o: ServerStateOptions): void {
     'toolHandleReapMs',
     'inferenceProgressIntervalMs',
     'inferenceRequestTimeoutMs',
+    'authTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
   ];
@@ -442,10 +540,27 @@ function validate(o: ServerStateOptions): void {
     'maxStateBytesPerSession',
     'maxStateValueBytes',
     'maxHostSubscriberQueue',
+    'maxHostSubscriberBytes',
+    'maxHostSubscribersTotalBytes',
+    'maxHostRegistrationsPerSession',
+    'maxReplyBytes',
+    'maxConnections',
+    'maxUnauthenticatedConnections',
+    'maxAuthFailures',
     'maxSupervisionHistory',
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'maxVoiceSessions',
+    'maxVoiceSessionAudioBytes',
+    'maxVoiceBufferedBytes',
+    'maxTtsStreams',
+    'maxTtsTextBytes',
+    'mcpMaxSessions',
+    'mcpSessionIdleMs',
+    'mcpMaxBodyBytes',
+    'mcpResourcePageSize',
+    'ocrMaxOutputBytes',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
@@ -526,6 +641,12 @@ function validate(o: ServerStateOptions): void {
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
+  }
+  if (!Array.isArray(o.voiceSearchPath) || o.voiceSearchPath.some((d) => typeof d !== 'string' || !isAbsolute(d))) {
+    throw new TypeError('ServerStateConfig.voiceSearchPath must be a list of absolute directories');
+  }
+  if (typeof o.pocketsphinxModelDir !== 'string' || !isAbsolute(o.pocketsphinxModelDir)) {
+    throw new TypeError('ServerStateConfig.pocketsphinxModelDir must be an absolute path');
   }
   const mem = o.totalMemoryBytes;
   if (mem !== null && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < 0)) {

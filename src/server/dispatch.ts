@@ -1,14 +1,14 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { ErrorCode } from '../rpc/errors.js';
 import { Peer } from '../rpc/peer.js';
-import type { CloseInfo, FrameTransport, TransportKind } from '../transport/frame.js';
+import { CloseCode, type CloseInfo, type FrameTransport, type TransportKind } from '../transport/frame.js';
 import { WsEndpoint } from '../transport/ws-endpoint.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { WsChannel } from './channel.js';
 import { toRpcError } from './error-map.js';
 import { createGatePipeline, deadlineError } from './pipeline.js';
 import { ClientSession } from './session.js';
+import { onBinaryFrame } from './binary-frames.js';
 import type { ServerState } from './state.js';
 import type { InboundHandler } from '../rpc/peer.js';
 
@@ -26,6 +26,7 @@ export function endpointFor(state: ServerState): WsEndpoint {
         maxBufferedChunks: c.maxBufferedChunks,
         maxOutboundBufferedBytes: c.maxOutboundBufferedBytes,
         heartbeatIntervalMs: c.heartbeatIntervalMs,
+        admit: () => state.admitConnection(),
       },
       (transport) => void runDispatch(transport, state),
     );
@@ -67,6 +68,7 @@ export function runDispatch(
     maxBatchItems: config.maxBatchItems,
     maxInFlight: config.maxInFlightPerConnection,
     maxJsonDepth: config.maxJsonDepth,
+    maxSendBytes: config.maxReplyBytes,
     idPrefix: 'cb-',
     logger: config.logger,
     mapError: toRpcError,
@@ -76,19 +78,18 @@ export function runDispatch(
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);
   const log = config.logger.child({ client_id: session.clientId });
   pipeline = createGatePipeline(state, session, log);
-  transport.onbinary = () => {
-    transport.send(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: null,
-        error: { code: ErrorCode.InvalidRequest, message: 'invalid request: binary frames carry audio streams only, and this connection has none open' },
-      }),
-    );
-  };
+  transport.onbinary = (data) => onBinaryFrame(state, session, transport, data);
   state.addSession(session);
   log.debug({ transport: transport.kind, remote: session.remoteAddress }, 'connection opened');
+  const authDeadline = session.authenticated
+    ? undefined
+    : setTimeout(() => {
+        if (!session.authenticated) channel.close(CloseCode.PolicyViolation, 'auth deadline passed: call session.auth first');
+      }, config.authTimeoutMs);
+  authDeadline?.unref();
   return new Promise((resolve) => {
     peer.onClose((info) => {
+      clearTimeout(authDeadline);
       state.removeSession(session);
       log.debug({ code: info.code, reason: info.reason }, 'connection closed');
       resolve(info);

@@ -18,12 +18,14 @@ import type { ServerStateConfig } from './config.js';
 import type { SessionContext, SessionHalt } from '../contract/context.js';
 import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
+import { WsVoiceEventSink } from './voice-sinks.js';
 
 /** Everything the daemon knows about one connected client. */
 export class ClientSession implements SessionContext {
   readonly clientId: string = randomUUID();
   readonly connectedAt = new Date();
   authenticated: boolean;
+  authFailures = 0;
   isHost = false;
   negotiatedProtocolVersion: number | null = null;
   clientVersion: string | null = null;
@@ -57,6 +59,8 @@ export class ClientSession implements SessionContext {
   grantedTier: Tier = DEFAULT_TIER;
   /** Policies checked before any action dispatches; the runtime session id is the client id. */
   readonly policies: PolicyEngine;
+  /** Voice events and audio frames of the streams this connection started. */
+  readonly voiceSink: WsVoiceEventSink;
 
   constructor(
     readonly channel: WsChannel,
@@ -76,6 +80,7 @@ export class ClientSession implements SessionContext {
       maxValueBytes: config.maxStateValueBytes,
     });
     this.tools = new ToolRegistry(config.maxToolsPerSession, [MESSAGING_SEND_TOOL]);
+    this.voiceSink = new WsVoiceEventSink(channel);
     this.toolExecutor = new MessagingExecutor(
       new WsToolExecutor(channel, { defaultTimeoutMs: config.toolTimeoutMs }),
       () => this.tools.isBuiltin(MESSAGING_SEND),

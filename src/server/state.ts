@@ -8,6 +8,7 @@ import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
+import { VoiceService } from '../voice/service.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import type { ServerStateConfig } from './config.js';
 import type { ServerContext, SessionContext } from '../contract/context.js';
@@ -55,6 +56,8 @@ export class ServerState implements ServerContext {
    * first use (or when the binary calls `inference.load()` at boot), never at construction.
    */
   readonly inference: InferenceService;
+  /** Speech in and out: providers, transcription sessions, synthesis streams. */
+  readonly voice: VoiceService;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -73,6 +76,9 @@ export class ServerState implements ServerContext {
       maxEvents: config.maxHostEvents,
       maxEventBytes: config.maxHostEventBytes,
       subscriberQueue: config.maxHostSubscriberQueue,
+      subscriberBytes: config.maxHostSubscriberBytes,
+      subscribersTotalBytes: config.maxHostSubscribersTotalBytes,
+      maxRegistrationsPerSession: config.maxHostRegistrationsPerSession,
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
@@ -95,6 +101,17 @@ export class ServerState implements ServerContext {
       retryBaseDelayMs: config.inferenceRetryBaseDelayMs,
       retryMaxDelayMs: config.inferenceRetryMaxDelayMs,
       runnerQueueMax: config.inferenceRunnerQueueMax,
+    });
+    this.voice = new VoiceService({
+      searchPath: config.voiceSearchPath,
+      pocketsphinxModelDir: config.pocketsphinxModelDir,
+      limits: {
+        maxSessions: config.maxVoiceSessions,
+        maxSessionAudioBytes: config.maxVoiceSessionAudioBytes,
+        maxBufferedBytes: config.maxVoiceBufferedBytes,
+        maxTtsStreams: config.maxTtsStreams,
+        maxTtsTextBytes: config.maxTtsTextBytes,
+      },
     });
     this.agents = new AgentSupervisor({
       manifestPath: config.agentsManifestPath,
@@ -121,6 +138,19 @@ export class ServerState implements ServerContext {
     this.methods.add(spec);
   }
 
+  /** Why a new connection would be refused now (connection caps), or undefined to accept it. */
+  admitConnection(): string | undefined {
+    const c = this.config;
+    if (this.sessions.size >= c.maxConnections) return `too many connections (limit ${c.maxConnections})`;
+    if (!c.authEnabled) return undefined;
+    let unauthenticated = 0;
+    for (const s of this.sessions.values()) if (!s.authenticated) unauthenticated++;
+    if (unauthenticated >= c.maxUnauthenticatedConnections) {
+      return `too many connections waiting to authenticate (limit ${c.maxUnauthenticatedConnections})`;
+    }
+    return undefined;
+  }
+
   /** @internal */
   addSession(session: ClientSession): void {
     this.sessions.set(session.clientId, session);
@@ -132,6 +162,7 @@ export class ServerState implements ServerContext {
     this.host.dropSession(session.clientId);
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);
+    this.voice.closeOwner(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
       this.attachedAgents.delete(session.agentId);
     }

@@ -16,6 +16,8 @@ export interface FrameTransport {
   onclose: ((info: CloseInfo) => void) | undefined;
   /** Queue one text frame. Returns false when the transport is closed or refused the frame. */
   send(text: string): boolean;
+  /** Queue one binary frame, where the transport carries them (same bounds as `send`). */
+  sendBinary?(data: Uint8Array): boolean;
   /** Close gracefully; `onclose` fires once the transport is down. Idempotent. */
   close(code?: number, reason?: string): void;
   readonly isOpen: boolean;

@@ -37,7 +37,9 @@ export class MemoryTransport implements FrameTransport {
 
   send(text: string): boolean {
     if (this.closed) return false;
-    if (this.other.inboxBytes + text.length > this.maxBufferedBytes) {
+    const unread = this.other.inboxBytes;
+    // The bound is on what the reader left unread: one frame to a reader that has taken everything always goes.
+    if (unread > 0 && unread + text.length > this.maxBufferedBytes) {
       this.close(CloseCode.PolicyViolation, 'slow consumer: outbound buffer limit exceeded');
       return false;
     }

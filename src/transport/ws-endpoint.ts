@@ -21,6 +21,11 @@ export interface WsEndpointOptions {
   allowOrigin?: (origin: string | undefined) => boolean;
   /** Most header lines accepted in one upgrade request. */
   maxHeadersCount?: number;
+  /**
+   * Asked before each upgrade is completed: a string refuses it with HTTP 503 and that reason
+   * (connection caps), undefined lets it through.
+   */
+  admit?: () => string | undefined;
 }
 
 export type ConnectionCallback = (transport: FrameTransport, request: IncomingMessage) => void;
@@ -63,6 +68,11 @@ export class WsEndpoint {
     const origin = request.headers.origin;
     if (!this.allowOrigin(origin)) {
       refuse(socket, 403, 'Forbidden', 'origin not allowed');
+      return;
+    }
+    const refusal = this.options.admit?.();
+    if (refusal !== undefined) {
+      refuse(socket, 503, 'Service Unavailable', refusal);
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {

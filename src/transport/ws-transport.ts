@@ -7,6 +7,8 @@ export interface WsTransportOptions {
   /**
    * Outbound bytes the peer may leave unread. A send that would push the buffer past this bound
    * terminates the connection: a client that stops reading is disconnected, never buffered for.
+   * The bound is on bytes left undrained: a frame that finds the buffer empty always goes, however
+   * large (frame sizes are the JSON-RPC layer's to bound).
    */
   maxBufferedBytes: number;
   /** Ping period; a peer that has not answered the previous ping by the next one is terminated. 0 = off. */
@@ -72,7 +74,8 @@ export class WsTransport implements FrameTransport {
 
   send(text: string): boolean {
     if (!this.isOpen) return false;
-    if (this.ws.bufferedAmount + Buffer.byteLength(text) > this.options.maxBufferedBytes) {
+    const unread = this.ws.bufferedAmount;
+    if (unread > 0 && unread + Buffer.byteLength(text) > this.options.maxBufferedBytes) {
       this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
       return false;
     }
@@ -92,7 +95,8 @@ export class WsTransport implements FrameTransport {
 
   sendBinary(data: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    if (this.ws.bufferedAmount + data.byteLength > this.options.maxBufferedBytes) {
+    const unread = this.ws.bufferedAmount;
+    if (unread > 0 && unread + data.byteLength > this.options.maxBufferedBytes) {
       this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
       return false;
     }

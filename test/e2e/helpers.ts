@@ -32,7 +32,7 @@ export function cleanEnv(carHome: string, extra: Record<string, string> = {}): N
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('CAR_')) delete env[key];
   delete env.XDG_RUNTIME_DIR;
-  return { ...env, HOME: carHome, CAR_HOME: carHome, ...extra };
+  return { ...env, HOME: carHome, CAR_HOME: carHome, CAR_MCP_BIND: 'disabled', ...extra };
 }
 
 export interface LogLine {

@@ -135,8 +135,8 @@ test('the dream loop runs on its cadence and logs each pass; 0 turns it off; a b
   const daemon = await startDaemon(t, { carHome, args: ['--dream-interval', '300ms'] });
   const client = await session(t, daemon, carHome, { memory_namespace: 'dreamy' });
   await client.result('memory.add_fact', { subject: 'editor', body: 'vim' });
-  await client.result('memory.add_fact', { subject: 'Editor', body: 'Vim' });
-  const line = await daemon.waitForLog((l) => l.msg === 'dream pass' && Number(l.merged) >= 1, scaled(30_000));
+  await client.result('memory.add_fact', { subject: 'editor', body: 'emacs' });
+  const line = await daemon.waitForLog((l) => l.msg === 'dream pass' && Number(l.superseded_retired) >= 1, scaled(30_000));
   assert.equal(typeof line.duration_ms, 'number');
   assert.equal(await client.result('memory.fact_count', {}), 1);
   assert.ok(daemon.logs().some((l) => l.msg === 'dream loop scheduled' && l.dream_interval_ms === 300));

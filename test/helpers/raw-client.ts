@@ -42,10 +42,18 @@ export class RawClient {
   private readonly calls = new Map<string | number, { resolve(f: Frame): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private nextId = 1;
   closeInfo: CloseResult | undefined;
+  /** Binary frames received, in order (they never enter the JSON frame queue). */
+  readonly binaries: Buffer[] = [];
+  private binaryListener: (() => void) | undefined;
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      const text = isBinary ? `<binary>` : (data as Buffer).toString('utf8');
+      if (isBinary) {
+        this.binaries.push(Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]));
+        this.binaryListener?.();
+        return;
+      }
+      const text = (data as Buffer).toString('utf8');
       let frame: Frame;
       try {
         frame = JSON.parse(text);
@@ -169,6 +177,24 @@ export class RawClient {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /** Resolve once `predicate` holds over the binary frames received so far. */
+  async waitBinary(predicate: (frames: readonly Buffer[]) => boolean, timeoutMs = scaled(REPLY_TIMEOUT_MS)): Promise<Buffer[]> {
+    if (predicate(this.binaries)) return this.binaries;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.binaryListener = undefined;
+        reject(new Error(`binary frames did not arrive within ${timeoutMs} ms (have ${this.binaries.length})`));
+      }, timeoutMs);
+      this.binaryListener = () => {
+        if (!predicate(this.binaries)) return;
+        clearTimeout(timer);
+        this.binaryListener = undefined;
+        resolve();
+      };
+    });
+    return this.binaries;
   }
 
   /** Frames queued for `next()` and not yet taken. */

@@ -88,6 +88,7 @@ test('flags and settings', () => {
     handlerTimeoutMs: undefined,
     toolTimeoutMs: undefined,
     logLevel: 'info',
+    mcpBind: { host: '127.0.0.1', port: 9102, explicit: false },
   });
   const s = resolveSettings(parseCliArgs(['--port=0', '--host', '::1', '--socket', '/s']), {
     CAR_HANDLER_TIMEOUT: '1.5',
@@ -95,6 +96,7 @@ test('flags and settings', () => {
     CAR_SERVER_SOCKET: '/ignored',
     CAR_NO_AUTH: '1',
     CAR_LOG: 'WARN',
+    CAR_MCP_BIND: '[::1]:0',
   });
   assert.deepEqual(s, {
     host: '::1',
@@ -104,7 +106,13 @@ test('flags and settings', () => {
     handlerTimeoutMs: 1500,
     toolTimeoutMs: 60_000,
     logLevel: 'warn',
+    mcpBind: { host: '::1', port: 0, explicit: true },
   });
+  assert.equal(resolveSettings(parseCliArgs(['--mcp-bind', 'disabled']), { CAR_MCP_BIND: '127.0.0.1:1' }).mcpBind, null);
+  assert.deepEqual(resolveSettings(parseCliArgs(['--mcp-bind', 'localhost:9200']), {}).mcpBind, { host: 'localhost', port: 9200, explicit: true });
+  for (const bind of ['9102', 'host:', 'h:65536', ':9102', 'a b:1']) {
+    assert.throws(() => resolveSettings(parseCliArgs(['--mcp-bind', bind]), {}), /--mcp-bind must be host:port/, bind);
+  }
   assert.equal(resolveSettings(parseCliArgs(['--no-auth']), { CAR_NO_AUTH: '0' }).auth, false);
   for (const env of [{ CAR_HANDLER_TIMEOUT: '0' }, { CAR_TOOL_TIMEOUT: '-1' }, { CAR_LOG: 'loud' }, { CAR_NO_AUTH: 'maybe' }]) {
     assert.throws(() => resolveSettings(parseCliArgs([]), env), UsageError, JSON.stringify(env));

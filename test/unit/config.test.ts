@@ -62,8 +62,16 @@ describe('ServerStateConfig', () => {
     ['maxPolicySessions', 1024],
     ['maxToolHandleChunks', 1024],
     ['toolHandleReapMs', 15 * 60_000],
+    ['authTimeoutMs', 10_000],
     ['maxEvidenceBytes', 64 * 1024],
     ['maxHostEvents', 500],
+    ['maxHostSubscriberBytes', 4 * 1024 * 1024],
+    ['maxHostSubscribersTotalBytes', 64 * 1024 * 1024],
+    ['maxHostRegistrationsPerSession', 256],
+    ['maxReplyBytes', 16 * 1024 * 1024],
+    ['maxConnections', 1024],
+    ['maxUnauthenticatedConnections', 64],
+    ['maxAuthFailures', 5],
     ['maxHostEventBytes', 4 * 1024 * 1024],
     ['maxPendingApprovalsPerSession', 64],
     ['maxApprovalHistory', 200],
@@ -73,6 +81,10 @@ describe('ServerStateConfig', () => {
     ['maxSupervisionHistory', 4096],
     ['maxFinishedRunsInMemory', 1000],
     ['maxRegistryStores', 64],
+    ['mcpMaxSessions', 256],
+    ['mcpSessionIdleMs', 30 * 60_000],
+    ['mcpMaxBodyBytes', 4 * 1024 * 1024],
+    ['mcpResourcePageSize', 100],
     ['maxAgents', 256],
     ['agentLogTailBytes', 8 * 1024 * 1024],
   ];
@@ -82,7 +94,7 @@ describe('ServerStateConfig', () => {
       for (const bad of [-1, Number.NaN, '5']) {
         assert.throws(() => new ServerStateConfig({ [key]: bad } as never), new RegExp(`ServerStateConfig\\.${key} must be`));
       }
-      if (key !== 'deadlineSlackMs' && key !== 'verifyDeadlineMs' && key !== 'toolHandleReapMs') {
+      if (key !== 'deadlineSlackMs' && key !== 'verifyDeadlineMs' && key !== 'toolHandleReapMs' && key !== 'authTimeoutMs') {
         assert.throws(() => new ServerStateConfig({ [key]: 0 } as never), new RegExp(`ServerStateConfig\\.${key}`));
         assert.throws(() => new ServerStateConfig({ [key]: 1.5 } as never), new RegExp(`ServerStateConfig\\.${key}`));
       }

@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'vision', 'voice'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  cli: ['.', 'server', 'methods', 'contract', 'dashboard', ...ENGINES, 'rpc', 'transport', 'util'],
-  '.': ['server', 'methods', 'contract', 'dashboard', 'client', ...ENGINES, 'rpc', 'transport', 'util'],
+  cli: ['.', 'server', 'methods', 'contract', 'dashboard', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
+  '.': ['server', 'methods', 'contract', 'dashboard', 'client', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
   server: ['contract', ...ENGINES, 'rpc', 'transport', 'util'],
   methods: ['contract', ...ENGINES, 'rpc', 'util'],
   contract: [...ENGINES, 'rpc', 'util'],
@@ -22,10 +22,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   engine: ['util'],
   memory: ['util'],
   host: ['util'],
+  vision: ['util'],
   // The registry writes its files with memory's atomic writer.
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.
   inference: ['memory', 'util'],
+  voice: ['util'],
+  // MCP on the official SDK: tools over the engines, HTTP origin rules from transport; no CAR JSON-RPC.
+  mcp: ['engine', 'memory', 'inference', 'transport', 'util'],
   agents: ['util'],
   rpc: ['transport', 'util'],
   transport: ['util'],

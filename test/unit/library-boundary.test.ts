@@ -100,6 +100,8 @@ test('importing the package and constructing ServerState reads no env, writes no
       lib.ServerState.embedded(),
       lib.ServerState.embedded(lib.ServerStateConfig.defaults().withAuthToken('x')),
     ];
+    // The MCP endpoint is exposed, not started: building it opens nothing.
+    states.push(lib.createMcpEndpoint(states[0] as InstanceType<typeof lib.ServerState>));
   } finally {
     process.env = originalEnv;
     Object.assign(globalThis, realTimers);
@@ -109,7 +111,7 @@ test('importing the package and constructing ServerState reads no env, writes no
   const resourcesAfter = process.getActiveResourcesInfo();
 
   try {
-    assert.equal(states.length, 4);
+    assert.equal(states.length, 5);
     assert.ok(typeof lib.runDispatch === 'function');
     assert.deepEqual(libraryReads, [], `the library read process.env: ${[...new Set(libraryReads)].join(', ')}`);
     // Third-party reads are tolerated only from ws's optional native-addon opt-outs.

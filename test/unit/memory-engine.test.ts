@@ -165,18 +165,58 @@ describe('memory engine: tenant scoping', () => {
 });
 
 describe('memory engine: consolidation', () => {
-  test('duplicates merge into the oldest, which keeps their counters and tags', () => {
+  test('a restated fact is merged at write time: one fact, confidence, tags and sources combined', () => {
     const e = new MemoryEngine();
-    e.addFact({ subject: 'Editor', body: 'uses vim', tags: ['a'] }, at());
-    e.addFact({ subject: 'editor', body: 'Uses Vim', tags: ['b'] }, at());
+    e.addFact({ subject: 'Editor', body: 'uses vim', tags: ['a'], confidence: 0.6, source: 'setup.md' }, at());
+    const again = e.addFact({ subject: 'editor', body: 'Uses Vim.', tags: ['b'], confidence: 0.9, source: 'chat' }, at());
+    assert.equal(again.duplicate, true);
+    assert.equal(again.node.id, 'ws-1');
+    assert.equal(e.factCount, 1);
+    const kept = e.graph.getById('ws-1')!;
+    assert.deepEqual(kept.tags.sort(), ['a', 'b']);
+    assert.equal(kept.confidence, 0.9);
+    assert.equal(kept.source, 'setup.md, chat');
+    assert.equal(e.query('editor vim').length, 1, 'returned once, not once per restatement');
+  });
+
+  test('duplicates that arrive together in a loaded file merge into the oldest at the next dream pass', () => {
+    const e = new MemoryEngine();
+    e.reset(parseSnapshot(JSON.stringify({ facts: [{ id: 'a', subject: 'Editor', body: 'uses vim', tags: ['a'] }, { id: 'b', subject: 'editor', body: 'Uses Vim', tags: ['b'] }] })));
     e.query('editor vim');
     const plan = planConsolidation(e, at());
-    assert.deepEqual(plan.merge, [{ keep: 'ws-1', drop: ['ws-2'] }]);
+    assert.deepEqual(plan.merge, [{ keep: 'a', drop: ['b'] }]);
     e.applyConsolidation(plan, at());
-    const kept = e.graph.getById('ws-1')!;
+    const kept = e.graph.getById('a')!;
     assert.deepEqual(kept.tags.sort(), ['a', 'b']);
     assert.equal(kept.access_count, 2);
     assert.equal(e.factCount, 1);
+  });
+
+  test('several facts about one person are distinct: none supersedes another, a dream pass keeps them all', () => {
+    const e = new MemoryEngine();
+    const bodies = ['Title: staff engineer', 'Reports to Dana Okafor', 'Works from the Lisbon office', 'Email: priya@acme.io', 'Phone extension 4412', 'Joined in March 2019', 'Collects vinyl records', 'Speaks Portuguese and French'];
+    for (const body of bodies) assert.deepEqual(e.addFact({ subject: 'Priya Raman', body }, at()).superseded, []);
+    const plan = planConsolidation(e, at());
+    assert.deepEqual(plan.retire, []);
+    e.applyConsolidation(plan, at());
+    assert.equal(e.factCount, 8);
+    assert.equal(e.query("Who is Priya Raman's boss?")[0]!.node.body, 'Reports to Dana Okafor');
+  });
+
+  test('a new value of the same attribute supersedes, whatever the phrasing; an explicit supersedes too', () => {
+    const e = new MemoryEngine();
+    e.addFact({ subject: 'Priya Raman', body: 'Her manager is Dana Okafor' }, at());
+    e.addFact({ subject: 'Priya Raman', body: 'Works from the Lisbon office' }, at());
+    assert.deepEqual(e.addFact({ subject: 'priya raman', body: 'Now reports to Tomas Novak' }, at()).superseded, ['ws-1']);
+    assert.deepEqual(e.addFact({ subject: 'Priya Raman', body: 'Moved to the Berlin office' }, at()).superseded, ['ws-2']);
+    e.addFact({ subject: 'Priya Raman', body: 'Collects vinyl records', id: 'hobby' }, at());
+    assert.deepEqual(e.addFact({ subject: 'Priya Raman', body: 'Sold her records, took up climbing', supersedes: 'hobby' }, at()).superseded, ['hobby']);
+    assert.deepEqual(e.addFact({ subject: 'Project Falcon', body: 'db: Postgres 15' }, at()).superseded, []);
+    assert.deepEqual(e.addFact({ subject: 'Project Falcon', body: 'Database: PostgreSQL 16' }, at()).superseded, ['ws-6']);
+    assert.deepEqual(e.addFact({ subject: 'Project Falcon', body: 'Database: PostgreSQL 16', tenant_id: 't1' }, at()).superseded, [], 'never across tenants');
+    const plan = planConsolidation(e, at());
+    assert.deepEqual(plan.retire.sort(), ['hobby', 'ws-1', 'ws-2', 'ws-6']);
+    assert.equal(e.query('which database do we use for falcon?')[0]!.node.body, 'Database: PostgreSQL 16');
   });
 
   test('useful candidates are promoted, unused old ones rejected, stale patterns decayed, constraints kept', () => {

@@ -105,7 +105,18 @@ describe('permission classifier', () => {
     assert.deepEqual(nameSegments('HTTPGet'), ['http', 'get']);
   });
 
-  test('reversibility: declared, unless the tool is unregistered; missing_compensation', () => {
+  test('reversibility is inferred, not echoed: read_secret is full_access + reversible, db_insert sandbox_edit + compensable', () => {
+    const secret = classifyAction(action({ tool: 'read_secret', parameters: { name: 'db' } }));
+    assert.deepEqual([secret.required_tier, secret.reversibility, secret.declared_reversibility], ['full_access', 'reversible', 'irreversible']);
+    const insert = classifyAction(action({ tool: 'db_insert', parameters: { table: 't', row: { a: 1 } } }));
+    assert.deepEqual([insert.required_tier, insert.reversibility], ['sandbox_edit', 'compensable']);
+    assert.equal(classifyAction(action({ tool: 'send_email', parameters: {}, reversibility: 'reversible' })).reversibility, 'irreversible');
+    assert.equal(classifyAction(action({ tool: 'shell', parameters: { command: 'rm -rf /tmp/x' } })).reversibility, 'irreversible');
+    assert.equal(classifyAction(action({ tool: 'mystery', parameters: {} })).reversibility, 'irreversible', 'an unrecognised tool');
+    assert.equal(classifyAction(action({ type: 'state_write', parameters: { key: 'k', value: 1 } })).reversibility, 'reversible');
+  });
+
+  test('missing_compensation reads the declared reversibility', () => {
     const tools = new Set(['write_file']);
     const declared = action({ tool: 'write_file', parameters: {}, reversibility: 'compensable' });
     const c1 = classifyAction(declared, { tools });
@@ -119,9 +130,7 @@ describe('permission classifier', () => {
     });
     assert.equal(classifyAction(compensated, { tools }).missing_compensation, false);
     const unknown = action({ tool: 'mystery', parameters: {}, reversibility: 'reversible' });
-    assert.equal(classifyAction(unknown, { tools }).reversibility, 'irreversible');
     assert.equal(classifyAction(unknown, { tools }).missing_compensation, false);
-    assert.equal(classifyAction(unknown).reversibility, 'reversible', 'no registry given: declared value');
   });
 
   test('classifyProposal: rows per action and the worst declared rollback contract; empty → reversible', () => {

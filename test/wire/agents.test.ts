@@ -88,9 +88,9 @@ describe('agents.* over the wire', () => {
     const ids = ((await owner.result('agents.list', {})) as Managed[]).map((a) => a.spec.id);
     assert.ok(!ids.includes('needy'), 'nothing installed');
     const ok = (await owner.result('agents.install', {
-      manifest: { id: 'needy', command: process.execPath, capabilities: { required: ['memory', 'agents.list'], optional: ['voice', 'infer'] } },
+      manifest: { id: 'needy', command: process.execPath, capabilities: { required: ['memory', 'agents.list'], optional: ['hologram', 'infer'] } },
     })) as { report: { missingOptional: string[] }; agent: Managed };
-    assert.deepEqual(ok.report.missingOptional, ['voice']);
+    assert.deepEqual(ok.report.missingOptional, ['hologram']);
     assert.equal(ok.agent.spec.id, 'needy');
   });
 

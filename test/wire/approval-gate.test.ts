@@ -125,9 +125,9 @@ describe('approval gate', () => {
     const host = await server.authed({ handshake: true });
     await host.result('host.subscribe', {});
     const caller = await server.authed();
-    const pending = caller.call('messages.send', { to: 'x', body: 'hi' });
+    const pending = caller.call('mail.send', { to: 'x', body: 'hi' });
     const a = await nextRequested(host);
-    assert.equal(a.action, 'ws.method:messages.send');
+    assert.equal(a.action, 'ws.method:mail.send');
     await host.result('host.resolve_approval', { approval_id: a.id, approved: true });
     const reply = await pending;
     assert.equal(reply.error.code, -32603);
@@ -153,7 +153,7 @@ describe('approval gate switched off (--no-approvals)', () => {
       const c = await server.authed();
       assert.equal((await c.result('test.gated', {})).done, true);
       assert.equal(server.state.host.listApprovals().length, 0);
-      const err = await c.error('vision.ocr', {});
+      const err = await c.error('automation.shortcuts.run', {});
       assert.match(err.message, /not supported on this platform/);
     } finally {
       await server.close();

@@ -222,20 +222,23 @@ describe('memory.* over the wire', () => {
 
   test('consolidate returns a report with the candidate counters', async () => {
     const c = await server.authed({ params: { memory_namespace: 'dream' } });
-    await c.result('memory.add_fact', { subject: 'editor', body: 'vim' });
-    await c.result('memory.add_fact', { subject: 'Editor', body: 'Vim' });
+    assert.equal(await c.result('memory.add_fact', { subject: 'editor', body: 'vim' }), 1);
+    assert.equal(await c.result('memory.add_fact', { subject: 'Editor', body: 'Vim' }), 1, 'a restatement merges at write time');
     await c.result('memory.add_fact', { subject: 'region', body: 'us-east-1' });
     await c.result('memory.add_fact', { subject: 'region', body: 'eu-west-1' });
+    await c.result('memory.add_fact', { subject: 'Priya Raman', body: 'Collects vinyl records' });
+    await c.result('memory.add_fact', { subject: 'Priya Raman', body: 'Phone extension 4412' });
     const report = await c.result('memory.consolidate', null);
     assert.deepEqual(report.candidates_promoted, []);
     assert.deepEqual(report.candidates_rejected, []);
     assert.deepEqual([report.candidates_promoted_count, report.candidates_rejected_count], [0, 0]);
-    assert.equal(report.merged, 1);
+    assert.equal(report.merged, 0);
     assert.equal(report.superseded_retired, 1);
-    assert.equal(report.facts_before, 4);
-    assert.equal(report.facts_after, 2);
+    assert.deepEqual(report.details.retired, [{ id: 'ws-2', superseded_by: 'ws-3', reason: 'superseded' }]);
+    assert.equal(report.facts_before, 5);
+    assert.equal(report.facts_after, 4);
     assert.equal(typeof report.duration_ms, 'number');
-    assert.equal(await c.result('memory.fact_count', {}), 2);
+    assert.equal(await c.result('memory.fact_count', {}), 4);
   });
 });
 

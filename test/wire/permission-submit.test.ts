@@ -107,7 +107,8 @@ describe('proposal.submit behind the permission gate (behaviours 35, 36)', () =>
   });
 
   test('a lowered tier blocks an edit: the message names required and granted tiers', async () => {
-    const c = await server.authed();
+    const c = await server.connect();
+    await c.result('session.auth', { host_token: HOST_TOKEN });
     await c.result('tools.register', [{ name: 'write_file' }]);
     await c.result('permission.set_tier', { tier: 'read_only' });
     const err = await c.error('proposal.submit', {

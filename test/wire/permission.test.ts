@@ -39,15 +39,14 @@ describe('permission.* over the wire (host token configured)', () => {
     assert.deepEqual(await c.result('permission.get_tier'), { granted_tier: 'sandbox_edit' });
   });
 
-  test('38: a non-host session cannot raise its tier; it may lower it; the host may raise', async () => {
+  test('38: under a host token only the host may change a tier, lowering included (reference ≈4085)', async () => {
     const c = await server.authed();
     const err = await c.error('permission.set_tier', { tier: 'full_access' });
     assert.equal(err.code, -32603);
     assert.match(err.message, /requires the host role/);
     assert.deepEqual(await c.result('permission.get_tier'), { granted_tier: 'sandbox_edit' });
-    assert.deepEqual(await c.result('permission.set_tier', { tier: 'read_only' }), { granted_tier: 'read_only' });
-    assert.equal((await c.error('permission.set_tier', { tier: 'sandbox_edit' })).code, -32603, 'raising back is raising');
-    assert.deepEqual(await c.result('permission.set_tier', { tier: 'read_only' }), { granted_tier: 'read_only' }, 'same tier is no raise');
+    assert.match((await c.error('permission.set_tier', { tier: 'read_only' })).message, /requires the host role/, 'lowering too');
+    assert.deepEqual(await c.result('permission.get_tier'), { granted_tier: 'sandbox_edit' });
 
     const h = await host();
     assert.deepEqual(await h.result('permission.set_tier', { tier: 'full_access' }), { granted_tier: 'full_access' });
@@ -57,7 +56,7 @@ describe('permission.* over the wire (host token configured)', () => {
   });
 
   test('set_tier with an unknown tier → -32602', async () => {
-    const c = await server.authed();
+    const c = await host();
     const err = await c.error('permission.set_tier', { tier: 'root' });
     assert.equal(err.code, -32602);
     assert.match(err.message, /tier/);
@@ -82,7 +81,29 @@ describe('permission.* over the wire (host token configured)', () => {
     assert.equal(rm.reversibility, 'irreversible');
     assert.equal(rm.missing_compensation, false);
     assert.equal(write.required_tier, 'sandbox_edit');
-    assert.equal(write.reversibility, 'irreversible', 'write_file is not registered on this connection');
+    assert.deepEqual([write.reversibility, write.declared_reversibility], ['compensable', 'compensable']);
+  });
+
+  test('the reference example: read_secret is full_access + reversible, db_insert sandbox_edit + compensable, on every row', async () => {
+    const c = await server.authed();
+    const proposal = {
+      actions: [
+        { id: 'a1', type: 'tool_call', tool: 'read_secret', parameters: { name: 'prod-db' } },
+        { id: 'a2', type: 'tool_call', tool: 'db_insert', parameters: { table: 'orders', row: { id: 1 } } },
+      ],
+    };
+    const rows = (await c.result('permission.classify', { proposal })).classifications;
+    assert.deepEqual(rows.map((r: Record<string, unknown>) => [r.action_id, r.required_tier, r.reversibility]), [
+      ['a1', 'full_access', 'reversible'],
+      ['a2', 'sandbox_edit', 'compensable'],
+    ]);
+    const decisions = (await c.result('permission.evaluate', { proposal })).decisions;
+    assert.deepEqual(decisions.map((d: Record<string, unknown>) => [d.action_id, d.decision, d.reversibility]), [
+      ['a1', 'needs_approval', 'reversible'],
+      ['a2', 'allow', 'compensable'],
+    ]);
+    const pending = (await c.result('permission.pending', { proposal })).pending;
+    assert.deepEqual(pending.map((d: Record<string, unknown>) => [d.action_id, d.reversibility]), [['a1', 'reversible']]);
   });
 
   test('a malformed proposal → -32602 naming the field', async () => {

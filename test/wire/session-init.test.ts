@@ -69,11 +69,13 @@ describe('session.init and the policy sub-contexts', () => {
     assert.equal((await c.error('session.bindSubstrate', {})).code, -32602);
   });
 
-  test('session.bindSandbox is refused clearly (no Docker)', async () => {
+  test('session.bindSandbox preflights Docker and says why it cannot bind (reference params)', async () => {
     const c = await server.authed();
-    const err = await c.error('session.bindSandbox', { working_dir: '/tmp/work' });
+    const err = await c.error('session.bindSandbox', { working_dir: '/tmp/work', image: 'python:3.11-slim', network: 'none', memory: '512m', cpus: '1.0', pids_limit: 256, command_timeout_secs: 30 });
     assert.equal(err.code, -32603);
-    assert.match(err.message, /not supported: it needs Docker/);
+    assert.match(err.message, /^session\.bindSandbox preflight (failed: no Docker engine|failed: the Docker engine|passed)/);
+    assert.match(err.message, /does not fall back to unsandboxed execution|nothing was bound/);
+    assert.equal((await c.error('session.bindSandbox', { working_dir: 'relative/dir' })).code, -32602);
     assert.equal((await c.error('session.bindSandbox', { working_dir: '/tmp', command_timeout_secs: 0 })).code, -32602);
   });
 });

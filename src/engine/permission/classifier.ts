@@ -43,6 +43,14 @@ export const FULL_SEGMENTS: readonly string[] = [
   'refund', 'withdraw', 'shutdown', 'reboot', 'chmod', 'chown', 'reset', 'revoke', 'grant', 'force',
 ];
 
+/**
+ * Segments of tools that reach secrets: full_access even to read (`read_secret`), though such a
+ * read leaves nothing to undo, so they do not count against reversibility.
+ */
+export const SECRET_SEGMENTS: readonly string[] = [
+  'secret', 'secrets', 'credential', 'credentials', 'password', 'passwords', 'passwd', 'keychain',
+];
+
 /** Programs that need full_access when they appear as a command word. */
 export const DANGEROUS_COMMANDS: readonly string[] = [
   'rm', 'rmdir', 'shred', 'unlink', 'sudo', 'su', 'doas', 'chmod', 'chown', 'chgrp', 'dd', 'mkfs',
@@ -107,7 +115,10 @@ export interface ActionClassification {
   action_id: string;
   tool: string | null;
   required_tier: Tier;
+  /** Inferred from the action by the classifier, independently of the tier. */
   reversibility: Reversibility;
+  /** What the action itself declared (the IR default is irreversible). */
+  declared_reversibility: Reversibility;
   missing_compensation: boolean;
   /** Why the tier is what it is, one short note per trigger (most powerful first). */
   reasons: string[];
@@ -122,6 +133,8 @@ type ActionLike = Pick<Action, 'id' | 'type' | 'tool' | 'parameters' | 'reversib
 
 class TierAccumulator {
   tier: Tier = 'read_only';
+  /** A dangerous command or destructive phrase was found in the parameters. */
+  commandOrPhrase = false;
   private readonly notes: { tier: Tier; note: string }[] = [];
 
   raise(tier: Tier, note: string): void {
@@ -169,7 +182,7 @@ const toolNameVerdicts = new BoundedMemo<{ tier: Tier; note: string }>(4096);
 function toolNameVerdict(tool: string): { tier: Tier; note: string } {
   const segments = nameSegments(tool);
   for (const [tier, list] of [
-    ['full_access', FULL_SEGMENTS],
+    ['full_access', [...FULL_SEGMENTS, ...SECRET_SEGMENTS]],
     ['sandbox_edit', WRITE_SEGMENTS],
     ['read_only', READ_SEGMENTS],
   ] as const) {
@@ -201,8 +214,13 @@ function classifyCommand(key: string, value: unknown, acc: TierAccumulator): voi
     const lower = word.toLowerCase();
     const program = lower.slice(lower.lastIndexOf('/') + 1);
     const base = program.startsWith('mkfs.') ? 'mkfs' : program;
-    if (DANGEROUS_COMMANDS.includes(base)) acc.raise('full_access', `parameter '${key}' runs '${base}'`);
-    else if (DANGEROUS_FLAGS.includes(lower)) acc.raise('full_access', `parameter '${key}' passes '${lower}'`);
+    if (DANGEROUS_COMMANDS.includes(base)) {
+      acc.raise('full_access', `parameter '${key}' runs '${base}'`);
+      acc.commandOrPhrase = true;
+    } else if (DANGEROUS_FLAGS.includes(lower)) {
+      acc.raise('full_access', `parameter '${key}' passes '${lower}'`);
+      acc.commandOrPhrase = true;
+    }
   }
 }
 
@@ -232,7 +250,10 @@ function classifyString(path: string, value: string, acc: TierAccumulator): void
   else if (SENSITIVE_EXTENSION.test(value)) acc.raise('full_access', `parameter '${path}' names a key or certificate file`);
   for (const phrase of DESTRUCTIVE_PHRASES) {
     const m = phrase.exec(value);
-    if (m) acc.raise('full_access', `parameter '${path}' contains '${m[0].replace(/\s+/g, ' ').slice(0, 40)}'`);
+    if (m) {
+      acc.raise('full_access', `parameter '${path}' contains '${m[0].replace(/\s+/g, ' ').slice(0, 40)}'`);
+      acc.commandOrPhrase = true;
+    }
   }
 }
 
@@ -258,22 +279,41 @@ function walkParameters(value: unknown, path: string, acc: TierAccumulator, dept
   }
 }
 
+const reversibilityVerdicts = new BoundedMemo<Reversibility>(4096);
+
+/**
+ * Whether a tool's effect can be undone, from its name: destructive or external words →
+ * irreversible, local changes → compensable, reads → reversible; a name matching none →
+ * irreversible.
+ */
+function toolReversibility(tool: string): Reversibility {
+  const segments = nameSegments(tool);
+  if (segments.some((s) => FULL_SEGMENTS.includes(s))) return 'irreversible';
+  if (segments.some((s) => WRITE_SEGMENTS.includes(s))) return 'compensable';
+  if (segments.some((s) => READ_SEGMENTS.includes(s) || SECRET_SEGMENTS.includes(s))) return 'reversible';
+  return 'irreversible';
+}
+
+/** Can this action be undone: its tool name, then destructive commands or phrases in its parameters. */
+function inferReversibility(action: Pick<ActionLike, 'type' | 'tool'>, acc: TierAccumulator): Reversibility {
+  if (action.type !== 'tool_call') return 'reversible';
+  if (action.tool === undefined || acc.commandOrPhrase) return 'irreversible';
+  return reversibilityVerdicts.get(action.tool, toolReversibility);
+}
+
 /** The tier that may authorize one action, and what is known about undoing it. */
-export function classifyAction(action: ActionLike, options: ClassifyOptions = {}): ActionClassification {
+export function classifyAction(action: ActionLike, _options: ClassifyOptions = {}): ActionClassification {
   const acc = new TierAccumulator();
-  let reversibility = action.reversibility;
   if (action.type === 'state_write') acc.raise('sandbox_edit', 'writes session state');
-  if (action.type === 'tool_call' && action.tool !== undefined) {
-    classifyToolName(action.tool, acc);
-    if (options.tools !== undefined && !options.tools.has(action.tool)) reversibility = 'irreversible';
-  }
+  if (action.type === 'tool_call' && action.tool !== undefined) classifyToolName(action.tool, acc);
   walkParameters(action.parameters, '', acc, 0);
   return {
     action_id: action.id,
     tool: action.tool ?? null,
     required_tier: acc.tier,
-    reversibility,
-    missing_compensation: reversibility === 'compensable' && action.compensation === undefined,
+    reversibility: inferReversibility(action, acc),
+    declared_reversibility: action.reversibility,
+    missing_compensation: action.reversibility === 'compensable' && action.compensation === undefined,
     reasons: acc.reasons(),
   };
 }

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { McpHttpEndpoint, sharedTools, type McpHost, type McpTool } from './mcp/index.js';
+import type { ServerState } from './server/state.js';
+
+/**
+ * The daemon's side of MCP: tools run on the same shared memory graph as WS sessions without a
+ * binding. File policies come from `$CAR_HOME/policies` when the state has a home.
+ */
+export function daemonMcpHost(state: ServerState): McpHost {
+  const config = state.config;
+  return {
+    name: 'daemon',
+    version: config.serverVersion,
+    limits: { maxVerifyActions: config.maxVerifyActions, resourcePageSize: config.mcpResourcePageSize },
+    logger: config.logger.child({ component: 'mcp' }),
+    memory: () => state.memory.forBinding({ memoryNamespace: null, agentId: null }),
+    policyDirs: config.carHome === null ? [] : [join(config.carHome, 'policies')],
+  };
+}
+
+export interface McpEndpointOptions {
+  /** Host names accepted besides loopback ones (give the bind address when it is not loopback). */
+  allowedHosts?: readonly string[];
+  /** Tools served besides the shared ones. */
+  extraTools?: readonly McpTool[];
+}
+
+/**
+ * The MCP endpoint over a daemon state, not listening yet: call `listen(host, port)`, or route
+ * `/mcp` and `/mcp/health` of a server of your own to its `handle`.
+ */
+export function createMcpEndpoint(state: ServerState, opts: McpEndpointOptions = {}): McpHttpEndpoint {
+  const config = state.config;
+  return new McpHttpEndpoint({
+    host: daemonMcpHost(state),
+    tools: [...sharedTools(), ...(opts.extraTools ?? [])],
+    maxSessions: config.mcpMaxSessions,
+    sessionIdleMs: config.mcpSessionIdleMs,
+    maxBodyBytes: config.mcpMaxBodyBytes,
+    allowedHosts: opts.allowedHosts,
+  });
+}

@@ -1,0 +1,5 @@
+export { McpHttpEndpoint, MCP_PATH, MCP_HEALTH_PATH, type McpHttpOptions } from './http.js';
+export { McpSession } from './server.js';
+export { sharedTools } from './tools.js';
+export type { McpHost, McpLimits } from './host.js';
+export type { McpTool, ToolContext, ToolHints, McpSessionState } from './tool.js';
