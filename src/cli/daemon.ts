@@ -114,6 +114,9 @@ export class Daemon {
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
         policiesDir: resolve(this.plan.carHome.dir, 'policies'),
+        a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
+        a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),
+        a2aPeerLogPath: resolve(this.plan.carHome.dir, 'peer-messages.jsonl'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
@@ -127,6 +130,7 @@ export class Daemon {
         agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
         agentEnv: this.plan.env,
+        chatGoalsPath: join(this.plan.carHome.dir, 'chat-goals.json'),
         logger: this.logger,
       }),
     );

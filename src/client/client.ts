@@ -6,6 +6,7 @@ import type { CloseInfo } from '../transport/frame.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { hostApi, registryApi, runsApi, supervisionApi } from './host-api.js';
 import { memoryApi } from './memory-api.js';
+import { agentsApi, runAgent, type ChatHandler } from './agents-api.js';
 import { inferenceApi } from './inference-api.js';
 import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
 import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
@@ -97,6 +98,14 @@ export class CarClient {
       const requestId = (params as { request_id?: unknown } | undefined)?.request_id;
       if (typeof requestId === 'string') this.toolCalls.get(requestId)?.abort(params);
     });
+  }
+
+  /**
+   * Run as a supervised agent: connect with `CAR_AGENT_ID` / `CAR_AGENT_TOKEN` / `CAR_DAEMON_URL`
+   * (set by the daemon that started this process) and serve `agent.chat` with `handler`.
+   */
+  static serveAgent(handler: ChatHandler, options: ConnectOptions & { env?: Record<string, string | undefined> } = {}): Promise<CarClient> {
+    return runAgent(handler, options, (o) => CarClient.connect(o));
   }
 
   /** Open a connection, authenticate (unless there is no token) and negotiate the protocol. */
@@ -255,6 +264,8 @@ export class CarClient {
    * delegated runner, with the upstream Node names (`infer`, `inferStream`, `embed`, `registerRunner`).
    */
   readonly inference = inferenceApi(this);
+  /** Supervised agents, chat turns with them and chat goals (`agents.*`, `agents.chat`, `goal.*`). */
+  readonly agents = agentsApi(this);
   /** Memory and skills (`memory.*`, `skill.*`, `skills.*`), with the upstream Node names. */
   readonly memory = memoryApi((method, params) => this.call(method, params));
 

@@ -1,4 +1,6 @@
 import type { AgentSupervisor } from '../agents/supervisor.js';
+import type { ChatHub } from '../agents/chat.js';
+import type { GoalStore } from '../agents/goals.js';
 import type { InferenceAdmission } from '../engine/admission.js';
 import type { EventLog } from '../engine/event-log.js';
 import type { ApprovalLedger } from '../engine/permission/ledger.js';
@@ -16,6 +18,7 @@ import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
 import type { HostState } from '../host/host-state.js';
 import type { InferenceService } from '../inference/service.js';
+import type { A2aService } from '../a2a/service.js';
 import type { MemoryService } from '../memory/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
@@ -50,6 +53,9 @@ export interface HandlerConfig {
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly a2aChatAckTimeoutMs: number;
+  readonly a2aChatReplyTimeoutMs: number;
+  readonly chatAckTimeoutMs: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;
@@ -61,6 +67,12 @@ export interface ServerContext {
   readonly methods: MethodTable;
   /** Supervised agents; an agent id binds only with the token minted for it here. */
   readonly agents: AgentSupervisor;
+  /** Chat sessions in flight (`agents.chat`) and where their events go. */
+  readonly chat: ChatHub;
+  /** Standing chat goals (`goal.*`). */
+  readonly goals: GoalStore;
+  /** The live connection agent `agentId` is attached on. */
+  agentSession(agentId: string): SessionContext | undefined;
   readonly approvals: ApprovalLedger;
   readonly memory: MemoryService;
   readonly supervision: Supervisor;
@@ -70,10 +82,17 @@ export interface ServerContext {
   readonly registry: RegistryService;
   /** Models, providers, routing and the delegated runner. */
   readonly inference: InferenceService;
+  /** The operator-started A2A listener. */
+  readonly a2a: A2aService;
   /** Speech in and out. */
   readonly voice: VoiceService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
+  /**
+   * A session with no connection, authenticated and negotiated, whose calls pass the ordinary
+   * gate pipeline and whose callbacks `serve` answers in process. Closed with `channel.close()`.
+   */
+  openLocalSession(serve: LocalRequestHandler): SessionContext;
   /** A live connection by its client id (its runtime session id). */
   findSession(clientId: string): SessionContext | undefined;
 }
@@ -130,8 +149,12 @@ export interface SessionContext {
   readonly voiceSink: VoiceEventSink;
   readonly negotiated: boolean;
   readonly role: Role;
+  /** Run a method as a call of this session, through the same gates its client's calls pass. */
+  call(method: string, params: JsonRpcParams, signal?: AbortSignal): Promise<unknown>;
 }
 
+/** Serves the server→client requests (`tools.execute`, …) of a session that has no connection. */
+export type LocalRequestHandler = (method: string, params: JsonRpcParams, signal: AbortSignal) => Promise<unknown>;
 /** Why a session halted: the terminal tool error that stopped a proposal. */
 export interface SessionHalt {
   proposal_id: string;

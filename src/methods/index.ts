@@ -23,9 +23,11 @@ import { DEFAULT_GATED_METHODS } from '../contract/index.js';
 import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
+import { a2aMethods } from './a2a.js';
 import { voiceMethods } from './voice.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
+import { agentsChatMethods } from './agents-chat.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -65,7 +67,9 @@ export function coreMethods(): MethodSpec[] {
     ...inferenceMethods,
     ...modelsMethods,
     ...runnerMethods,
+    ...a2aMethods,
     ...voiceMethods,
     ...agentsMethods,
+    ...agentsChatMethods,
   ];
 }

@@ -1,12 +1,23 @@
 import { CloseCode, type CloseInfo } from '../transport/frame.js';
 import type { JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions, Peer } from '../rpc/peer.js';
+import type { SessionChannel } from '../contract/context.js';
+
+/** What a session needs of its connection: the WebSocket one, or a local one with no socket. */
+export interface ServerChannel extends SessionChannel {
+  readonly pendingCount: number;
+  nextRequestId(): string;
+  /** A binary frame (audio) to the client; false when it was not sent. */
+  sendBinary(frame: Uint8Array): boolean;
+  close(code?: number, reason?: string): void;
+  onClose(listener: (info: CloseInfo) => void): void;
+}
 
 /**
  * The server's side of one client connection: notifications and server→client requests with
  * `cb-N` ids, all written through the connection's single bounded outbound queue.
  */
-export class WsChannel {
+export class WsChannel implements ServerChannel {
   constructor(private readonly peer: Peer) {}
 
   get isOpen(): boolean {

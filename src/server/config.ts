@@ -193,6 +193,26 @@ export interface ServerStateOptions {
   embedModel: string | null;
   /** Model `skills.distill`, `skills.evolve` and `skill.repair` run on; `null` routes by capability. */
   skillsModel: string | null;
+  /** The daemon's ed25519 key (PEM, 0600) that signs A2A agent cards; `null` keeps one for this process only. */
+  a2aKeyPath: string | null;
+  /** Peers `a2a.peers.*` trusts (`a2a-peers.json`); `null` keeps the list in memory. */
+  a2aPeersPath: string | null;
+  /** Inbound peer messages, one JSON line each (`peer-messages.jsonl`); `null` logs none. */
+  a2aPeerLogPath: string | null;
+  /** Largest A2A JSON-RPC request body, in bytes; past it the request is refused with 413. */
+  a2aMaxBodyBytes: number;
+  /** A2A tasks kept for `GetTask` / `ListTasks`; past it the oldest finished task is dropped. */
+  a2aMaxTasks: number;
+  /** Push notification configs one A2A task may hold. */
+  a2aMaxPushConfigsPerTask: number;
+  /** How long one A2A push notification POST may take. */
+  a2aPushTimeoutMs: number;
+  /** Origins or host names A2A push notifications may go to besides the loopback. */
+  a2aPushAllowList: readonly string[];
+  /** How long the host's `agent.chat` has to accept shared A2A text before it is acknowledged instead. */
+  a2aChatAckTimeoutMs: number;
+  /** Longest wait for the host's chat reply to shared A2A text. */
+  a2aChatReplyTimeoutMs: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -235,6 +255,14 @@ export interface ServerStateOptions {
   agentBackoffMaxMs: number;
   /** Bytes of each log stream `agents.tail_log` reads (the end of the file). */
   agentLogTailBytes: number;
+  /** How long an agent has to acknowledge `agent.chat` before `agents.chat` fails. */
+  chatAckTimeoutMs: number;
+  /** Chat sessions in flight at once, daemon-wide. */
+  maxChatSessions: number;
+  /** `chat-goals.json` (standing goals per chat session); `null` keeps goals in memory. */
+  chatGoalsPath: string | null;
+  /** Standing chat goals kept. */
+  maxChatGoals: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -317,6 +345,16 @@ const DEFAULTS: ServerStateOptions = {
   providerEnv: {},
   embedModel: null,
   skillsModel: null,
+  a2aKeyPath: null,
+  a2aPeersPath: null,
+  a2aPeerLogPath: null,
+  a2aMaxBodyBytes: 4 * 1024 * 1024,
+  a2aMaxTasks: 1000,
+  a2aMaxPushConfigsPerTask: 16,
+  a2aPushTimeoutMs: 10_000,
+  a2aPushAllowList: [],
+  a2aChatAckTimeoutMs: 5_000,
+  a2aChatReplyTimeoutMs: 180_000,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -338,6 +376,10 @@ const DEFAULTS: ServerStateOptions = {
   agentStopGraceMs: 5000,
   agentBackoffMaxMs: 60_000,
   agentLogTailBytes: 8 * 1024 * 1024,
+  chatAckTimeoutMs: 5000,
+  maxChatSessions: 1024,
+  chatGoalsPath: null,
+  maxChatGoals: 4096,
 };
 
 /**
@@ -424,6 +466,16 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly providerEnv!: Readonly<Record<string, string | undefined>>;
   readonly embedModel!: string | null;
   readonly skillsModel!: string | null;
+  readonly a2aKeyPath!: string | null;
+  readonly a2aPeersPath!: string | null;
+  readonly a2aPeerLogPath!: string | null;
+  readonly a2aMaxBodyBytes!: number;
+  readonly a2aMaxTasks!: number;
+  readonly a2aMaxPushConfigsPerTask!: number;
+  readonly a2aPushTimeoutMs!: number;
+  readonly a2aPushAllowList!: readonly string[];
+  readonly a2aChatAckTimeoutMs!: number;
+  readonly a2aChatReplyTimeoutMs!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -445,6 +497,10 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly agentStopGraceMs!: number;
   readonly agentBackoffMaxMs!: number;
   readonly agentLogTailBytes!: number;
+  readonly chatAckTimeoutMs!: number;
+  readonly maxChatSessions!: number;
+  readonly chatGoalsPath!: string | null;
+  readonly maxChatGoals!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -452,6 +508,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
     const gate = merged.approvalGate;
     merged.approvalGate = Object.freeze({ enabled: gate.enabled, methods: Object.freeze([...gate.methods]), timeoutMs: gate.timeoutMs });
     merged.providerEnv = Object.freeze({ ...merged.providerEnv });
+    merged.a2aPushAllowList = Object.freeze([...merged.a2aPushAllowList]);
     merged.voiceSearchPath = Object.freeze([...merged.voiceSearchPath]);
     merged.agentEnv = Object.freeze({ ...merged.agentEnv });
     Object.assign(this, merged);
@@ -515,9 +572,13 @@ function validate(o: ServerStateOptions): void {
     'inferenceRequestTimeoutMs',
     'authTimeoutMs',
     'ollamaDiscoveryTimeoutMs',
+    'a2aPushTimeoutMs',
+    'a2aChatAckTimeoutMs',
+    'a2aChatReplyTimeoutMs',
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
+    'chatAckTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -551,6 +612,9 @@ function validate(o: ServerStateOptions): void {
     'maxFinishedRunsInMemory',
     'maxRegistryStores',
     'inferenceRunnerQueueMax',
+    'a2aMaxBodyBytes',
+    'a2aMaxTasks',
+    'a2aMaxPushConfigsPerTask',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -567,6 +631,8 @@ function validate(o: ServerStateOptions): void {
     'policyFileMaxBytes',
     'maxAgents',
     'agentLogTailBytes',
+    'maxChatSessions',
+    'maxChatGoals',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -611,7 +677,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir'] as const) {
+  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
@@ -641,6 +707,15 @@ function validate(o: ServerStateOptions): void {
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
+  }
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+    const v = o[key];
+    if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
+      throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
+    }
+  }
+  if (!Array.isArray(o.a2aPushAllowList) || o.a2aPushAllowList.some((e) => typeof e !== 'string' || e.length === 0)) {
+    throw new TypeError('ServerStateConfig.a2aPushAllowList must be an array of origins or host names');
   }
   if (!Array.isArray(o.voiceSearchPath) || o.voiceSearchPath.some((d) => typeof d !== 'string' || !isAbsolute(d))) {
     throw new TypeError('ServerStateConfig.voiceSearchPath must be a list of absolute directories');

@@ -78,6 +78,7 @@ export function runDispatch(
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);
   const log = config.logger.child({ client_id: session.clientId });
   pipeline = createGatePipeline(state, session, log);
+  session.pipeline = pipeline;
   transport.onbinary = (data) => onBinaryFrame(state, session, transport, data);
   state.addSession(session);
   log.debug({ transport: transport.kind, remote: session.remoteAddress }, 'connection opened');

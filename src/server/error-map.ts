@@ -1,4 +1,5 @@
 import { ContentRefusedError } from '../inference/errors.js';
+import { A2aProtocolError } from '../a2a/errors.js';
 import { ErrorCode, RpcError } from '../rpc/errors.js';
 import { CarError, type CarErrorKind } from '../util/errors.js';
 
@@ -10,11 +11,13 @@ import { CarError, type CarErrorKind } from '../util/errors.js';
  *   the message as written (protocol §1.7 puts domain, ACL, limit and availability errors there).
  *   `data` is `{kind, field?, limit?, ...detail}`. A model's content refusal
  *   (`ContentRefusedError`) is -32007 `content refused: …` instead, with the same `data`.
+ * - `A2aProtocolError` (the in-core A2A dispatcher) keeps the A2A specification's code and data.
  * - Anything else is unexpected: -32603 with its message, any absolute server path in it cut down
  *   to its last component.
  */
 export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
+  if (err instanceof A2aProtocolError) return new RpcError(err.code, err.message, err.data);
   if (err instanceof CarError) return fromCarError(err);
   const message = err instanceof Error ? err.message || err.name : String(err);
   return new RpcError(ErrorCode.InternalError, scrubPaths(message));

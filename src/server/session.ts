@@ -8,12 +8,15 @@ import { PolicyEngine } from '../engine/policy/policy-engine.js';
 import { StateStore } from '../engine/state-store.js';
 import { ToolHandleStore } from '../engine/tool-handles.js';
 import { ToolRegistry } from '../engine/tool-registry.js';
+import type { ServerChannel } from './channel.js';
+import type { JsonRpcParams } from '../rpc/messages.js';
+import type { InboundHandler } from '../rpc/peer.js';
+import { callThrough } from './local-call.js';
 import { MESSAGING_SEND, MESSAGING_SEND_TOOL, MessagingExecutor } from '../engine/executor/messaging.js';
 import { ToolRateLimiter } from '../engine/rate-limit.js';
 import { loadPolicyDir, type FilePolicySet } from '../engine/policy/file-policies.js';
 import type { PolicyChecker } from '../engine/executor/types.js';
 import { ToolResultCache } from '../engine/executor/tool-cache.js';
-import type { WsChannel } from './channel.js';
 import type { ServerStateConfig } from './config.js';
 import type { SessionContext, SessionHalt } from '../contract/context.js';
 import type { Role } from '../contract/roles.js';
@@ -63,7 +66,7 @@ export class ClientSession implements SessionContext {
   readonly voiceSink: WsVoiceEventSink;
 
   constructor(
-    readonly channel: WsChannel,
+    readonly channel: ServerChannel,
     private readonly config: ServerStateConfig,
     readonly transportKind: string,
     readonly remoteAddress: string | undefined,
@@ -115,6 +118,16 @@ export class ClientSession implements SessionContext {
     return new EventJournal(path, {
       onError: (err, during) => config.logger.warn({ err, path, during }, 'event journal write failed'),
     });
+  }
+
+  /** The connection's gate pipeline, set once by whoever serves the session. */
+  pipeline: InboundHandler | undefined;
+
+  /** Run `method` as a call of this session: through its gate pipeline, under its deadline. */
+  call(method: string, params: JsonRpcParams, signal?: AbortSignal): Promise<unknown> {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return Promise.reject(new Error(`session ${this.clientId} is not being served`));
+    return callThrough(pipeline, method, params, signal);
   }
 
   get negotiated(): boolean {

@@ -8,10 +8,17 @@ import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
+import { A2aService } from '../a2a/service.js';
 import { VoiceService } from '../voice/service.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
+import { ChatHub } from '../agents/chat.js';
+import { GoalStore } from '../agents/goals.js';
 import type { ServerStateConfig } from './config.js';
-import type { ServerContext, SessionContext } from '../contract/context.js';
+import type { LocalRequestHandler, ServerContext, SessionContext } from '../contract/context.js';
+import { PROTOCOL_VERSION } from '../contract/protocol.js';
+import { LocalChannel } from './local-channel.js';
+import { createGatePipeline } from './pipeline.js';
+import { ClientSession as Session } from './session.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
 
@@ -31,6 +38,10 @@ export class ServerState implements ServerContext {
   readonly attachedAgents = new Map<string, string>();
   /** Supervised agents and their own tokens; nothing is read or started before first use. */
   readonly agents: AgentSupervisor;
+  /** Chat sessions in flight and the route each one's events take. */
+  readonly chat: ChatHub;
+  /** Standing chat goals (`goal.*`), read on first use. */
+  readonly goals: GoalStore;
   /**
    * The daemon-wide permission approval ledger, shared by every connection. Its file is read on
    * first use and appended per decision; constructing it touches nothing.
@@ -56,6 +67,8 @@ export class ServerState implements ServerContext {
    * first use (or when the binary calls `inference.load()` at boot), never at construction.
    */
   readonly inference: InferenceService;
+  /** The operator-started A2A listener and the daemon's signing key; nothing listens until `a2a.start`. */
+  readonly a2a: A2aService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
   private readonly sessionWaiters = new Set<() => void>();
@@ -102,6 +115,18 @@ export class ServerState implements ServerContext {
       retryMaxDelayMs: config.inferenceRetryMaxDelayMs,
       runnerQueueMax: config.inferenceRunnerQueueMax,
     });
+    this.a2a = new A2aService({
+      keyPath: config.a2aKeyPath,
+      serverVersion: config.serverVersion,
+      logger: config.logger,
+      limits: {
+        maxBodyBytes: config.a2aMaxBodyBytes,
+        maxTasks: config.a2aMaxTasks,
+        maxPushConfigsPerTask: config.a2aMaxPushConfigsPerTask,
+        pushTimeoutMs: config.a2aPushTimeoutMs,
+        pushAllowList: config.a2aPushAllowList,
+      },
+    });
     this.voice = new VoiceService({
       searchPath: config.voiceSearchPath,
       pocketsphinxModelDir: config.pocketsphinxModelDir,
@@ -126,6 +151,14 @@ export class ServerState implements ServerContext {
         return clientId !== undefined && this.sessions.has(clientId) ? clientId : undefined;
       },
     });
+    this.chat = new ChatHub({
+      maxSessions: config.maxChatSessions,
+      cancelAgent: (chat) => {
+        const agent = this.sessions.get(chat.agentClientId);
+        if (agent?.channel.isOpen) agent.channel.notify('agent.chat.cancel', { session_id: chat.id });
+      },
+    });
+    this.goals = new GoalStore(config.chatGoalsPath, config.maxChatGoals);
     this.admission = new InferenceAdmission({
       override: config.inferenceMaxConcurrent,
       totalMemoryBytes: config.totalMemoryBytes ?? (() => totalmem()),
@@ -136,6 +169,14 @@ export class ServerState implements ServerContext {
   /** Serve an extra method on every connection (same gate pipeline as the built-ins). */
   addMethod(spec: MethodSpec): void {
     this.methods.add(spec);
+  }
+
+  openLocalSession(serve: LocalRequestHandler): SessionContext {
+    const session = new Session(new LocalChannel(serve), this.config, 'local', undefined);
+    session.authenticated = true;
+    session.negotiatedProtocolVersion = PROTOCOL_VERSION;
+    session.pipeline = createGatePipeline(this, session, this.config.logger.child({ client_id: session.clientId }));
+    return session;
   }
 
   /** Why a new connection would be refused now (connection caps), or undefined to accept it. */
@@ -163,6 +204,7 @@ export class ServerState implements ServerContext {
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);
     this.voice.closeOwner(session.clientId);
+    this.chat.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
       this.attachedAgents.delete(session.agentId);
     }
@@ -171,6 +213,12 @@ export class ServerState implements ServerContext {
 
   findSession(clientId: string): ClientSession | undefined {
     return this.sessions.get(clientId);
+  }
+
+  /** The live connection agent `agentId` is attached on. */
+  agentSession(agentId: string): ClientSession | undefined {
+    const clientId = this.attachedAgents.get(agentId);
+    return clientId === undefined ? undefined : this.sessions.get(clientId);
   }
 
   /** Bind `agentId` to `session`; false when another live connection holds it. */
@@ -190,6 +238,7 @@ export class ServerState implements ServerContext {
   async close(code: number = CloseCode.GoingAway, reason = 'server shutting down', timeoutMs = 5000): Promise<void> {
     await this.agents.close();
     for (const session of this.sessions.values()) session.channel.close(code, reason);
+    await this.a2a.close();
     if (this.sessions.size === 0) {
       await this.runs.close();
       return this.memory.close();

@@ -2,7 +2,7 @@ import type { ToolCall, ToolExecutor, ToolOutcome } from '../engine/tool-executo
 import { RemoteError, RequestAbortedError } from '../rpc/errors.js';
 import { formatSeconds } from '../util/duration.js';
 import { isObject } from '../util/values.js';
-import type { WsChannel } from './channel.js';
+import type { ServerChannel } from './channel.js';
 
 export interface WsToolExecutorOptions {
   /** Wait when the call has no budget of its own. */
@@ -16,7 +16,7 @@ export interface WsToolExecutorOptions {
  */
 export class WsToolExecutor implements ToolExecutor {
   constructor(
-    private readonly channel: WsChannel,
+    private readonly channel: ServerChannel,
     private readonly options: WsToolExecutorOptions,
   ) {}
 

@@ -87,6 +87,8 @@ describe('ServerStateConfig', () => {
     ['mcpResourcePageSize', 100],
     ['maxAgents', 256],
     ['agentLogTailBytes', 8 * 1024 * 1024],
+    ['maxChatSessions', 1024],
+    ['maxChatGoals', 4096],
   ];
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
@@ -105,7 +107,8 @@ describe('ServerStateConfig', () => {
     const c = new ServerStateConfig();
     assert.equal(c.agentStopGraceMs, 5000);
     assert.equal(c.agentBackoffMaxMs, 60_000);
-    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs'] as const) {
+    assert.equal(c.chatAckTimeoutMs, 5000);
+    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs', 'chatAckTimeoutMs'] as const) {
       for (const bad of [0, -1, Number.NaN]) assert.throws(() => new ServerStateConfig({ [key]: bad }), new RegExp(`ServerStateConfig\\.${key}`));
     }
     assert.throws(() => new ServerStateConfig({ agentsManifestPath: 'relative.json' }), /agentsManifestPath must be an absolute path/);

@@ -159,6 +159,45 @@ describe('limits from ServerStateConfig, each at its bound', () => {
     }
   });
 
+  test('maxChatSessions: the session at the bound opens, one more is refused; chatAckTimeoutMs: an agent that never acks fails the chat', async () => {
+    const server = await startServer({ maxChatSessions: 2, chatAckTimeoutMs: 100 });
+    const { CarClient } = await import('../../src/client/index.js');
+    const agent = await CarClient.connect({ url: server.url, token: await server.agentToken('slow-acker'), agentId: 'slow-acker' });
+    let acking = true;
+    agent.onRequest('agent.chat', () => (acking ? { accepted: true } : new Promise(() => {})));
+    try {
+      const host = await server.authed();
+      await host.result('agents.chat', { agent_id: 'slow-acker', prompt: 'one', session_id: 'c1' });
+      await host.result('agents.chat', { agent_id: 'slow-acker', prompt: 'two', session_id: 'c2' });
+      const err = await host.error('agents.chat', { agent_id: 'slow-acker', prompt: 'three', session_id: 'c3' });
+      assert.match(err.message, /limit 2/);
+      assert.equal((err.data as { limit: number }).limit, 2);
+      await host.result('agents.chat.cancel', { session_id: 'c2' });
+      acking = false;
+      const late = await host.error('agents.chat', { agent_id: 'slow-acker', prompt: 'late', session_id: 'c4' });
+      assert.match(late.message, /did not accept the chat: .*within 100 ms/);
+      assert.equal((late.data as { kind: string; reason: string }).reason, 'ack_timeout');
+      assert.equal(server.state.chat.get('c4'), undefined, 'the session is not left behind');
+    } finally {
+      await agent.close();
+      await server.close();
+    }
+  });
+
+  test('maxChatGoals: the goal at the bound is stored, one more is refused; replacing is fine', async () => {
+    const server = await startServer({ maxChatGoals: 2 });
+    try {
+      const c = await server.authed();
+      await c.result('goal.set', { session_id: 'a', check: 'x' });
+      await c.result('goal.set', { session_id: 'b', check: 'y' });
+      await c.result('goal.set', { session_id: 'b', check: 'z' });
+      const err = await c.error('goal.set', { session_id: 'c', check: 'w' });
+      assert.match(err.message, /limit 2/);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('maxRegistryStores: past it, the least recently opened registry directory is closed', () => {
     const dir = '/nonexistent-registry-root';
     const one = ServerState.embedded(new ServerStateConfig({ registryDir: dir, maxRegistryStores: 1 }));
