@@ -106,12 +106,14 @@ export class Daemon {
         approvalsPath: join(this.plan.carHome.dir, 'approvals.jsonl'),
         // Two daemons must never write the same memory files: only the primary keeps them.
         memoryDir: primacy.primary ? join(this.plan.carHome.dir, 'memory') : null,
+        sharedMemoryPath: primacy.primary ? join(this.plan.carHome.dir, 'memory', 'shared.json') : null,
         journalDir: resolveJournalDir(settings.journalDir, {
           carHome: this.plan.carHome.dir,
           home: this.plan.platform.home,
           cwd: this.plan.platform.cwd,
         }),
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
+        trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
         policiesDir: resolve(this.plan.carHome.dir, 'policies'),
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
@@ -135,6 +137,11 @@ export class Daemon {
       }),
     );
     this.state = state;
+    if (primacy.primary) {
+      // Runs a dead daemon left open can never be completed by anyone: close them, saying why.
+      const orphans = await state.runs.recoverOrphans();
+      if (orphans > 0) this.logger.warn({ runs: orphans }, 'runs left open by a previous daemon were ended incomplete');
+    }
 
     const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
     const socketPath = this.socketPathFor(primacy, tcp);

@@ -8,6 +8,7 @@ import type { Tier } from '../engine/permission/tiers.js';
 import type { PolicyEngine } from '../engine/policy/policy-engine.js';
 import type { ReplanConfig } from '../engine/replan.js';
 import type { RunStore } from '../engine/runs/run-store.js';
+import type { TrajectoryStore } from '../engine/trajectories.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
@@ -79,6 +80,8 @@ export interface ServerContext {
   readonly admission: InferenceAdmission;
   readonly host: HostState;
   readonly runs: RunStore;
+  /** Per-tool dispatch outcomes, the evidence `verify.monte_carlo` rates come from. */
+  readonly trajectories: TrajectoryStore;
   readonly registry: RegistryService;
   /** Models, providers, routing and the delegated runner. */
   readonly inference: InferenceService;

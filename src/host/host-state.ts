@@ -167,16 +167,17 @@ export class HostState {
 
   // ---- events ------------------------------------------------------------------------------
 
+  /** Events are history: the payload is copied and frozen, so later changes to an agent or approval never rewrite it. */
   recordEvent(kind: string, agentId: string | null, message: string | null, payload: unknown = {}): HostEvent {
-    const event: HostEvent = {
+    const event: HostEvent = deepFreeze({
       id: `event-${randomUUID()}`,
       sequence: ++this.sequence,
       timestamp: now(),
       kind,
       agent_id: agentId,
       message,
-      payload: payload ?? {},
-    };
+      payload: structuredClone(payload ?? {}),
+    });
     const bytes = jsonBytes(event);
     this.ring.push({ event, bytes });
     this.ringBytes += bytes;
@@ -233,11 +234,14 @@ export class HostState {
     return agent;
   }
 
-  unregisterAgent(caller: string, agentId: string): void {
+  /** False when no such agent is registered; an agent another session owns is an error. */
+  unregisterAgent(caller: string, agentId: string): boolean {
+    if (!this.agents.has(agentId)) return false;
     this.ownedAgent(caller, agentId);
     this.agents.delete(agentId);
     this.unregister(caller);
     this.recordEvent('agent.unregistered', agentId, null, {});
+    return true;
   }
 
   setStatus(caller: string, input: SetStatusInput): HostAgent {
@@ -493,4 +497,10 @@ export class HostState {
       this.recordEvent('device.removed', null, `${device.name} left with its session`, { device_id: device.id, reason: 'session closed' });
     }
   }
+}
+
+function deepFreeze<T>(value: T, depth = 0): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || depth > 64) return value;
+  for (const v of Object.values(value)) deepFreeze(v, depth + 1);
+  return Object.freeze(value);
 }

@@ -90,11 +90,10 @@ export const hostRegisterAgent = defineMethod({
 
 export const hostUnregisterAgent = defineMethod({
   name: 'host.unregister_agent',
-  summary: 'Remove an agent this session registered.',
+  summary: 'Remove an agent this session registered; {ok: false} when no such agent is registered.',
   params: z.object({ agent_id: str }),
   handler(p, { state, session }) {
-    state.host.unregisterAgent(session.clientId, p.agent_id);
-    return { ok: true };
+    return { ok: state.host.unregisterAgent(session.clientId, p.agent_id) };
   },
 });
 

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { executeProposal, type PolicyChecker } from '../engine/executor/index.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
-import { defineMethod, type HandlerConfig, type SessionHalt } from '../contract/index.js';
+import { defineMethod, type HandlerConfig, type MethodContext, type SessionHalt } from '../contract/index.js';
+import type { Action } from '../engine/ir.js';
+import { EventKind } from '../engine/event-kinds.js';
+import { RUN_LIMITS } from '../engine/runs/index.js';
 import { CarError } from '../util/errors.js';
 import { permissionAuthorizer } from './proposal-authorize.js';
 import { proposalSchema } from './schemas.js';
@@ -65,6 +68,7 @@ export const proposalSubmit = defineMethod({
     const tenant = p.scope?.tenantId;
 
     const signal = ctx.signal;
+    const traceRunId = session.currentRunId;
     const run = executeProposal(proposal, {
       executor: session.toolExecutor,
       store: session.state,
@@ -83,7 +87,9 @@ export const proposalSubmit = defineMethod({
       sessionId: p.session_id ?? session.currentRunId ?? session.policies.runtimeSessionId,
       executorLabel: 'the WebSocket executor',
     });
-    return run.then((result) => {
+    return run.then(async (result) => {
+      await recordToolOutcomes(ctx, result.proposal_id);
+      if (traceRunId !== null) await recordProposalTurns(ctx, traceRunId, proposal, result.results);
       if (result.halted === true) {
         const terminal = result.results.find((r) => r.terminal === true);
         session.halt = {
@@ -108,6 +114,55 @@ function bothPolicies(files: PolicyChecker | null, registered: PolicyChecker): P
       return a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
     },
   };
+}
+
+type ActionResultLike = { action_id: string; status: string; output?: unknown; error?: string | null };
+
+/**
+ * Every dispatch attempt of this proposal (ActionSucceeded / ActionFailed, each naming its tool;
+ * rejected and skipped actions never dispatched) goes into the daemon's outcome history, on disk
+ * before the reply. A history that cannot be written costs the next simulation some evidence,
+ * never this proposal its answer.
+ */
+async function recordToolOutcomes(ctx: MethodContext, proposalId: string): Promise<void> {
+  const events = ctx.session.events.query({ proposal_id: proposalId, kinds: [EventKind.ActionSucceeded, EventKind.ActionFailed], limit: 0 });
+  const outcomes = [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (typeof e.data.tool === 'string') outcomes.push({ tool: e.data.tool, ok: e.kind === EventKind.ActionSucceeded });
+  }
+  await ctx.state.trajectories.record(outcomes).catch(() => undefined);
+}
+
+/**
+ * Each action of a proposal submitted inside an open run becomes one turn of that run (tool,
+ * parameters, output or error; `policy_rejected` for a rejected action), through the same path as
+ * `runs.record_turns`, so subscribers see them live. A full or ended run simply takes no more.
+ */
+async function recordProposalTurns(
+  ctx: MethodContext,
+  runId: string,
+  proposal: { actions: readonly Action[] },
+  results: readonly ActionResultLike[],
+): Promise<void> {
+  const byId = new Map(proposal.actions.map((a) => [a.id, a]));
+  const turns = results.map((r) => {
+    const action = byId.get(r.action_id);
+    const turn: Record<string, unknown> = {
+      tool: action?.tool ?? action?.type ?? r.action_id,
+      parameters: action?.parameters ?? {},
+      output: r.status === 'succeeded' ? (r.output ?? null) : { status: r.status, error: r.error ?? null },
+    };
+    if (r.status === 'rejected') turn.policy_rejected = { action_id: r.action_id, reason: r.error ?? null };
+    return turn;
+  });
+  if (turns.length === 0) return;
+  const caller = { agentId: ctx.session.agentId, clientId: ctx.session.clientId };
+  // A trace that cannot be written is reported by the run store itself; the proposal's answer stands.
+  for (let i = 0; i < turns.length; i += RUN_LIMITS.maxTurnsPerBatch) {
+    const done = await ctx.state.runs.recordTurns(runId, turns.slice(i, i + RUN_LIMITS.maxTurnsPerBatch), caller).catch(() => null);
+    if (done === null || !done.ok) return;
+  }
 }
 
 function haltedError(halt: SessionHalt): CarError {

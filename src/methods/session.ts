@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CarError } from '../util/errors.js';
-import { defineMethod, type MethodContext } from '../contract/index.js';
+import { defineMethod, type MethodContext, type SessionContext } from '../contract/index.js';
+import { DEFAULT_TIER, compareTiers } from '../engine/permission/tiers.js';
 import { secureEqual } from '../util/secure-compare.js';
 
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -39,6 +40,16 @@ function bindIdentity(p: AuthParams, ctx: MethodContext): void {
   if (p.memory_namespace !== undefined) session.memoryNamespace = p.memory_namespace;
 }
 
+/**
+ * A connection that authenticates again with a lesser token loses the host role, and with it any
+ * tier above the default that only the host could have granted.
+ */
+function dropHostRole(session: SessionContext): void {
+  if (!session.isHost) return;
+  session.isHost = false;
+  if (compareTiers(session.grantedTier, DEFAULT_TIER) > 0) session.grantedTier = DEFAULT_TIER;
+}
+
 export const sessionAuth = defineMethod({
   name: 'session.auth',
   summary: 'Authenticate this connection with the daemon token, an agent token, or the host token.',
@@ -57,7 +68,7 @@ export const sessionAuth = defineMethod({
       if (hostOk) {
         session.isHost = true;
         result.role = 'host';
-      }
+      } else dropHostRole(session);
     } else {
       if (authToken !== null) {
         if (p.token === undefined) throw new CarError('invalid', 'token is required (or host_token)', { field: 'token' });
@@ -67,6 +78,7 @@ export const sessionAuth = defineMethod({
       }
       bindIdentity(p, ctx);
       session.authenticated = true;
+      dropHostRole(session);
       if (p.agent_id !== undefined) result.agent_id = p.agent_id;
     }
     if (session.memoryNamespace !== null && p.memory_namespace !== undefined) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { monteCarlo, verify, type VerifyOptions } from '../engine/verify/index.js';
+import { DEFAULT_RATE_WINDOW_DAYS, monteCarlo, verify, type Block, type VerifyOptions } from '../engine/verify/index.js';
+import { checkProposalPermissions, permissionDeniedMessage } from '../engine/permission/index.js';
 import { defineMethod, type MethodContext } from '../contract/index.js';
 import { policyViolationsFor } from './policy.js';
 import { readProposal } from './schemas.js';
@@ -30,13 +31,15 @@ export const verifyProposal = defineMethod({
 
 export const verifyMonteCarlo = defineMethod({
   name: 'verify.monte_carlo',
-  summary: 'Estimate success odds of a proposal over seeded random tool failures (no tool is called).',
+  summary:
+    "Estimate success odds of a proposal over seeded random tool failures (no tool is called). Rates come from this daemon's recorded dispatch outcomes over rate_window_days (0: none), caller rates override per tool; this session's policies and permission tier refuse actions as at run time.",
   params: z.object({
     proposal: z.unknown(),
     initial_state: stateObject.optional(),
-    tool_success_rates: z.record(z.string(), rate).optional(),
-    goal: stateObject.optional(),
-    rate_window_days: z.number().positive().max(3650).optional(),
+    tool_success_rates: z.record(z.string(), z.number()).optional(),
+    goal: z.unknown().optional(),
+    session_id: z.string().max(256).optional(),
+    rate_window_days: z.number().nonnegative().max(3650).optional(),
     config: z
       .object({
         trials: z.number().int().min(1).optional(),
@@ -47,14 +50,22 @@ export const verifyMonteCarlo = defineMethod({
       .optional(),
   }),
   deadlineMs: (_p, state) => state.config.verifyDeadlineMs,
-  handler(p) {
+  async handler(p, ctx) {
     const proposal = readProposal(p.proposal);
-    // No outcome history is kept yet, so every rate comes from the caller or the default.
+    const windowDays = p.rate_window_days ?? DEFAULT_RATE_WINDOW_DAYS;
+    const history = windowDays > 0 ? await ctx.state.trajectories.counts(windowDays) : null;
+    const permission = checkProposalPermissions(proposal, ctx.session.grantedTier, ctx.state.approvals, { tools: ctx.session.tools });
+    const proposalBlock: Block | undefined = permission.ok ? undefined : { gate: 'permission', reason: permissionDeniedMessage(permission.blocked) };
+    const denials = sessionPolicies(ctx, p);
     return monteCarlo(proposal, {
       initialState: p.initial_state,
       toolSuccessRates: p.tool_success_rates,
       goal: p.goal,
-      rateWindowDays: p.rate_window_days ?? 30,
+      history,
+      trajectoriesAvailable: windowDays > 0,
+      rateWindowDays: windowDays,
+      proposalBlock,
+      policyCheck: denials === undefined ? undefined : (action, state) => denials(action, state)[0]?.reason ?? null,
       config: p.config,
     });
   },

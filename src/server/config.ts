@@ -51,8 +51,17 @@ export interface ServerStateOptions {
    * `memory.persist` / `memory.load`. `null` keeps every graph in memory and refuses persist/load.
    */
   memoryDir: string | null;
+  /**
+   * Snapshot file of the shared memory graph (unbound sessions and MCP), its log beside it
+   * (`$CAR_HOME/memory/shared.json` in the binary). `null` keeps the shared graph in memory only.
+   */
+  sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
+  /** Where per-tool dispatch outcomes are kept (`tool-outcomes.jsonl`) for `verify.monte_carlo`; `null` keeps them in memory. */
+  trajectoriesDir: string | null;
+  /** Tool outcomes the trajectory history keeps; the oldest go first. */
+  maxTrajectoryRecords: number;
   /** Root of the durable run traces (`<runsDir>/<agent_id>/<run_id>.jsonl`); `null` keeps runs in memory. */
   runsDir: string | null;
   /** Registry directory (`<registryDir>/<name>.json`); `null` refuses every `registry.*` call. */
@@ -275,8 +284,11 @@ const DEFAULTS: ServerStateOptions = {
   carHome: null,
   approvalsPath: null,
   memoryDir: null,
+  sharedMemoryPath: null,
   journalDir: null,
   runsDir: null,
+  trajectoriesDir: null,
+  maxTrajectoryRecords: 100_000,
   registryDir: null,
   runCompleteGraceMs: 250,
   handlerTimeoutMs: 30 * 60 * 1000,
@@ -396,8 +408,11 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly carHome!: string | null;
   readonly approvalsPath!: string | null;
   readonly memoryDir!: string | null;
+  readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
   readonly runsDir!: string | null;
+  readonly trajectoriesDir!: string | null;
+  readonly maxTrajectoryRecords!: number;
   readonly registryDir!: string | null;
   readonly runCompleteGraceMs!: number;
   readonly handlerTimeoutMs!: number;
@@ -625,6 +640,7 @@ function validate(o: ServerStateOptions): void {
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
     'ocrMaxOutputBytes',
+    'maxTrajectoryRecords',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
@@ -667,6 +683,9 @@ function validate(o: ServerStateOptions): void {
   if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
     throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
   }
+  if (o.sharedMemoryPath !== null && (typeof o.sharedMemoryPath !== 'string' || !isAbsolute(o.sharedMemoryPath) || !o.sharedMemoryPath.endsWith('.json'))) {
+    throw new TypeError('ServerStateConfig.sharedMemoryPath must be an absolute path ending in .json, or null');
+  }
   const gate = o.approvalGate;
   if (typeof gate !== 'object' || gate === null || typeof gate.enabled !== 'boolean' || !Array.isArray(gate.methods)) {
     throw new TypeError('ServerStateConfig.approvalGate must be {enabled: boolean, methods: string[], timeoutMs: number}');
@@ -677,7 +696,7 @@ function validate(o: ServerStateOptions): void {
   if (o.journalDir !== null && (typeof o.journalDir !== 'string' || o.journalDir.length === 0)) {
     throw new TypeError('ServerStateConfig.journalDir must be a non-empty path or null');
   }
-  for (const key of ['runsDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
+  for (const key of ['runsDir', 'trajectoriesDir', 'registryDir', 'agentsManifestPath', 'agentsLogDir', 'chatGoalsPath'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);

@@ -6,6 +6,7 @@ import { totalmem } from 'node:os';
 import { InferenceAdmission } from '../engine/admission.js';
 import { Supervisor } from '../engine/supervision/supervisor.js';
 import { RunStore } from '../engine/runs/run-store.js';
+import { TrajectoryStore } from '../engine/trajectories.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
@@ -60,6 +61,7 @@ export class ServerState implements ServerContext {
   readonly host: HostState;
   /** Durable run traces (`runs.*`); files are touched only by runs. */
   readonly runs: RunStore;
+  readonly trajectories: TrajectoryStore;
   /** The product registry (`registry.*`); refused when no registry dir is configured. */
   readonly registry: RegistryService;
   /**
@@ -95,7 +97,7 @@ export class ServerState implements ServerContext {
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
-    this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
+    this.memory = new MemoryService({ memoryDir: config.memoryDir, sharedPath: config.sharedMemoryPath, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
@@ -103,6 +105,7 @@ export class ServerState implements ServerContext {
       maxFinishedInMemory: config.maxFinishedRunsInMemory,
       onError: (err, runId) => config.logger.warn({ err, run_id: runId }, 'run trace write failed'),
     });
+    this.trajectories = new TrajectoryStore(config.trajectoriesDir, config.maxTrajectoryRecords);
     this.registry = new RegistryService(config.registryDir, config.maxRegistryStores);
     this.inference = new InferenceService({
       modelsPath: config.modelsPath,
@@ -241,6 +244,7 @@ export class ServerState implements ServerContext {
     await this.a2a.close();
     if (this.sessions.size === 0) {
       await this.runs.close();
+      await this.trajectories.close();
       return this.memory.close();
     }
     await new Promise<void>((resolve) => {
@@ -254,6 +258,7 @@ export class ServerState implements ServerContext {
       this.sessionWaiters.add(done);
     });
     await this.runs.close();
+    await this.trajectories.close();
     await this.memory.close();
   }
 }

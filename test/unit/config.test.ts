@@ -81,6 +81,8 @@ describe('ServerStateConfig', () => {
     ['maxSupervisionHistory', 4096],
     ['maxFinishedRunsInMemory', 1000],
     ['maxRegistryStores', 64],
+    ['maxTrajectoryRecords', 100_000],
+    ['ocrMaxOutputBytes', 4 * 1024 * 1024],
     ['mcpMaxSessions', 256],
     ['mcpSessionIdleMs', 30 * 60_000],
     ['mcpMaxBodyBytes', 4 * 1024 * 1024],

@@ -26,6 +26,30 @@ describe('runs.* over the wire', () => {
     return c;
   }
 
+  test('proposal.submit inside an open run records each action as a turn of that run, live and on disk', async () => {
+    const a = await agent('proposer');
+    await a.result('session.init', { tools: [{ name: 'lookup' }] });
+    const { run_id } = await a.result('runs.start', { intent: 'look things up' });
+    const h = await host();
+    await h.result('runs.subscribe', { run_id });
+    const reply = a.call('proposal.submit', {
+      proposal: { id: 'p-run', actions: [{ id: 'a0', type: 'tool_call', tool: 'lookup', parameters: { q: 'car' } }] },
+    });
+    const req = await a.next();
+    assert.equal(req.method, 'tools.execute');
+    a.send({ jsonrpc: '2.0', id: req.id, result: { found: 3 } });
+    assert.equal((await reply).result.results[0].status, 'succeeded');
+    const ev = await h.next();
+    assert.equal(ev.method, 'runs.trace.event');
+    assert.deepEqual([ev.params.record.record, ev.params.record.tool, ev.params.record.parameters, ev.params.record.output, ev.params.cursor], [
+      'turn', 'lookup', { q: 'car' }, { found: 3 }, 1,
+    ]);
+    const trace = await h.result('runs.get_trace', { run_id });
+    assert.deepEqual(trace.records.map((r: { record: string }) => r.record), ['started', 'turn']);
+    assert.equal(trace.records[1].verifier_verdict, 'not_run');
+    await a.result('runs.complete', { run_id, outcome: { status: 'success' } });
+  });
+
   test('67: start needs an identity; agent_id comes from the binding or agent_name; idempotency_key is the run id', async () => {
     const anon = await server.authed();
     const err = await anon.error('runs.start', { intent: 'x' });

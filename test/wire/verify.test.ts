@@ -135,39 +135,44 @@ describe('verify.monte_carlo over the wire', () => {
       { id: 's', type: 'tool_call', tool: 'store', dependencies: ['f'], expected_effects: { stored: true } },
     ],
   };
+  const storedGoal = { state_predicate: { key: 'stored', value: true } };
 
-  test('seeded and deterministic; caller rates and defaults are reported by provenance', async () => {
+  test('the reference shape: distributions, per-key and per-action rows, provenance, a GoalCondition', async () => {
     const c = await server.authed();
-    const params = { proposal, tool_success_rates: { fetch: 0.8 }, goal: { stored: true }, config: { trials: 500, seed: 11 } };
+    const params = { proposal, tool_success_rates: { fetch: 0.8 }, goal: storedGoal, rate_window_days: 30, config: { trials: 500, seed: 11, default_success_rate: 0.5, retry_attempts: 0 } };
     const a = await c.result('verify.monte_carlo', params);
-    const b = await c.result('verify.monte_carlo', params);
-    assert.deepEqual(a, b);
-    assert.equal(a.trials, 500);
-    assert.equal(a.seed, 11);
-    assert.deepEqual(a.rate_provenance, { fetch: 'caller', store: 'default' });
-    assert.equal(a.rate_window_days, 30);
+    assert.deepEqual(a, await c.result('verify.monte_carlo', params));
+    assert.deepEqual([a.trials, a.seed], [500, 11]);
+    assert.deepEqual(a.goal_underivable_conditions, []);
+    for (const d of [a.tool_calls, a.actions_executed]) assert.deepEqual(Object.keys(d).sort(), ['max', 'mean', 'min', 'p50', 'p95']);
+    assert.deepEqual(Object.keys(a.state_distribution[0]).sort(), ['key', 'p_present', 'values']);
+    assert.deepEqual(Object.keys(a.state_distribution[0].values[0]).sort(), ['probability', 'value']);
+    assert.deepEqual(a.action_outcomes.map((r: { action_id: string }) => r.action_id), ['f', 's']);
+    for (const key of ['p_rejected', 'p_failed', 'p_effects_landed', 'mean_blast_radius']) assert.equal(typeof a.action_outcomes[0][key], 'number', key);
+    assert.deepEqual(Object.keys(a.rate_provenance).sort(), ['overridden_by_caller', 'tools', 'trajectories_available', 'window_days']);
+    assert.deepEqual(a.rate_provenance.overridden_by_caller, ['fetch']);
+    assert.deepEqual(a.rate_provenance.tools.map((t: { tool: string; source: string }) => [t.tool, t.source]), [['fetch', 'caller'], ['store', 'default']]);
     assert.ok(a.p_goal_reached > 0.3 && a.p_goal_reached < 0.5, `p_goal_reached ${a.p_goal_reached}`);
-    for (const key of ['p_all_effects_landed', 'tool_calls', 'actions_executed', 'state_distribution', 'action_outcomes']) {
-      assert.ok(key in a, key);
-    }
     const other = await c.result('verify.monte_carlo', { ...params, config: { trials: 500, seed: 12 } });
     assert.notDeepEqual(other.action_outcomes, a.action_outcomes);
     await assertNoCallbacks(c);
   });
 
-  test('certain success and certain failure', async () => {
+  test('certain success and certain failure; an underivable goal fails closed and is named', async () => {
     const c = await server.authed();
-    const sure = await c.result('verify.monte_carlo', { proposal, tool_success_rates: { fetch: 1, store: 1 }, goal: { stored: true } });
+    const sure = await c.result('verify.monte_carlo', { proposal, tool_success_rates: { fetch: 1, store: 1 }, goal: storedGoal });
     assert.equal(sure.p_goal_reached, 1);
     assert.equal(sure.p_all_effects_landed, 1);
-    const never = await c.result('verify.monte_carlo', { proposal, config: { default_success_rate: 0 }, goal: { stored: true } });
+    const never = await c.result('verify.monte_carlo', { proposal, config: { default_success_rate: 0 }, goal: { all_of: [storedGoal, { tool_receipts_grounded: {} }] } });
     assert.equal(never.p_goal_reached, 0);
-    assert.deepEqual(never.action_outcomes.s, { succeeded: 0, failed: 0, skipped: 1 });
+    assert.deepEqual(never.goal_underivable_conditions, ['tool_receipts_grounded']);
+    assert.equal(never.action_outcomes[1].p_succeeded, 0);
+    const clamped = await c.result('verify.monte_carlo', { proposal, tool_success_rates: { fetch: 1.5, store: -1 } });
+    assert.deepEqual(clamped.tool_success_rates, { fetch: 1, store: 0 }, 'rates outside 0..1 are clamped');
   });
 
   test('out-of-range inputs → -32602', async () => {
     const c = await server.authed();
-    assert.equal((await c.error('verify.monte_carlo', { proposal, tool_success_rates: { fetch: 1.5 } })).code, -32602);
     assert.equal((await c.error('verify.monte_carlo', { proposal, config: { trials: 0 } })).code, -32602);
     assert.equal((await c.error('verify.monte_carlo', { proposal, config: { seed: -3 } })).code, -32602);
     const big = await c.error('verify.monte_carlo', { proposal, config: { trials: 100_001 } });
@@ -176,5 +181,43 @@ describe('verify.monte_carlo over the wire', () => {
     const badProposal = await c.error('verify.monte_carlo', { proposal: { actions: 'nope' } });
     assert.equal(badProposal.code, -32602);
     assert.deepEqual(badProposal.data, { kind: 'invalid', field: 'proposal.actions' });
+    assert.equal((await c.error('verify.monte_carlo', { proposal, goal: { state_predicate: { value: 1 } } })).code, -32602);
+  });
+
+  test('rates are learned from real dispatches: a tool that failed 3 of 4 times reads (1+1)/(4+2)', async () => {
+    const c = await server.authed();
+    await c.result('session.init', { tools: [{ name: 'learned_tool' }] });
+    for (const ok of [true, false, false, false]) {
+      const reply = c.call('proposal.submit', {
+        proposal: { actions: [{ id: 'a', type: 'tool_call', tool: 'learned_tool', parameters: {}, failure_behavior: 'skip', max_retries: 0 }] },
+      });
+      const req = await c.next();
+      assert.equal(req.method, 'tools.execute');
+      c.send(ok ? { jsonrpc: '2.0', id: req.id, result: { ok: true } } : { jsonrpc: '2.0', id: req.id, error: { code: -32000, message: 'boom' } });
+      await reply;
+    }
+    const plan = { actions: [{ id: 'x', type: 'tool_call', tool: 'learned_tool' }] };
+    const r = await c.result('verify.monte_carlo', { proposal: plan, config: { trials: 10 } });
+    assert.equal(r.rate_provenance.trajectories_available, true);
+    assert.deepEqual(r.rate_provenance.tools, [{ tool: 'learned_tool', rate: 2 / 6, source: 'trajectories', succeeded: 1, dispatched: 4 }]);
+    const off = await c.result('verify.monte_carlo', { proposal: plan, rate_window_days: 0, config: { trials: 10 } });
+    assert.deepEqual([off.rate_provenance.trajectories_available, off.rate_provenance.tools[0].source], [false, 'default']);
+  });
+
+  test('a deny_tool policy and the permission tier refuse actions inside the simulation', async () => {
+    const c = await server.authed();
+    await c.result('policy.register', { name: 'no-nuke', rule: 'deny_tool', target: 'nuke' });
+    const denied = await c.result('verify.monte_carlo', {
+      proposal: { actions: [{ id: 'n', type: 'tool_call', tool: 'nuke', expected_effects: { boom: true } }] },
+      tool_success_rates: { nuke: 1 },
+    });
+    assert.deepEqual([denied.action_outcomes[0].p_rejected, denied.action_outcomes[0].p_succeeded, denied.p_all_effects_landed], [1, 0, 0]);
+    assert.equal(denied.tool_calls.max, 0);
+    const gated = await c.result('verify.monte_carlo', {
+      proposal: { actions: [{ id: 'd', type: 'tool_call', tool: 'delete_everything', parameters: {} }] },
+      tool_success_rates: { delete_everything: 1 },
+    });
+    assert.equal(gated.action_outcomes[0].p_rejected, 1);
+    assert.equal(gated.action_outcomes[0].blocked_by.gate, 'permission');
   });
 });

@@ -5,6 +5,7 @@ export { equivalent, MAX_TEST_STATES, type EquivalenceResult } from './equivalen
 export { optimize, type OptimizeResult } from './optimize.js';
 export {
   monteCarlo,
+  DEFAULT_RATE_WINDOW_DAYS,
   DEFAULT_SEED,
   DEFAULT_SUCCESS_RATE,
   DEFAULT_TRIALS,
@@ -15,7 +16,11 @@ export {
   type MonteCarloResult,
   type RateSource,
   type ToolHistory,
+  type Block,
+  type Distribution,
+  type RateProvenance,
 } from './monte-carlo.js';
+export { parseGoal, UNDERIVABLE_GOALS, type Goal } from './goal.js';
 export { schemaViolations, type SchemaViolation } from './schema.js';
 export { SplitMix64 } from './splitmix64.js';
 export { REPEATED_CALL_THRESHOLD } from './checks/loops.js';
