@@ -119,6 +119,7 @@ export class Daemon {
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),
         a2aPeerLogPath: resolve(this.plan.carHome.dir, 'peer-messages.jsonl'),
+        a2aFilesRoot: resolve(this.plan.carHome.dir, 'a2a', 'files'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },

@@ -60,7 +60,12 @@ export interface HandlerConfig {
   readonly voiceSidecarMaxToolRounds: number;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
+  readonly a2aFilesRoot: string | null;
+  readonly a2aMaxFileBytes: number;
   readonly chatAckTimeoutMs: number;
+  readonly multiRunAgentTimeoutMs: number;
+  readonly multiMaxConcurrency: number;
+  readonly multiMaxSubtasks: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;
@@ -120,6 +125,8 @@ export interface SessionChannel {
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
+  /** Close the connection. */
+  close(code?: number, reason?: string): void;
 }
 
 /** One connected client. */

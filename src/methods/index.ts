@@ -30,6 +30,7 @@ import { voiceTurnMethods } from './voice-turn.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 import { agentsChatMethods } from './agents-chat.js';
+import { multiMethods } from './multi.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -75,5 +76,6 @@ export function coreMethods(): MethodSpec[] {
     ...voiceTurnMethods,
     ...agentsMethods,
     ...agentsChatMethods,
+    ...multiMethods,
   ];
 }

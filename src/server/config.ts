@@ -218,6 +218,10 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The directory an A2A listener's own filesystem tools serve (created at start); `null` offers no such tools. */
+  a2aFilesRoot: string | null;
+  /** Largest file those tools read or write, in bytes. */
+  a2aMaxFileBytes: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -278,6 +282,12 @@ export interface ServerStateOptions {
   chatGoalsPath: string | null;
   /** Standing chat goals kept. */
   maxChatGoals: number;
+  /** How long one `multi.run_agent` callback may take before that agent fails. */
+  multiRunAgentTimeoutMs: number;
+  /** Agents of one `multi.*` call running at once (the rest wait). */
+  multiMaxConcurrency: number;
+  /** Subtasks `multi.subtask`'s main agent may spawn. */
+  multiMaxSubtasks: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -371,6 +381,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  a2aFilesRoot: null,
+  a2aMaxFileBytes: 1024 * 1024,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -401,6 +413,9 @@ const DEFAULTS: ServerStateOptions = {
   maxChatSessions: 1024,
   chatGoalsPath: null,
   maxChatGoals: 4096,
+  multiRunAgentTimeoutMs: 10 * 60 * 1000,
+  multiMaxConcurrency: 64,
+  multiMaxSubtasks: 16,
 };
 
 /**
@@ -498,6 +513,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly a2aFilesRoot!: string | null;
+  readonly a2aMaxFileBytes!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -528,6 +545,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxChatSessions!: number;
   readonly chatGoalsPath!: string | null;
   readonly maxChatGoals!: number;
+  readonly multiRunAgentTimeoutMs!: number;
+  readonly multiMaxConcurrency!: number;
+  readonly multiMaxSubtasks!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -606,6 +626,7 @@ function validate(o: ServerStateOptions): void {
     'agentStopGraceMs',
     'agentBackoffMaxMs',
     'chatAckTimeoutMs',
+    'multiRunAgentTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -642,6 +663,7 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'a2aMaxFileBytes',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -664,6 +686,8 @@ function validate(o: ServerStateOptions): void {
     'agentLogTailBytes',
     'maxChatSessions',
     'maxChatGoals',
+    'multiMaxConcurrency',
+    'multiMaxSubtasks',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -742,7 +766,7 @@ function validate(o: ServerStateOptions): void {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
   }
-  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath', 'a2aFilesRoot'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
