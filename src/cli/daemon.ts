@@ -130,6 +130,7 @@ export class Daemon {
         providerEnv: this.plan.env,
         embedModel: inference.embedModel,
         skillsModel: inference.skillsModel,
+        mcpAssistantModel: inference.assistantModel,
         voiceSearchPath: voiceSearchPath(this.plan.env.PATH),
         agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
