@@ -61,9 +61,9 @@ export async function ensureDirDurable(dir: string): Promise<void> {
   }
 }
 
-/** `mkdir -p` with mode 0700 for every directory it creates. */
+/** `mkdir -p` (0700); like `ensureDirDurable`, the directories it creates survive a crash. */
 export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDirDurable(dir);
 }
 
 /** Write all of `buf` at the end of `fh`, then fdatasync: the bytes are on disk when this resolves. */
