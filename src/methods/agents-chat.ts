@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHAT_EVENT_KINDS, GOAL_ITERATIONS, normalizeGoal, suggestGoal, type ChatEvent, type ChatRoute, type Judge } from '../agents/index.js';
-import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
+import { defineMethod, hostCheckOff, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { CarError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
 import { startAgentChat } from './chat-start.js';
@@ -53,7 +53,7 @@ function assertMaySteer(ctx: MethodContext, id: string): void {
   if (chat.agentClientId === ctx.session.clientId) {
     throw new CarError('denied', `${ctx.method}: the agent of chat session '${id}' may not steer it`);
   }
-  const host = ctx.session.isHost || ctx.state.config.hostToken === null;
+  const host = ctx.session.isHost || hostCheckOff(ctx.state);
   if (chat.hostClientId !== ctx.session.clientId && !host) {
     throw new CarError('denied', `${ctx.method}: only the session that started chat '${id}' or a host-role session may do this`);
   }
