@@ -19,7 +19,7 @@ import {
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
-import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
+import { DEFAULT_MEETING_LIMITS, DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -218,6 +218,10 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The directory an A2A listener's own filesystem tools serve (created at start); `null` offers no such tools. */
+  a2aFilesRoot: string | null;
+  /** Largest file those tools read or write, in bytes. */
+  a2aMaxFileBytes: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -232,6 +236,12 @@ export interface ServerStateOptions {
   maxTtsStreams: number;
   /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
   maxTtsTextBytes: number;
+  /** Meetings root (`$CAR_HOME/meetings`: `<id>/meeting.json`, `<id>/transcript.jsonl`); `null` keeps meetings in memory. */
+  meetingsDir: string | null;
+  /** Meetings recording at once, daemon-wide. */
+  maxActiveMeetings: number;
+  /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
+  maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
   mcpMaxSessions: number;
   /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
@@ -268,6 +278,12 @@ export interface ServerStateOptions {
   chatGoalsPath: string | null;
   /** Standing chat goals kept. */
   maxChatGoals: number;
+  /** How long one `multi.run_agent` callback may take before that agent fails. */
+  multiRunAgentTimeoutMs: number;
+  /** Agents of one `multi.*` call running at once (the rest wait). */
+  multiMaxConcurrency: number;
+  /** Subtasks `multi.subtask`'s main agent may spawn. */
+  multiMaxSubtasks: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -361,6 +377,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  a2aFilesRoot: null,
+  a2aMaxFileBytes: 1024 * 1024,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -368,6 +386,9 @@ const DEFAULTS: ServerStateOptions = {
   maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
   maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
+  meetingsDir: null,
+  maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
@@ -386,6 +407,9 @@ const DEFAULTS: ServerStateOptions = {
   maxChatSessions: 1024,
   chatGoalsPath: null,
   maxChatGoals: 4096,
+  multiRunAgentTimeoutMs: 10 * 60 * 1000,
+  multiMaxConcurrency: 64,
+  multiMaxSubtasks: 16,
 };
 
 /**
@@ -483,6 +507,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly a2aFilesRoot!: string | null;
+  readonly a2aMaxFileBytes!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -490,6 +516,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxVoiceBufferedBytes!: number;
   readonly maxTtsStreams!: number;
   readonly maxTtsTextBytes!: number;
+  readonly meetingsDir!: string | null;
+  readonly maxActiveMeetings!: number;
+  readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
@@ -508,6 +537,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxChatSessions!: number;
   readonly chatGoalsPath!: string | null;
   readonly maxChatGoals!: number;
+  readonly multiRunAgentTimeoutMs!: number;
+  readonly multiMaxConcurrency!: number;
+  readonly multiMaxSubtasks!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -586,6 +618,7 @@ function validate(o: ServerStateOptions): void {
     'agentStopGraceMs',
     'agentBackoffMaxMs',
     'chatAckTimeoutMs',
+    'multiRunAgentTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -622,11 +655,14 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'a2aMaxFileBytes',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
     'maxTtsStreams',
     'maxTtsTextBytes',
+    'maxActiveMeetings',
+    'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
@@ -640,6 +676,8 @@ function validate(o: ServerStateOptions): void {
     'agentLogTailBytes',
     'maxChatSessions',
     'maxChatGoals',
+    'multiMaxConcurrency',
+    'multiMaxSubtasks',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -718,7 +756,7 @@ function validate(o: ServerStateOptions): void {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
   }
-  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath', 'a2aFilesRoot'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);

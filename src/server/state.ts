@@ -11,6 +11,7 @@ import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
 import { VoiceService } from '../voice/service.js';
+import { MeetingService } from '../voice/meetings.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import { ChatHub } from '../agents/chat.js';
 import { GoalStore } from '../agents/goals.js';
@@ -73,6 +74,8 @@ export class ServerState implements ServerContext {
   readonly a2a: A2aService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
+  /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
+  readonly meetings: MeetingService;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -141,6 +144,10 @@ export class ServerState implements ServerContext {
         maxTtsTextBytes: config.maxTtsTextBytes,
       },
     });
+    this.meetings = new MeetingService(this.voice, config.meetingsDir, {
+      maxActive: config.maxActiveMeetings,
+      maxStoredInMemory: config.maxMeetingsInMemory,
+    });
     this.agents = new AgentSupervisor({
       manifestPath: config.agentsManifestPath,
       logDir: config.agentsLogDir,
@@ -206,6 +213,7 @@ export class ServerState implements ServerContext {
     this.host.dropSession(session.clientId);
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);
+    void this.meetings.closeOwner(session.clientId);
     this.voice.closeOwner(session.clientId);
     this.chat.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {

@@ -91,6 +91,8 @@ describe('ServerStateConfig', () => {
     ['agentLogTailBytes', 8 * 1024 * 1024],
     ['maxChatSessions', 1024],
     ['maxChatGoals', 4096],
+    ['multiMaxConcurrency', 64],
+    ['multiMaxSubtasks', 16],
   ];
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
@@ -110,7 +112,8 @@ describe('ServerStateConfig', () => {
     assert.equal(c.agentStopGraceMs, 5000);
     assert.equal(c.agentBackoffMaxMs, 60_000);
     assert.equal(c.chatAckTimeoutMs, 5000);
-    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs', 'chatAckTimeoutMs'] as const) {
+    assert.equal(c.multiRunAgentTimeoutMs, 600_000);
+    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs', 'chatAckTimeoutMs', 'multiRunAgentTimeoutMs'] as const) {
       for (const bad of [0, -1, Number.NaN]) assert.throws(() => new ServerStateConfig({ [key]: bad }), new RegExp(`ServerStateConfig\\.${key}`));
     }
     assert.throws(() => new ServerStateConfig({ agentsManifestPath: 'relative.json' }), /agentsManifestPath must be an absolute path/);
