@@ -88,7 +88,8 @@ export class Daemon {
   private async run(): Promise<void> {
     const { settings, sharedSocket } = this.plan;
     const authToken = settings.auth ? mintToken() : null;
-    const hostToken = mintToken();
+    // No auth, no host check: with auth off there is no host token either.
+    const hostToken = settings.auth ? mintToken() : null;
 
     const primacy = await establishPrimacy(this.plan.lockPath, sharedSocket);
     if (primacy.primary) this.lock = primacy.lock;

@@ -83,12 +83,13 @@ export class TokenFiles {
     return join(this.dir, HOST_TOKEN_FILE + this.suffix);
   }
 
-  /** With auth off a leftover auth-token would only mislead clients, so it is removed. */
-  write(authToken: string | null, hostToken: string): void {
+  /** With auth off leftover token files would only mislead clients, so they are removed. */
+  write(authToken: string | null, hostToken: string | null): void {
     ensurePrivateDir(this.dir);
     if (authToken === null) removeFile(this.authTokenPath);
     else this.writeOne(this.authTokenPath, authToken);
-    this.writeOne(this.hostTokenPath, hostToken);
+    if (hostToken === null) removeFile(this.hostTokenPath);
+    else this.writeOne(this.hostTokenPath, hostToken);
   }
 
   remove(): void {

@@ -3,11 +3,11 @@ import type { MethodSpec } from './method.js';
 import { ROLE_RANK } from './roles.js';
 
 /**
- * No host check applies: there is no host token, or auth is off (upstream's opt-out posture: no
- * auth, no host check), so host-only gates are open to every session.
+ * No host check applies: there is no host token (the binary's `--no-auth` mints none, upstream's
+ * opt-out posture), so host-only gates are open to every session.
  */
 export function hostCheckOff(state: ServerContext): boolean {
-  return state.config.hostToken === null || state.config.authToken === null;
+  return state.config.hostToken === null;
 }
 
 /** True when `session` may call `spec` (role check; host-only methods are open when the host check is off). */

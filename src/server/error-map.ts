@@ -12,8 +12,8 @@ import { CarError, type CarErrorKind } from '../util/errors.js';
  *   `data` is `{kind, field?, limit?, ...detail}`. A model's content refusal
  *   (`ContentRefusedError`) is -32007 `content refused: …` instead, with the same `data`.
  * - `A2aProtocolError` (the in-core A2A dispatcher) keeps the A2A specification's code and data.
- * - Anything else is unexpected: -32603 with its message.
- * In every message an absolute server path is cut down to its last component.
+ * - Anything else is unexpected: -32603 with its message, any absolute server path in it cut down
+ *   to its last component.
  */
 export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
@@ -38,8 +38,7 @@ function fromCarError(err: CarError): RpcError {
   if (err.field !== undefined) data.field = err.field;
   if (err.limit !== undefined) data.limit = err.limit;
   if (err.detail !== undefined) Object.assign(data, err.detail);
-  const text = scrubPaths(err.message);
-  const message = err.kind === 'invalid' && !err.verbatim ? `invalid params: ${text}` : text;
+  const message = err.kind === 'invalid' && !err.verbatim ? `invalid params: ${err.message}` : err.message;
   const code = err instanceof ContentRefusedError ? ErrorCode.ContentRefused : CODES[err.kind];
   return new RpcError(code, message, data);
 }
