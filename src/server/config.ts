@@ -83,6 +83,10 @@ export interface ServerStateOptions {
   toolCacheMaxBytes: number;
   /** `messaging.send` idempotency keys remembered per session. */
   messagingMaxIdempotencyKeys: number;
+  /** Directory of `*.toml` policy files every session loads (runtime.md §1.7); `null` loads none. */
+  policiesDir: string | null;
+  /** Largest policy file read; a bigger one fails the session's proposals like a malformed one. */
+  policyFileMaxBytes: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -240,6 +244,10 @@ export interface ServerStateOptions {
   meetingsDir: string | null;
   /** Meetings recording at once, daemon-wide. */
   maxActiveMeetings: number;
+  /** How long a voice turn waits for its sidecar when `sidecar_timeout_ms` is not given. */
+  voiceSidecarTimeoutMs: number;
+  /** Tool rounds one voice-turn sidecar may run before it is stopped. */
+  voiceSidecarMaxToolRounds: number;
   /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
   maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
@@ -250,6 +258,16 @@ export interface ServerStateOptions {
   mcpMaxBodyBytes: number;
   /** Resources per `resources/list` page. */
   mcpResourcePageSize: number;
+  /** MCP assistant runs in progress at once; one more `assistant_start` is an `isError` result. */
+  mcpAssistantMaxRuns: number;
+  /** An assistant run nobody polled for this long is cancelled (a finished one is forgotten). */
+  mcpAssistantIdleMs: number;
+  /** Events an assistant run keeps; older ones are dropped and counted in `events_skipped`. */
+  mcpAssistantMaxEvents: number;
+  /** Model turns per assistant run; still calling tools after the last one fails the run. */
+  mcpAssistantMaxTurns: number;
+  /** Model the assistant runs on; `null` routes to a model with generate and tool_use. */
+  mcpAssistantModel: string | null;
   /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
   ocrProgram: string;
   /** Longest one `vision.ocr` recognition may run. */
@@ -309,6 +327,8 @@ const DEFAULTS: ServerStateOptions = {
   toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
   toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
   messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
+  policiesDir: null,
+  policyFileMaxBytes: 1024 * 1024,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -388,11 +408,18 @@ const DEFAULTS: ServerStateOptions = {
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
   meetingsDir: null,
   maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  voiceSidecarTimeoutMs: 30_000,
+  voiceSidecarMaxToolRounds: 8,
   maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
   mcpResourcePageSize: 100,
+  mcpAssistantMaxRuns: 8,
+  mcpAssistantIdleMs: 60 * 60 * 1000,
+  mcpAssistantMaxEvents: 2000,
+  mcpAssistantMaxTurns: 32,
+  mcpAssistantModel: null,
   ocrProgram: 'tesseract',
   ocrTimeoutMs: 60 * 1000,
   ocrMaxOutputBytes: 4 * 1024 * 1024,
@@ -439,6 +466,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolCacheMaxEntries!: number;
   readonly toolCacheMaxBytes!: number;
   readonly messagingMaxIdempotencyKeys!: number;
+  readonly policiesDir!: string | null;
+  readonly policyFileMaxBytes!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -518,11 +547,18 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxTtsTextBytes!: number;
   readonly meetingsDir!: string | null;
   readonly maxActiveMeetings!: number;
+  readonly voiceSidecarTimeoutMs!: number;
+  readonly voiceSidecarMaxToolRounds!: number;
   readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
   readonly mcpResourcePageSize!: number;
+  readonly mcpAssistantMaxRuns!: number;
+  readonly mcpAssistantIdleMs!: number;
+  readonly mcpAssistantMaxEvents!: number;
+  readonly mcpAssistantMaxTurns!: number;
+  readonly mcpAssistantModel!: string | null;
   readonly ocrProgram!: string;
   readonly ocrTimeoutMs!: number;
   readonly ocrMaxOutputBytes!: number;
@@ -662,16 +698,23 @@ function validate(o: ServerStateOptions): void {
     'maxTtsStreams',
     'maxTtsTextBytes',
     'maxActiveMeetings',
+    'voiceSidecarTimeoutMs',
+    'voiceSidecarMaxToolRounds',
     'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
+    'mcpAssistantMaxRuns',
+    'mcpAssistantIdleMs',
+    'mcpAssistantMaxEvents',
+    'mcpAssistantMaxTurns',
     'ocrMaxOutputBytes',
     'maxTrajectoryRecords',
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
+    'policyFileMaxBytes',
     'maxAgents',
     'agentLogTailBytes',
     'maxChatSessions',
@@ -750,7 +793,7 @@ function validate(o: ServerStateOptions): void {
   for (const key of ['providerEnv', 'agentEnv'] as const) {
     if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
-  for (const key of ['embedModel', 'skillsModel'] as const) {
+  for (const key of ['embedModel', 'skillsModel', 'mcpAssistantModel'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
