@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { runMemoryBench } from './memory.js';
+import { runMcpBench } from './mcp.js';
 import { runHostBench } from './host.js';
 import { runInferenceBench } from './inference.js';
 import { measureAll } from './phases.js';
@@ -21,7 +22,7 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'memory', 'host', 'inference'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'memory', 'mcp', 'host', 'inference'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     if (sections.has('verify')) runVerifyBench();
     if (sections.has('proposal')) await runProposalBench(targets);
     if (sections.has('memory')) await runMemoryBench();
+    if (sections.has('mcp')) await runMcpBench();
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();
   } finally {
