@@ -57,6 +57,8 @@ export interface HandlerConfig {
   readonly skillsModel: string | null;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
+  readonly a2aFilesRoot: string | null;
+  readonly a2aMaxFileBytes: number;
   readonly chatAckTimeoutMs: number;
   readonly multiRunAgentTimeoutMs: number;
   readonly multiMaxConcurrency: number;
@@ -118,6 +120,8 @@ export interface SessionChannel {
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
+  /** Close the connection. */
+  close(code?: number, reason?: string): void;
 }
 
 /** One connected client. */

@@ -218,6 +218,10 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The directory an A2A listener's own filesystem tools serve (created at start); `null` offers no such tools. */
+  a2aFilesRoot: string | null;
+  /** Largest file those tools read or write, in bytes. */
+  a2aMaxFileBytes: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -246,6 +250,16 @@ export interface ServerStateOptions {
   mcpMaxBodyBytes: number;
   /** Resources per `resources/list` page. */
   mcpResourcePageSize: number;
+  /** MCP assistant runs in progress at once; one more `assistant_start` is an `isError` result. */
+  mcpAssistantMaxRuns: number;
+  /** An assistant run nobody polled for this long is cancelled (a finished one is forgotten). */
+  mcpAssistantIdleMs: number;
+  /** Events an assistant run keeps; older ones are dropped and counted in `events_skipped`. */
+  mcpAssistantMaxEvents: number;
+  /** Model turns per assistant run; still calling tools after the last one fails the run. */
+  mcpAssistantMaxTurns: number;
+  /** Model the assistant runs on; `null` routes to a model with generate and tool_use. */
+  mcpAssistantModel: string | null;
   /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
   ocrProgram: string;
   /** Longest one `vision.ocr` recognition may run. */
@@ -373,6 +387,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  a2aFilesRoot: null,
+  a2aMaxFileBytes: 1024 * 1024,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -387,6 +403,11 @@ const DEFAULTS: ServerStateOptions = {
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
   mcpResourcePageSize: 100,
+  mcpAssistantMaxRuns: 8,
+  mcpAssistantIdleMs: 60 * 60 * 1000,
+  mcpAssistantMaxEvents: 2000,
+  mcpAssistantMaxTurns: 32,
+  mcpAssistantModel: null,
   ocrProgram: 'tesseract',
   ocrTimeoutMs: 60 * 1000,
   ocrMaxOutputBytes: 4 * 1024 * 1024,
@@ -501,6 +522,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly a2aFilesRoot!: string | null;
+  readonly a2aMaxFileBytes!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -515,6 +538,11 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
   readonly mcpResourcePageSize!: number;
+  readonly mcpAssistantMaxRuns!: number;
+  readonly mcpAssistantIdleMs!: number;
+  readonly mcpAssistantMaxEvents!: number;
+  readonly mcpAssistantMaxTurns!: number;
+  readonly mcpAssistantModel!: string | null;
   readonly ocrProgram!: string;
   readonly ocrTimeoutMs!: number;
   readonly ocrMaxOutputBytes!: number;
@@ -647,6 +675,7 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'a2aMaxFileBytes',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -658,6 +687,10 @@ function validate(o: ServerStateOptions): void {
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
+    'mcpAssistantMaxRuns',
+    'mcpAssistantIdleMs',
+    'mcpAssistantMaxEvents',
+    'mcpAssistantMaxTurns',
     'ocrMaxOutputBytes',
     'maxTrajectoryRecords',
     'toolCacheMaxEntries',
@@ -741,13 +774,13 @@ function validate(o: ServerStateOptions): void {
   for (const key of ['providerEnv', 'agentEnv'] as const) {
     if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
-  for (const key of ['embedModel', 'skillsModel'] as const) {
+  for (const key of ['embedModel', 'skillsModel', 'mcpAssistantModel'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
   }
-  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath', 'a2aFilesRoot'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
