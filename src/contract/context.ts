@@ -12,7 +12,8 @@ import type { TrajectoryStore } from '../engine/trajectories.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
-import type { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import type { ToolRateLimiter } from '../engine/rate-limit.js';
+import type { PolicyChecker } from '../engine/executor/types.js';
 import type { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
@@ -28,6 +29,7 @@ import type { FactInput } from '../memory/types.js';
 import type { VoiceEventSink } from '../voice/types.js';
 import type { VoiceService } from '../voice/service.js';
 import type { MeetingService } from '../voice/meetings.js';
+import type { VoiceTurns } from '../voice/turns.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -55,6 +57,8 @@ export interface HandlerConfig {
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly voiceSidecarTimeoutMs: number;
+  readonly voiceSidecarMaxToolRounds: number;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
   readonly a2aFilesRoot: string | null;
@@ -96,6 +100,8 @@ export interface ServerContext {
   /** Speech in and out. */
   readonly voice: VoiceService;
   readonly meetings: MeetingService;
+  /** Two-track voice turns, one current turn per connection. */
+  readonly voiceTurns: VoiceTurns;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /**
@@ -148,6 +154,8 @@ export interface SessionContext {
   readonly rateLimiter: ToolRateLimiter;
   /** Set by a terminal tool error (fail-stop); proposals are refused until `session.clear_halt`. */
   halt: SessionHalt | null;
+  /** The `policiesDir` file policies (null when none); throws while a policy file is malformed. */
+  filePolicies(): PolicyChecker | null;
   readonly toolHandles: ToolHandleStore;
   toolStreamSubscribed: boolean;
   readonly events: EventLog;

@@ -83,6 +83,10 @@ export interface ServerStateOptions {
   toolCacheMaxBytes: number;
   /** `messaging.send` idempotency keys remembered per session. */
   messagingMaxIdempotencyKeys: number;
+  /** Directory of `*.toml` policy files every session loads (runtime.md §1.7); `null` loads none. */
+  policiesDir: string | null;
+  /** Largest policy file read; a bigger one fails the session's proposals like a malformed one. */
+  policyFileMaxBytes: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -240,6 +244,10 @@ export interface ServerStateOptions {
   meetingsDir: string | null;
   /** Meetings recording at once, daemon-wide. */
   maxActiveMeetings: number;
+  /** How long a voice turn waits for its sidecar when `sidecar_timeout_ms` is not given. */
+  voiceSidecarTimeoutMs: number;
+  /** Tool rounds one voice-turn sidecar may run before it is stopped. */
+  voiceSidecarMaxToolRounds: number;
   /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
   maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
@@ -319,6 +327,8 @@ const DEFAULTS: ServerStateOptions = {
   toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
   toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
   messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
+  policiesDir: null,
+  policyFileMaxBytes: 1024 * 1024,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -398,6 +408,8 @@ const DEFAULTS: ServerStateOptions = {
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
   meetingsDir: null,
   maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  voiceSidecarTimeoutMs: 30_000,
+  voiceSidecarMaxToolRounds: 8,
   maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
@@ -454,6 +466,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolCacheMaxEntries!: number;
   readonly toolCacheMaxBytes!: number;
   readonly messagingMaxIdempotencyKeys!: number;
+  readonly policiesDir!: string | null;
+  readonly policyFileMaxBytes!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -533,6 +547,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxTtsTextBytes!: number;
   readonly meetingsDir!: string | null;
   readonly maxActiveMeetings!: number;
+  readonly voiceSidecarTimeoutMs!: number;
+  readonly voiceSidecarMaxToolRounds!: number;
   readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
@@ -682,6 +698,8 @@ function validate(o: ServerStateOptions): void {
     'maxTtsStreams',
     'maxTtsTextBytes',
     'maxActiveMeetings',
+    'voiceSidecarTimeoutMs',
+    'voiceSidecarMaxToolRounds',
     'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
@@ -696,6 +714,7 @@ function validate(o: ServerStateOptions): void {
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
+    'policyFileMaxBytes',
     'maxAgents',
     'agentLogTailBytes',
     'maxChatSessions',
