@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { McpHttpEndpoint, sharedTools, type McpHost, type McpTool } from './mcp/index.js';
+import { AssistantRuns, assistantTools, McpHttpEndpoint, sharedTools, type AssistantModel, type McpHost, type McpTool } from './mcp/index.js';
 import type { ServerState } from './server/state.js';
 
 /**
@@ -18,10 +18,23 @@ export function daemonMcpHost(state: ServerState): McpHost {
   };
 }
 
+/** One assistant model turn: through the admission gate, on the configured model or a routed one. */
+function assistantModel(state: ServerState): AssistantModel {
+  return async (req, { local, signal }) =>
+    state.admission.withPermit(async () => {
+      const { result } = await state.inference.generate(req, {
+        model: state.config.mcpAssistantModel,
+        signal,
+        intent: { task: 'code', prefer_local: local, require: ['tool_use'] },
+      });
+      return result;
+    }, signal);
+}
+
 export interface McpEndpointOptions {
   /** Host names accepted besides loopback ones (give the bind address when it is not loopback). */
   allowedHosts?: readonly string[];
-  /** Tools served besides the shared ones. */
+  /** Tools served besides the shared ones and the assistant. */
   extraTools?: readonly McpTool[];
 }
 
@@ -31,9 +44,17 @@ export interface McpEndpointOptions {
  */
 export function createMcpEndpoint(state: ServerState, opts: McpEndpointOptions = {}): McpHttpEndpoint {
   const config = state.config;
+  const base = daemonMcpHost(state);
+  const tools = sharedTools();
+  const assistant = new AssistantRuns(base, tools, assistantModel(state), {
+    maxRuns: config.mcpAssistantMaxRuns,
+    idleMs: config.mcpAssistantIdleMs,
+    maxEvents: config.mcpAssistantMaxEvents,
+    maxTurns: config.mcpAssistantMaxTurns,
+  });
   return new McpHttpEndpoint({
-    host: daemonMcpHost(state),
-    tools: [...sharedTools(), ...(opts.extraTools ?? [])],
+    host: { ...base, assistant },
+    tools: [...tools, ...assistantTools, ...(opts.extraTools ?? [])],
     maxSessions: config.mcpMaxSessions,
     sessionIdleMs: config.mcpSessionIdleMs,
     maxBodyBytes: config.mcpMaxBodyBytes,

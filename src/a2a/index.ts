@@ -6,3 +6,4 @@ export { buildCard, signCard, cardSigningPayload, A2UI_EXTENSION_URI } from './c
 export { pushTargetRefusal } from './push.js';
 export { ACKNOWLEDGED } from './executor.js';
 export type { A2aRuntime, A2aTool } from './runtime.js';
+export { filesystemTools, type BuiltinTool } from './files-tools.js';

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ensureDir, fsyncDir, writeFileAtomic } from '../util/durable-file.js';
+import { ensureDirDurable, writeFileAtomic } from '../util/durable-file.js';
 
 /** The daemon's ed25519 identity: signs agent cards and outbound peer messages. */
 export interface SigningKey {
@@ -41,8 +41,7 @@ export async function loadOrCreateKey(path: string): Promise<SigningKey> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await ensureDir(dirname(path));
-  await fsyncDir(dirname(dirname(path)));
+  await ensureDirDurable(dirname(path));
   const { privateKey } = generateKeyPairSync('ed25519');
   await writeFileAtomic(path, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600);
   return fromPrivate(privateKey);

@@ -52,6 +52,7 @@ Environment:
   CAR_TOOL_TIMEOUT     default tool callback deadline, seconds
   CAR_DREAM_INTERVAL   same as --dream-interval
   CAR_MCP_BIND         same as --mcp-bind
+  CAR_ASSISTANT_MODEL  model id the MCP assistant_* tools run on (default: routed, tool_use)
   CAR_INFERENCE_MAX_CONCURRENT  inference permits (default: one per 8 GiB of RAM, 1-8)
   CAR_MODELS_PATH      model registry file (default $CAR_HOME/models.json)
   OLLAMA_HOST          local Ollama whose models are discovered (default 127.0.0.1:11434)

@@ -106,6 +106,7 @@ export class Daemon {
         approvalsPath: join(this.plan.carHome.dir, 'approvals.jsonl'),
         // Two daemons must never write the same memory files: only the primary keeps them.
         memoryDir: primacy.primary ? join(this.plan.carHome.dir, 'memory') : null,
+        sharedMemoryPath: primacy.primary ? join(this.plan.carHome.dir, 'memory', 'shared.json') : null,
         journalDir: resolveJournalDir(settings.journalDir, {
           carHome: this.plan.carHome.dir,
           home: this.plan.platform.home,
@@ -114,9 +115,11 @@ export class Daemon {
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
         trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
+        meetingsDir: resolve(this.plan.carHome.dir, 'meetings'),
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),
         a2aPeerLogPath: resolve(this.plan.carHome.dir, 'peer-messages.jsonl'),
+        a2aFilesRoot: resolve(this.plan.carHome.dir, 'a2a', 'files'),
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
@@ -126,6 +129,7 @@ export class Daemon {
         providerEnv: this.plan.env,
         embedModel: inference.embedModel,
         skillsModel: inference.skillsModel,
+        mcpAssistantModel: inference.assistantModel,
         voiceSearchPath: voiceSearchPath(this.plan.env.PATH),
         agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
@@ -135,6 +139,11 @@ export class Daemon {
       }),
     );
     this.state = state;
+    if (primacy.primary) {
+      // Runs a dead daemon left open can never be completed by anyone: close them, saying why.
+      const orphans = await state.runs.recoverOrphans();
+      if (orphans > 0) this.logger.warn({ runs: orphans }, 'runs left open by a previous daemon were ended incomplete');
+    }
 
     const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
     const socketPath = this.socketPathFor(primacy, tcp);

@@ -15,6 +15,8 @@ export interface InferenceSettings {
   embedModel: string | null;
   /** `CAR_SKILLS_MODEL`: the model skill distillation, evolution and repair run on. */
   skillsModel: string | null;
+  /** `CAR_ASSISTANT_MODEL`: the model the MCP assistant tools run on. */
+  assistantModel: string | null;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -58,5 +60,6 @@ export function resolveInferenceSettings(env: Env, carHome: string): InferenceSe
     ollamaEndpoint: skipOllama ? null : ollamaEndpointOf(env.OLLAMA_HOST),
     embedModel: nonEmpty(env.CAR_EMBED_MODEL) ?? null,
     skillsModel: nonEmpty(env.CAR_SKILLS_MODEL) ?? null,
+    assistantModel: nonEmpty(env.CAR_ASSISTANT_MODEL) ?? null,
   };
 }

@@ -212,3 +212,54 @@ export function agentsApi(client: CarClient) {
     },
   };
 }
+
+/** What `multi.run_agent` hands the caller, and what it answers (`AgentOutput`). */
+export interface MultiAgentSpec {
+  name: string;
+  system_prompt: string;
+  tools: string[];
+  max_turns: number;
+  metadata: Record<string, unknown>;
+  cache_control?: unknown;
+  [extra: string]: unknown;
+}
+export interface MultiAgentOutput {
+  name: string;
+  answer: string;
+  turns: number;
+  tool_calls: number;
+  duration_ms: number;
+  error: string | null;
+}
+export type MultiBudget = { max_input_tokens?: number; max_output_tokens?: number; max_total_tokens?: number; max_cost_usd?: number; max_agents?: number };
+
+/** `multi.*`, and the runner the daemon calls back for each agent (upstream `registerAgentRunner`). */
+export function multiApi(client: CarClient) {
+  const call = <T>(method: string, params: Record<string, unknown>): Promise<T> => client.call<T>(method, params);
+  type Spec = MultiAgentSpec;
+  return {
+    /** Answer `multi.run_agent` with `fn(spec, task)`; a string answer is taken as the answer text. */
+    registerAgentRunner(fn: (spec: Spec, task: string) => Promise<MultiAgentOutput | string> | MultiAgentOutput | string): void {
+      client.onRequest('multi.run_agent', async (params) => {
+        const { spec, task } = params as { spec: Spec; task: string };
+        const t0 = performance.now();
+        const out = await fn(spec, task);
+        return typeof out === 'string' ? { name: spec.name, answer: out, turns: 1, tool_calls: 0, duration_ms: performance.now() - t0, error: null } : out;
+      });
+    },
+    swarm: (mode: 'parallel' | 'sequential' | 'hybrid', agents: Spec[], task: string, synthesizer?: Spec, budget?: MultiBudget) =>
+      call<Result>('multi.swarm', defined({ mode, agents, task, synthesizer, budget })),
+    pipeline: (stages: Spec[], task: string, budget?: MultiBudget) => call<Result>('multi.pipeline', defined({ stages, task, budget })),
+    supervisor: (workers: Spec[], supervisor: Spec, task: string, maxRounds?: number, budget?: MultiBudget) =>
+      call<Result>('multi.supervisor', defined({ workers, supervisor, task, max_rounds: maxRounds, budget })),
+    mapReduce: (mapper: Spec, reducer: Spec, task: string, items: unknown[], budget?: MultiBudget) =>
+      call<Result>('multi.map_reduce', defined({ mapper, reducer, task, items, budget })),
+    vote: (agents: Spec[], task: string, synthesizer?: Spec, budget?: MultiBudget) => call<Result>('multi.vote', defined({ agents, task, synthesizer, budget })),
+    tournament: (competitors: Spec[], judge: Spec, task: string, budget?: MultiBudget) =>
+      call<{ task: string; candidates: MultiAgentOutput[]; matches: Result[]; winner_name: string | null; winner_answer: string | null; ranking: string[] }>(
+        'multi.tournament',
+        defined({ competitors, judge, task, budget }),
+      ),
+    subtask: (main: Spec, task: string, budget?: MultiBudget) => call<Result>('multi.subtask', defined({ main, task, budget })),
+  };
+}

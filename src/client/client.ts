@@ -6,7 +6,7 @@ import type { CloseInfo } from '../transport/frame.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { hostApi, registryApi, runsApi, supervisionApi } from './host-api.js';
 import { memoryApi } from './memory-api.js';
-import { agentsApi, runAgent, type ChatHandler } from './agents-api.js';
+import { agentsApi, multiApi, runAgent, type ChatHandler } from './agents-api.js';
 import { inferenceApi } from './inference-api.js';
 import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
 import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
@@ -266,6 +266,8 @@ export class CarClient {
   readonly inference = inferenceApi(this);
   /** Supervised agents, chat turns with them and chat goals (`agents.*`, `agents.chat`, `goal.*`). */
   readonly agents = agentsApi(this);
+  /** Multi-agent patterns (`multi.*`) and `registerAgentRunner` for the `multi.run_agent` callback. */
+  readonly multi = multiApi(this);
   /** Memory and skills (`memory.*`, `skill.*`, `skills.*`), with the upstream Node names. */
   readonly memory = memoryApi((method, params) => this.call(method, params));
 

@@ -7,4 +7,4 @@ export type { MemoryApi } from './memory-api.js';
 export type * from './memory.js';
 export type { InferenceApi, InferParams, InferStream, InferStreamResult, RunnerCall, RunnerHandler } from './inference-api.js';
 export type { GenerateResult, StreamEvent, ToolCall, Usage, RouteDecision, ModelProfile, UnifiedModel } from './inference-api.js';
-export { serveChat, type ChatEvent as AgentChatEvent, type ChatOptions, type ChatRequest, type ChatTurn, type ChatHandler } from './agents-api.js';
+export { serveChat, type ChatEvent as AgentChatEvent, type ChatOptions, type ChatRequest, type ChatTurn, type ChatHandler, type MultiAgentSpec, type MultiAgentOutput, type MultiBudget } from './agents-api.js';

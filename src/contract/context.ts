@@ -24,8 +24,10 @@ import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import type { OutboundOptions } from '../rpc/peer.js';
 import type { Logger } from '../util/logger.js';
+import type { FactInput } from '../memory/types.js';
 import type { VoiceEventSink } from '../voice/types.js';
 import type { VoiceService } from '../voice/service.js';
+import type { MeetingService } from '../voice/meetings.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -55,7 +57,12 @@ export interface HandlerConfig {
   readonly skillsModel: string | null;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
+  readonly a2aFilesRoot: string | null;
+  readonly a2aMaxFileBytes: number;
   readonly chatAckTimeoutMs: number;
+  readonly multiRunAgentTimeoutMs: number;
+  readonly multiMaxConcurrency: number;
+  readonly multiMaxSubtasks: number;
   readonly ocrProgram: string;
   readonly ocrTimeoutMs: number;
   readonly ocrMaxOutputBytes: number;
@@ -88,6 +95,7 @@ export interface ServerContext {
   readonly a2a: A2aService;
   /** Speech in and out. */
   readonly voice: VoiceService;
+  readonly meetings: MeetingService;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /**
@@ -112,6 +120,8 @@ export interface SessionChannel {
   request<T = unknown>(method: string, params: JsonRpcParams, opts?: OutboundOptions): Promise<T>;
   /** Run `listener` once the connection has closed. */
   onClose(listener: () => void): void;
+  /** Close the connection. */
+  close(code?: number, reason?: string): void;
 }
 
 /** One connected client. */
@@ -147,6 +157,15 @@ export interface SessionContext {
   readonly channel: SessionChannel;
   /** `voice.event` notifications and binary audio frames to this connection only. */
   readonly voiceSink: VoiceEventSink;
+  /**
+   * A meeting's ingest sink (`WsMemgineIngestSink`): transcript text into `graph` as conversation
+   * facts, every event on to `next` unchanged.
+   */
+  memgineIngestSink(
+    next: VoiceEventSink,
+    graph: { addFact(fact: FactInput, origin?: string | null): Promise<unknown> },
+    meeting: { id: string; title: string },
+  ): VoiceEventSink & { drain(): Promise<void> };
   readonly negotiated: boolean;
   readonly role: Role;
   /** Run a method as a call of this session, through the same gates its client's calls pass. */

@@ -1,4 +1,5 @@
 import type { FactInput } from '../memory/types.js';
+import type { AssistantRuns } from './assistant.js';
 import type { MemoryScope } from '../memory/scope.js';
 import type { Logger } from '../util/logger.js';
 
@@ -28,4 +29,6 @@ export interface McpHost {
   factAdded?(fact: FactInput): Promise<void>;
   /** Where `policy_check` reads file rules from (in order); none configured means no rules. */
   readonly policyDirs: readonly string[];
+  /** The daemon's assistant runs (`assistant_*`); absent over stdio. */
+  readonly assistant?: AssistantRuns;
 }

@@ -5,6 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Listener } from '../transport/listen.js';
 import { isAllowedOrigin, isLoopbackHost } from '../transport/origin.js';
+import type { AssistantRuns } from './assistant.js';
 import type { McpHost } from './host.js';
 import { McpSession } from './server.js';
 import type { McpTool } from './tool.js';
@@ -50,6 +51,11 @@ export class McpHttpEndpoint extends EventEmitter {
     this.allowedHosts = new Set((opts.allowedHosts ?? []).map((h) => h.toLowerCase()));
   }
 
+  /** The assistant runs behind `assistant_*`, when the host has them. */
+  get assistant(): AssistantRuns | undefined {
+    return this.opts.host.assistant;
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -80,8 +86,9 @@ export class McpHttpEndpoint extends EventEmitter {
     });
   }
 
-  /** End every session. */
+  /** End every session (and the host's assistant runs). */
   async close(): Promise<void> {
+    this.opts.host.assistant?.close();
     await Promise.all([...this.sessions.keys()].map((id) => this.end(id, 'shutdown')));
   }
 

@@ -3,3 +3,5 @@ export { McpSession } from './server.js';
 export { sharedTools } from './tools.js';
 export type { McpHost, McpLimits } from './host.js';
 export type { McpTool, ToolContext, ToolHints, McpSessionState } from './tool.js';
+export { AssistantRuns, type AssistantLimits, type AssistantModel } from './assistant.js';
+export { assistantTools } from './tools-assistant.js';

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { writeFileAtomic } from '../util/durable-file.js';
 import { emptyPlan, planConsolidation, reportOf, type ConsolidationReport } from './consolidation.js';
-import type { DurableStore } from './durable-log.js';
+import type { DurableStore, RecoveryInfo } from './durable-log.js';
 import { VectorStore, type Embedder } from './embedder.js';
 import type { AddResult, MemoryEngine, QueryHit, QueryOptions } from './engine.js';
 import type { FactNode } from './graph.js';
@@ -26,6 +27,8 @@ export class MemoryScope {
   /** Optional vector similarity; everything works without it. */
   private embedder: Embedder | null = null;
   private readonly watchers = new Set<() => void>();
+  /** What opening a durable graph found (damage skipped, fallbacks); null for graphs in memory. */
+  recovery: RecoveryInfo | null = null;
 
   constructor(
     readonly kind: ScopeKind,
@@ -191,18 +194,18 @@ export class MemoryScope {
    * Replace the graph with the file at `path`. The file is read and parsed whole first; a missing
    * or malformed file leaves the graph as it was. Returns the valid fact count after loading.
    */
-  async loadFrom(path: string): Promise<number> {
+  async loadFrom(path: string, name = basename(path)): Promise<number> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new MemoryError(
-        code === 'ENOENT' ? `memory.load: no such file ${JSON.stringify(path)}` : `memory.load: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`,
+        code === 'ENOENT' ? `memory.load: no such file ${JSON.stringify(name)}` : `memory.load: cannot read ${JSON.stringify(name)} (${code ?? 'error'})`,
         code === 'ENOENT' ? 'not_found' : 'invalid',
       );
     }
-    const data = parseSnapshot(text, path);
+    const data = parseSnapshot(text, JSON.stringify(name));
     if (this.store) await this.store.replace(data, () => this.engine.reset(data));
     else this.engine.reset(data);
     this.embedCursor = 0;

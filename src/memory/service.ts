@@ -1,3 +1,4 @@
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { ConsolidationReport } from './consolidation.js';
 import { DurableStore } from './durable-log.js';
@@ -5,13 +6,18 @@ import type { Embedder } from './embedder.js';
 import { MemoryEngine } from './engine.js';
 import { agentSnapshotPath, namespaceSnapshotPath } from './namespaces.js';
 import { resolveSandboxed } from './sandbox.js';
-import { MemoryScope } from './scope.js';
+import { MemoryScope, type ScopeKind } from './scope.js';
 import { MemoryError } from './types.js';
 import { DEFAULT_UTILITY, type UtilitySettings } from './utility.js';
 
 export interface MemoryServiceOptions {
   /** Root for durable memory (`$CAR_HOME/memory`); `null` keeps every graph in memory only. */
   memoryDir: string | null;
+  /**
+   * Snapshot path of the shared graph (its log sits beside it), e.g. `$CAR_HOME/memory/shared.json`;
+   * `null` (the default) keeps the shared graph in memory only.
+   */
+  sharedPath?: string | null;
   logger?: Logger;
   /** Durable log size that triggers a snapshot (see DurableStore). */
   compactMinBytes?: number;
@@ -25,7 +31,6 @@ export interface MemoryServiceOptions {
 export class MemoryService {
   /** Global utility knobs (`memory.utility_set`): shared by every graph, not persisted. */
   readonly utility: UtilitySettings = { ...DEFAULT_UTILITY };
-  private sharedScope: MemoryScope | null = null;
   private readonly opened = new Map<string, Promise<MemoryScope>>();
   private readonly logger: Logger;
   private embedder: Embedder | null = null;
@@ -44,10 +49,10 @@ export class MemoryService {
     return this.opts.memoryDir;
   }
 
-  /** The daemon-wide graph (in memory; saved only through `memory.persist`). */
-  shared(): MemoryScope {
-    this.sharedScope ??= new MemoryScope('shared', null, this.newEngine(), null, this.embedder);
-    return this.sharedScope;
+  /** The daemon-wide graph: durable at `sharedPath` when one is configured, in memory otherwise. */
+  shared(): Promise<MemoryScope> {
+    const path = this.opts.sharedPath ?? null;
+    return this.open('shared', null, path === null ? null : () => path);
   }
 
   namespace(ns: string): Promise<MemoryScope> {
@@ -62,12 +67,12 @@ export class MemoryService {
   forBinding(binding: { memoryNamespace: string | null; agentId: string | null }): Promise<MemoryScope> {
     if (binding.memoryNamespace !== null) return this.namespace(binding.memoryNamespace);
     if (binding.agentId !== null) return this.agent(binding.agentId);
-    return Promise.resolve(this.shared());
+    return this.shared();
   }
 
   /** Scopes opened so far (the shared one only once used). */
   async scopes(): Promise<MemoryScope[]> {
-    const out: MemoryScope[] = this.sharedScope ? [this.sharedScope] : [];
+    const out: MemoryScope[] = [];
     for (const p of this.opened.values()) {
       const scope = await p.catch(() => null);
       if (scope) out.push(scope);
@@ -75,15 +80,18 @@ export class MemoryService {
     return out;
   }
 
-  /** Resolve a `memory.persist` / `memory.load` path inside the memory directory. */
-  async sandboxPath(requested: string, verb: 'persist' | 'load'): Promise<string> {
+  /**
+   * Resolve a `memory.persist` / `memory.load` name inside the export folder
+   * (`<memoryDir>/exports`). The graphs' own files live elsewhere, so no name reaches them.
+   */
+  async exportPath(requested: string, verb: 'persist' | 'load'): Promise<string> {
     if (this.opts.memoryDir === null) {
       throw new MemoryError(
         `memory.${verb} is unavailable: this daemon keeps memory in memory only (no memory directory configured)`,
         'unavailable',
       );
     }
-    return resolveSandboxed(this.opts.memoryDir, requested, verb);
+    return resolveSandboxed(join(this.opts.memoryDir, EXPORT_DIR), requested, verb);
   }
 
   /** One dream pass over every open graph, one after the other. */
@@ -106,8 +114,8 @@ export class MemoryService {
     return new MemoryEngine({ utility: this.utility });
   }
 
-  private open(kind: 'namespace' | 'agent', key: string, pathOf: (dir: string) => string): Promise<MemoryScope> {
-    const id = `${kind}\u0000${key}`;
+  private open(kind: ScopeKind, key: string | null, pathOf: ((dir: string) => string) | null): Promise<MemoryScope> {
+    const id = `${kind}\u0000${key ?? ''}`;
     let pending = this.opened.get(id);
     if (!pending) {
       pending = this.load(kind, key, pathOf);
@@ -119,16 +127,31 @@ export class MemoryService {
     return pending;
   }
 
-  private async load(kind: 'namespace' | 'agent', key: string, pathOf: (dir: string) => string): Promise<MemoryScope> {
+  private async load(kind: ScopeKind, key: string | null, pathOf: ((dir: string) => string) | null): Promise<MemoryScope> {
     const engine = this.newEngine();
     const dir = this.opts.memoryDir;
-    if (dir === null) return new MemoryScope(kind, key, engine, null, this.embedder);
-    const path = pathOf(dir);
+    const path = pathOf === null ? null : kind === 'shared' ? pathOf('') : dir === null ? null : pathOf(dir);
+    if (path === null) return new MemoryScope(kind, key, engine, null, this.embedder);
+    const label = this.display(path);
     const { store, recovery } = await DurableStore.open(path, engine, {
       compactMinBytes: this.opts.compactMinBytes,
       logger: this.logger,
+      label,
     });
-    this.logger.info({ scope: `${kind}:${key}`, path, facts: engine.factCount, ...recovery }, 'memory graph loaded');
-    return new MemoryScope(kind, key, engine, store, this.embedder);
+    const scope = new MemoryScope(kind, key, engine, store, this.embedder);
+    scope.recovery = recovery;
+    this.logger.info({ scope: scope.label, file: label, facts: engine.factCount, base: recovery.base, replayed: recovery.replayed, skipped: recovery.skipped.length }, 'memory graph loaded');
+    return scope;
+  }
+
+  /** A durable file as messages show it: relative to the memory directory's parent (CAR_HOME in the binary). */
+  private display(path: string): string {
+    const dir = this.opts.memoryDir;
+    if (dir === null) return basename(path);
+    const rel = relative(dirname(dir), path);
+    return rel.startsWith('..') || isAbsolute(rel) ? basename(path) : rel;
   }
 }
+
+/** Where `memory.persist` writes and `memory.load` reads, under the memory directory. */
+export const EXPORT_DIR = 'exports';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { A2aRuntime } from '../a2a/index.js';
-import { defineMethod, type MethodContext, type MethodSpec, type SessionContext } from '../contract/index.js';
+import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
+import { ownRuntime, sharedRuntime } from './a2a-runtime.js';
 import { noParams } from './schemas.js';
 
 const startParams = z.object({
@@ -14,27 +14,6 @@ const startParams = z.object({
   allow_non_loopback_bind: z.boolean().optional(),
 });
 
-/** The runtime behind a listener that shares the calling session: its tools, its gates, its chat. */
-function sharedRuntime(session: SessionContext): A2aRuntime {
-  return {
-    tools: () => session.tools.list().map((t) => ({ name: t.name, description: t.description })),
-    submit: (proposal, signal) => session.call('proposal.submit', { proposal }, signal),
-    chat: null,
-  };
-}
-
-/** The runtime of a listener with a session of its own (no client behind it). */
-function ownRuntime(ctx: MethodContext): A2aRuntime {
-  const session = ctx.state.openLocalSession(async (method) => {
-    throw new Error(`'${method}' has no handler in the A2A listener's own runtime`);
-  });
-  return {
-    tools: () => session.tools.list().map((t) => ({ name: t.name, description: t.description })),
-    submit: (proposal, signal) => session.call('proposal.submit', { proposal }, signal),
-    chat: null,
-  };
-}
-
 export const a2aStart = defineMethod({
   name: 'a2a.start',
   summary:
@@ -42,20 +21,28 @@ export const a2aStart = defineMethod({
   params: startParams,
   role: 'owner',
   async handler(p, ctx) {
-    const share = p.share_session_runtime === true;
-    const runtime = share ? sharedRuntime(ctx.session) : ownRuntime(ctx);
     const a2a = ctx.state.a2a;
-    const out = await a2a.start(p, runtime);
-    // A listener running on this connection's tools cannot outlive it.
-    if (share) {
-      const server = a2a.running;
-      ctx.session.channel.onClose(() => {
-        if (a2a.running === server) void a2a.stop().catch(() => undefined);
-      });
+    if (p.share_session_runtime === true) return startShared(p, ctx);
+    const own = await ownRuntime(ctx.state);
+    try {
+      return await a2a.start(p, own.runtime, own.close);
+    } catch (err) {
+      own.close();
+      throw err;
     }
-    return out;
   },
 });
+
+/** A listener running on this connection's tools cannot outlive it: it stops when the connection closes. */
+async function startShared(p: z.output<typeof startParams>, ctx: MethodContext): Promise<{ bound: string }> {
+  const a2a = ctx.state.a2a;
+  const out = await a2a.start(p, sharedRuntime(ctx.state, ctx.session));
+  const server = a2a.running;
+  ctx.session.channel.onClose(() => {
+    if (a2a.running === server) void a2a.stop().catch(() => undefined);
+  });
+  return out;
+}
 
 export const a2aStop = defineMethod({
   name: 'a2a.stop',

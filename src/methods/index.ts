@@ -25,9 +25,11 @@ import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { a2aMethods } from './a2a.js';
 import { voiceMethods } from './voice.js';
+import { meetingMethods } from './meeting.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 import { agentsChatMethods } from './agents-chat.js';
+import { multiMethods } from './multi.js';
 
 /** The built-in methods every ServerState serves. */
 export function coreMethods(): MethodSpec[] {
@@ -69,7 +71,9 @@ export function coreMethods(): MethodSpec[] {
     ...runnerMethods,
     ...a2aMethods,
     ...voiceMethods,
+    ...meetingMethods,
     ...agentsMethods,
     ...agentsChatMethods,
+    ...multiMethods,
   ];
 }

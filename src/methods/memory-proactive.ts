@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RecoveryInfo } from '../memory/durable-log.js';
 import {
   bankInfo,
   candidatesFor,
@@ -121,6 +122,8 @@ export const memoryMaintain = defineMethod({
     const result: Record<string, unknown> = { trigger: plan.trigger, saved, skipped_existing: skipped };
     const status = getStatus(ctx.session, p.tenant_id);
     if (status) result.status = status;
+    const damage = recoveryReport(scope.recovery);
+    if (damage) result.recovery = damage;
     ctx.session.events.append(PROACTIVE_MAINTAINED, { data: { saved, skipped_existing: skipped, trigger: plan.trigger } });
     return result;
   },
@@ -201,3 +204,14 @@ export const proactiveMethods = [
   memoryIntervene,
   memoryEvaluate,
 ];
+
+/** What opening this graph had to skip or fall back from, when anything; absent for a clean open. */
+function recoveryReport(r: RecoveryInfo | null): Record<string, unknown> | null {
+  if (!r || (r.skipped.length === 0 && r.corruptSnapshots.length === 0 && r.base !== 'previous')) return null;
+  return {
+    rebuilt_from: r.base,
+    skipped_records: r.skipped.map((s) => ({ file: s.file, line: s.line, reason: s.reason })),
+    unreadable_snapshots: r.corruptSnapshots,
+    records_lost: r.gap,
+  };
+}

@@ -129,23 +129,23 @@ const pathParams = z.object({ path: z.string().max(4096) });
 
 export const memoryPersist = defineMethod({
   name: 'memory.persist',
-  summary: 'Write the whole graph as flat JSON to a path under the memory directory; returns the facts written.',
+  summary: "Write the whole graph as flat JSON to a name under the memory export folder (`memory/exports/`); returns the facts written.",
   params: pathParams,
   result: z.number(),
   handler: async (p, ctx) => {
-    const path = await ctx.state.memory.sandboxPath(p.path, 'persist');
+    const path = await ctx.state.memory.exportPath(p.path, 'persist');
     return (await scopeOf(ctx)).persistTo(path);
   },
 });
 
 export const memoryLoad = defineMethod({
   name: 'memory.load',
-  summary: 'Replace the graph with a file under the memory directory (parsed whole first); returns the facts loaded.',
+  summary: 'Replace the graph with a file from the memory export folder (parsed whole first); returns the facts loaded.',
   params: pathParams,
   result: z.number(),
   handler: async (p, ctx) => {
-    const path = await ctx.state.memory.sandboxPath(p.path, 'load');
-    return (await scopeOf(ctx)).loadFrom(path);
+    const path = await ctx.state.memory.exportPath(p.path, 'load');
+    return (await scopeOf(ctx)).loadFrom(path, p.path);
   },
 });
 

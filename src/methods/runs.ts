@@ -25,9 +25,9 @@ function caller(ctx: MethodContext): { agentId: string | null; clientId: string 
   return { agentId: ctx.session.agentId, clientId: ctx.session.clientId };
 }
 
-/** Reads are for the owning agent (or the connection that started the run) and the host role. */
+/** Reads are for the owning agent (by its binding) and the host role. */
 function assertMayRead(ctx: MethodContext, method: string, runId: string, agentId: string): void {
-  if (isHostRole(ctx) || ctx.session.agentId === agentId || ctx.state.runs.isOwner(runId, caller(ctx))) return;
+  if (isHostRole(ctx) || ctx.session.agentId === agentId) return;
   throw new CarError('denied', `${method}: run '${runId}' can be read only by its agent or the host`);
 }
 
@@ -88,12 +88,12 @@ export const runsRecordTurns = defineMethod({
 
 export const runsComplete = defineMethod({
   name: 'runs.complete',
-  summary: 'End a run with its outcome.',
+  summary: 'End a run with its outcome; only a session bound to the run\'s agent may.',
   params: z.object({ run_id: id, outcome: outcomeSchema }),
   async handler(p, ctx) {
     const outcome: RunOutcome = { ...p.outcome, status: p.outcome.status };
     if (outcome.summary !== undefined) outcome.summary = truncateString(outcome.summary);
-    const result = await ctx.state.runs.complete(p.run_id, outcome);
+    const result = await ctx.state.runs.complete(p.run_id, outcome, caller(ctx));
     if (ctx.session.currentRunId === p.run_id) ctx.session.currentRunId = null;
     return result;
   },

@@ -19,7 +19,7 @@ import {
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
-import { DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
+import { DEFAULT_MEETING_LIMITS, DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 
@@ -51,6 +51,11 @@ export interface ServerStateOptions {
    * `memory.persist` / `memory.load`. `null` keeps every graph in memory and refuses persist/load.
    */
   memoryDir: string | null;
+  /**
+   * Snapshot file of the shared memory graph (unbound sessions and MCP), its log beside it
+   * (`$CAR_HOME/memory/shared.json` in the binary). `null` keeps the shared graph in memory only.
+   */
+  sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
   /** Where per-tool dispatch outcomes are kept (`tool-outcomes.jsonl`) for `verify.monte_carlo`; `null` keeps them in memory. */
@@ -213,6 +218,10 @@ export interface ServerStateOptions {
   a2aChatAckTimeoutMs: number;
   /** Longest wait for the host's chat reply to shared A2A text. */
   a2aChatReplyTimeoutMs: number;
+  /** The directory an A2A listener's own filesystem tools serve (created at start); `null` offers no such tools. */
+  a2aFilesRoot: string | null;
+  /** Largest file those tools read or write, in bytes. */
+  a2aMaxFileBytes: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -227,6 +236,12 @@ export interface ServerStateOptions {
   maxTtsStreams: number;
   /** Longest text (UTF-8 bytes) one synthesis stream speaks. */
   maxTtsTextBytes: number;
+  /** Meetings root (`$CAR_HOME/meetings`: `<id>/meeting.json`, `<id>/transcript.jsonl`); `null` keeps meetings in memory. */
+  meetingsDir: string | null;
+  /** Meetings recording at once, daemon-wide. */
+  maxActiveMeetings: number;
+  /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
+  maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
   mcpMaxSessions: number;
   /** An MCP session with no request and no open stream for this long is closed (its id then gets 404). */
@@ -235,6 +250,16 @@ export interface ServerStateOptions {
   mcpMaxBodyBytes: number;
   /** Resources per `resources/list` page. */
   mcpResourcePageSize: number;
+  /** MCP assistant runs in progress at once; one more `assistant_start` is an `isError` result. */
+  mcpAssistantMaxRuns: number;
+  /** An assistant run nobody polled for this long is cancelled (a finished one is forgotten). */
+  mcpAssistantIdleMs: number;
+  /** Events an assistant run keeps; older ones are dropped and counted in `events_skipped`. */
+  mcpAssistantMaxEvents: number;
+  /** Model turns per assistant run; still calling tools after the last one fails the run. */
+  mcpAssistantMaxTurns: number;
+  /** Model the assistant runs on; `null` routes to a model with generate and tool_use. */
+  mcpAssistantModel: string | null;
   /** The Tesseract program `vision.ocr` runs (found on PATH by name); when missing, OCR reports `available: false`. */
   ocrProgram: string;
   /** Longest one `vision.ocr` recognition may run. */
@@ -263,6 +288,12 @@ export interface ServerStateOptions {
   chatGoalsPath: string | null;
   /** Standing chat goals kept. */
   maxChatGoals: number;
+  /** How long one `multi.run_agent` callback may take before that agent fails. */
+  multiRunAgentTimeoutMs: number;
+  /** Agents of one `multi.*` call running at once (the rest wait). */
+  multiMaxConcurrency: number;
+  /** Subtasks `multi.subtask`'s main agent may spawn. */
+  multiMaxSubtasks: number;
 }
 
 const DEFAULTS: ServerStateOptions = {
@@ -275,6 +306,7 @@ const DEFAULTS: ServerStateOptions = {
   carHome: null,
   approvalsPath: null,
   memoryDir: null,
+  sharedMemoryPath: null,
   journalDir: null,
   runsDir: null,
   trajectoriesDir: null,
@@ -355,6 +387,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aPushAllowList: [],
   a2aChatAckTimeoutMs: 5_000,
   a2aChatReplyTimeoutMs: 180_000,
+  a2aFilesRoot: null,
+  a2aMaxFileBytes: 1024 * 1024,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -362,10 +396,18 @@ const DEFAULTS: ServerStateOptions = {
   maxVoiceBufferedBytes: DEFAULT_VOICE_LIMITS.maxBufferedBytes,
   maxTtsStreams: DEFAULT_VOICE_LIMITS.maxTtsStreams,
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
+  meetingsDir: null,
+  maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
   mcpMaxBodyBytes: 4 * 1024 * 1024,
   mcpResourcePageSize: 100,
+  mcpAssistantMaxRuns: 8,
+  mcpAssistantIdleMs: 60 * 60 * 1000,
+  mcpAssistantMaxEvents: 2000,
+  mcpAssistantMaxTurns: 32,
+  mcpAssistantModel: null,
   ocrProgram: 'tesseract',
   ocrTimeoutMs: 60 * 1000,
   ocrMaxOutputBytes: 4 * 1024 * 1024,
@@ -380,6 +422,9 @@ const DEFAULTS: ServerStateOptions = {
   maxChatSessions: 1024,
   chatGoalsPath: null,
   maxChatGoals: 4096,
+  multiRunAgentTimeoutMs: 10 * 60 * 1000,
+  multiMaxConcurrency: 64,
+  multiMaxSubtasks: 16,
 };
 
 /**
@@ -396,6 +441,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly carHome!: string | null;
   readonly approvalsPath!: string | null;
   readonly memoryDir!: string | null;
+  readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
   readonly runsDir!: string | null;
   readonly trajectoriesDir!: string | null;
@@ -476,6 +522,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aPushAllowList!: readonly string[];
   readonly a2aChatAckTimeoutMs!: number;
   readonly a2aChatReplyTimeoutMs!: number;
+  readonly a2aFilesRoot!: string | null;
+  readonly a2aMaxFileBytes!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -483,10 +531,18 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxVoiceBufferedBytes!: number;
   readonly maxTtsStreams!: number;
   readonly maxTtsTextBytes!: number;
+  readonly meetingsDir!: string | null;
+  readonly maxActiveMeetings!: number;
+  readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
   readonly mcpMaxBodyBytes!: number;
   readonly mcpResourcePageSize!: number;
+  readonly mcpAssistantMaxRuns!: number;
+  readonly mcpAssistantIdleMs!: number;
+  readonly mcpAssistantMaxEvents!: number;
+  readonly mcpAssistantMaxTurns!: number;
+  readonly mcpAssistantModel!: string | null;
   readonly ocrProgram!: string;
   readonly ocrTimeoutMs!: number;
   readonly ocrMaxOutputBytes!: number;
@@ -501,6 +557,9 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxChatSessions!: number;
   readonly chatGoalsPath!: string | null;
   readonly maxChatGoals!: number;
+  readonly multiRunAgentTimeoutMs!: number;
+  readonly multiMaxConcurrency!: number;
+  readonly multiMaxSubtasks!: number;
 
   constructor(overrides: Partial<ServerStateOptions> = {}) {
     const merged = { ...DEFAULTS, ...stripUndefined(overrides) };
@@ -579,6 +638,7 @@ function validate(o: ServerStateOptions): void {
     'agentStopGraceMs',
     'agentBackoffMaxMs',
     'chatAckTimeoutMs',
+    'multiRunAgentTimeoutMs',
   ];
   for (const key of positive) {
     const v = o[key];
@@ -615,15 +675,22 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxBodyBytes',
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
+    'a2aMaxFileBytes',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
     'maxTtsStreams',
     'maxTtsTextBytes',
+    'maxActiveMeetings',
+    'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',
     'mcpMaxBodyBytes',
     'mcpResourcePageSize',
+    'mcpAssistantMaxRuns',
+    'mcpAssistantIdleMs',
+    'mcpAssistantMaxEvents',
+    'mcpAssistantMaxTurns',
     'ocrMaxOutputBytes',
     'maxTrajectoryRecords',
     'toolCacheMaxEntries',
@@ -633,6 +700,8 @@ function validate(o: ServerStateOptions): void {
     'agentLogTailBytes',
     'maxChatSessions',
     'maxChatGoals',
+    'multiMaxConcurrency',
+    'multiMaxSubtasks',
   ] as const;
   for (const key of counts) {
     const v = o[key];
@@ -666,6 +735,9 @@ function validate(o: ServerStateOptions): void {
   }
   if (o.memoryDir !== null && (typeof o.memoryDir !== 'string' || !isAbsolute(o.memoryDir))) {
     throw new TypeError('ServerStateConfig.memoryDir must be an absolute path or null');
+  }
+  if (o.sharedMemoryPath !== null && (typeof o.sharedMemoryPath !== 'string' || !isAbsolute(o.sharedMemoryPath) || !o.sharedMemoryPath.endsWith('.json'))) {
+    throw new TypeError('ServerStateConfig.sharedMemoryPath must be an absolute path ending in .json, or null');
   }
   const gate = o.approvalGate;
   if (typeof gate !== 'object' || gate === null || typeof gate.enabled !== 'boolean' || !Array.isArray(gate.methods)) {
@@ -702,13 +774,13 @@ function validate(o: ServerStateOptions): void {
   for (const key of ['providerEnv', 'agentEnv'] as const) {
     if (typeof o[key] !== 'object' || o[key] === null) throw new TypeError(`ServerStateConfig.${key} must be an object of strings`);
   }
-  for (const key of ['embedModel', 'skillsModel'] as const) {
+  for (const key of ['embedModel', 'skillsModel', 'mcpAssistantModel'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || v.length === 0)) {
       throw new TypeError(`ServerStateConfig.${key} must be a model id or null`);
     }
   }
-  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath'] as const) {
+  for (const key of ['a2aKeyPath', 'a2aPeersPath', 'a2aPeerLogPath', 'a2aFilesRoot'] as const) {
     const v = o[key];
     if (v !== null && (typeof v !== 'string' || !isAbsolute(v))) {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);

@@ -19,7 +19,9 @@ import type { ServerStateConfig } from './config.js';
 import type { SessionContext, SessionHalt } from '../contract/context.js';
 import type { Role } from '../contract/roles.js';
 import { WsToolExecutor } from './tool-executor.js';
-import { WsVoiceEventSink } from './voice-sinks.js';
+import { WsMemgineIngestSink, WsVoiceEventSink, type IngestTarget } from './voice-sinks.js';
+import type { VoiceEventSink } from '../voice/types.js';
+import type { Logger } from '../util/logger.js';
 
 /** Everything the daemon knows about one connected client. */
 export class ClientSession implements SessionContext {
@@ -61,6 +63,7 @@ export class ClientSession implements SessionContext {
   readonly policies: PolicyEngine;
   /** Voice events and audio frames of the streams this connection started. */
   readonly voiceSink: WsVoiceEventSink;
+  private readonly logger: Logger;
 
   constructor(
     readonly channel: ServerChannel,
@@ -81,6 +84,7 @@ export class ClientSession implements SessionContext {
     });
     this.tools = new ToolRegistry(config.maxToolsPerSession, [MESSAGING_SEND_TOOL]);
     this.voiceSink = new WsVoiceEventSink(channel);
+    this.logger = config.logger;
     this.toolExecutor = new MessagingExecutor(
       new WsToolExecutor(channel, { defaultTimeoutMs: config.toolTimeoutMs }),
       () => this.tools.isBuiltin(MESSAGING_SEND),
@@ -104,6 +108,10 @@ export class ClientSession implements SessionContext {
     return new EventJournal(path, {
       onError: (err, during) => config.logger.warn({ err, path, during }, 'event journal write failed'),
     });
+  }
+
+  memgineIngestSink(next: VoiceEventSink, graph: IngestTarget, meeting: { id: string; title: string }): WsMemgineIngestSink {
+    return new WsMemgineIngestSink(next, graph, meeting, this.clientId, this.logger);
   }
 
   /** The connection's gate pipeline, set once by whoever serves the session. */

@@ -11,6 +11,7 @@ import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
 import { VoiceService } from '../voice/service.js';
+import { MeetingService } from '../voice/meetings.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import { ChatHub } from '../agents/chat.js';
 import { GoalStore } from '../agents/goals.js';
@@ -73,6 +74,8 @@ export class ServerState implements ServerContext {
   readonly a2a: A2aService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
+  /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
+  readonly meetings: MeetingService;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -97,7 +100,7 @@ export class ServerState implements ServerContext {
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });
-    this.memory = new MemoryService({ memoryDir: config.memoryDir, logger: config.logger });
+    this.memory = new MemoryService({ memoryDir: config.memoryDir, sharedPath: config.sharedMemoryPath, logger: config.logger });
     this.supervision = new Supervisor(config.supervisionDecisionTimeoutMs, config.maxSupervisionHistory);
     this.runs = new RunStore({
       runsDir: config.runsDir,
@@ -140,6 +143,10 @@ export class ServerState implements ServerContext {
         maxTtsStreams: config.maxTtsStreams,
         maxTtsTextBytes: config.maxTtsTextBytes,
       },
+    });
+    this.meetings = new MeetingService(this.voice, config.meetingsDir, {
+      maxActive: config.maxActiveMeetings,
+      maxStoredInMemory: config.maxMeetingsInMemory,
     });
     this.agents = new AgentSupervisor({
       manifestPath: config.agentsManifestPath,
@@ -206,6 +213,7 @@ export class ServerState implements ServerContext {
     this.host.dropSession(session.clientId);
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);
+    void this.meetings.closeOwner(session.clientId);
     this.voice.closeOwner(session.clientId);
     this.chat.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {

@@ -48,6 +48,19 @@ export function openAppendSync(path: string): number {
   }
 }
 
+/**
+ * `mkdir -p` (0700) that also fsyncs the parent of every directory it created, so the new
+ * entries survive a crash along with whatever is then written inside them.
+ */
+export async function ensureDirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === first || dirname(d) === d) break;
+  }
+}
+
 /** `mkdir -p` with mode 0700 for every directory it creates. */
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -3,8 +3,10 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync
 import { dirname } from 'node:path';
 
 /**
- * Advisory lock file holding the owner's pid. Node has no flock, so the file appears atomically
- * via link(2) and a lock whose pid is gone is stale and taken over.
+ * Advisory lock file holding the owner's pid and, where `/proc` exists, that process's start
+ * time. Node has no flock, so the file appears atomically via link(2); a lock whose pid is gone,
+ * or now names another process (same pid, different start time: the pid was reused), is stale
+ * and taken over.
  */
 export class PidLock {
   /** Paths this process holds, so a second holder inside the same process is refused too. */
@@ -21,11 +23,11 @@ export class PidLock {
     if (process.platform !== 'win32') chmodSync(dir, 0o700);
     if (PidLock.held.has(path)) return { heldBy: process.pid };
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (createExclusive(path, `${process.pid}\n`)) return new PidLock(path);
+      if (createExclusive(path, lockContents(process.pid))) return new PidLock(path);
       const contents = readOrNull(path);
       if (contents === null) continue;
-      const holder = parsePid(contents);
-      if (holder !== null && holder !== process.pid && isAlive(holder)) return { heldBy: holder };
+      const holder = parseHolder(contents);
+      if (holder !== null && holder.pid !== process.pid && isHolderAlive(holder)) return { heldBy: holder.pid };
       // Re-read right before unlinking so a lock another starter just took over is left alone.
       if (readOrNull(path) === contents) removeIfPresent(path);
     }
@@ -35,7 +37,7 @@ export class PidLock {
   /** Remove the lock file if it is still ours. */
   release(): void {
     if (!PidLock.held.delete(this.path)) return;
-    if (parsePid(readOrNull(this.path) ?? '') === process.pid) removeIfPresent(this.path);
+    if (parseHolder(readOrNull(this.path) ?? '')?.pid === process.pid) removeIfPresent(this.path);
   }
 }
 
@@ -83,9 +85,41 @@ function removeIfPresent(path: string): void {
   }
 }
 
-function parsePid(contents: string): number | null {
-  const text = contents.trim();
-  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
+/** What a lock file says: `<pid>` or `<pid> <start time>`. */
+export function lockContents(pid: number): string {
+  const start = processStartTime(pid);
+  return start === null ? `${pid}\n` : `${pid} ${start}\n`;
+}
+
+function parseHolder(contents: string): { pid: number; start: string | null } | null {
+  const m = /^(\d+)(?: (\d+))?$/.exec(contents.trim());
+  if (m === null || Number(m[1]) <= 0) return null;
+  return { pid: Number(m[1]), start: m[2] ?? null };
+}
+
+/**
+ * When the kernel started a process (`/proc/<pid>/stat` field 22, clock ticks since boot): with
+ * the pid it names one process for good. Null where there is no `/proc` or no such process.
+ */
+export function processStartTime(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = fields[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+
+/** The recorded process is still running: its pid is alive and, when a start time was recorded, it matches. */
+function isHolderAlive(holder: { pid: number; start: string | null }): boolean {
+  if (!isAlive(holder.pid)) return false;
+  if (holder.start === null) return true;
+  const now = processStartTime(holder.pid);
+  return now === null || now === holder.start;
 }
 
 function isAlive(pid: number): boolean {

@@ -150,10 +150,15 @@ describe('CarClient runtime helpers', () => {
     assert.deepEqual((await host.supervision.pending()).intents, []);
     assert.equal(typeof (await car.supervision.admissionStatus()).permits_total, 'number');
 
-    const run = await car.runs.start('try the helpers', { agent_id: 'helper-agent' });
-    assert.equal((await car.runs.recordTurns(run.run_id, [{ prompt: 'hi', output: 'hello' }])).ok, true);
-    assert.equal((await car.runs.complete(run.run_id, { status: 'success', summary: 'done' })).ok, true);
+    // Run writes are owner-binding only: the agent's own bound connection records and completes.
+    await state.agents.upsert({ id: 'helper-agent', command: process.execPath });
+    const bound = await CarClient.connect({ url, token: state.agents.tokenFor('helper-agent')!, agentId: 'helper-agent' });
+    const run = await bound.runs.start('try the helpers');
+    assert.equal((await car.runs.recordTurns(run.run_id, [{ prompt: 'not mine' }])).ok, false, 'an unbound connection may not write');
+    assert.equal((await bound.runs.recordTurns(run.run_id, [{ prompt: 'hi', output: 'hello' }])).ok, true);
+    assert.equal((await bound.runs.complete(run.run_id, { status: 'success', summary: 'done' })).ok, true);
     assert.equal(((await host.runs.getTrace(run.run_id)).records as unknown[]).length, 3);
+    await bound.close();
 
     await assert.rejects(car.registry.list(), (err: unknown) => err instanceof RemoteError);
     await car.close();

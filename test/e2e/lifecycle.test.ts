@@ -51,13 +51,13 @@ test('a stale socket and lock left by a killed daemon are replaced on start', as
   killed.child.kill('SIGKILL');
   await killed.exited;
   assert.ok(statSync(sharedSocketOf(carHome)).isSocket(), 'SIGKILL leaves the socket file behind');
-  assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim(), String(killed.child.pid));
+  assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim().split(' ')[0], String(killed.child.pid));
   const staleToken = readFileSync(authTokenPath(carHome), 'utf8');
 
   const daemon = await startDaemon(t, { carHome });
   assert.equal(daemon.listening.primary, true);
   assert.equal(daemon.socket, sharedSocketOf(carHome));
-  assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim(), String(daemon.child.pid));
+  assert.equal(readFileSync(lockPathOf(carHome), 'utf8').trim().split(' ')[0], String(daemon.child.pid));
   const token = readFileSync(authTokenPath(carHome), 'utf8');
   assert.notEqual(token, staleToken);
   const client = await RawClient.connect(t, sharedSocketOf(carHome));

@@ -62,7 +62,7 @@ test('E3 memory_and_skills against the binary', async (t) => {
   assert.deepEqual([stats!.success_count, stats!.fail_count, stats!.degraded], [3, 1, false]);
 
   assert.equal(await rt.result('memory.persist', { path: 'tmp.json' }), 4);
-  assert.ok(existsSync(join(carHome, 'memory', 'tmp.json')));
+  assert.ok(existsSync(join(carHome, 'memory', 'exports', 'tmp.json')));
   const rt2 = await session(t, daemon, carHome, { memory_namespace: 'e3-fresh' });
   const loaded = await rt2.result('memory.load', { path: 'tmp.json' });
   assert.equal(loaded, 4);
@@ -105,11 +105,35 @@ test('crash: SIGKILL mid-stream of acknowledged writes loses none of them', asyn
   const count = (await after.result('memory.fact_count', {})) as number;
   assert.ok(count >= acked.length, `${count} facts after restart, ${acked.length} were acknowledged`);
   await after.result('memory.persist', { path: 'crash-dump.json' });
-  const dump = JSON.parse(readFileSync(join(carHome, 'memory', 'crash-dump.json'), 'utf8')) as { facts: { subject: string }[] };
+  const dump = JSON.parse(readFileSync(join(carHome, 'memory', 'exports', 'crash-dump.json'), 'utf8')) as { facts: { subject: string }[] };
   const present = new Set(dump.facts.map((f) => f.subject));
   const lost = acked.filter((s) => !present.has(s));
   assert.deepEqual(lost, [], `${lost.length} acknowledged facts lost`);
   await restarted.stop();
+});
+
+test('the shared graph (no binding) survives a SIGKILL and a graceful restart', async (t) => {
+  const carHome = tempDir(t);
+  const first = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
+  const a = await session(t, first, carHome, {});
+  for (let i = 0; i < 6; i++) await a.result('memory.add_fact', { subject: 'Priya Raman', body: `distinct fact number ${i}` });
+  assert.equal(await a.result('memory.fact_count', {}), 6);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  assert.ok(existsSync(join(carHome, 'memory', 'shared.log')));
+
+  const second = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
+  const b = await session(t, second, carHome, {});
+  assert.equal(await b.result('memory.fact_count', {}), 6);
+  await b.result('memory.add_fact', { subject: 'db', body: 'Postgres 16' });
+  await second.stop();
+
+  const third = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
+  const c = await session(t, third, carHome, {});
+  assert.equal(await c.result('memory.fact_count', {}), 7);
+  const rows = (await c.result('memory.query', { query: 'which database do we use?' })) as { body: string }[];
+  assert.equal(rows[0]!.body, 'Postgres 16');
+  await third.stop();
 });
 
 test('agent memory is durable across a graceful restart and loaded on attach', async (t) => {

@@ -87,10 +87,16 @@ describe('ServerStateConfig', () => {
     ['mcpSessionIdleMs', 30 * 60_000],
     ['mcpMaxBodyBytes', 4 * 1024 * 1024],
     ['mcpResourcePageSize', 100],
+    ['mcpAssistantMaxRuns', 8],
+    ['mcpAssistantIdleMs', 60 * 60_000],
+    ['mcpAssistantMaxEvents', 2000],
+    ['mcpAssistantMaxTurns', 32],
     ['maxAgents', 256],
     ['agentLogTailBytes', 8 * 1024 * 1024],
     ['maxChatSessions', 1024],
     ['maxChatGoals', 4096],
+    ['multiMaxConcurrency', 64],
+    ['multiMaxSubtasks', 16],
   ];
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
@@ -110,7 +116,8 @@ describe('ServerStateConfig', () => {
     assert.equal(c.agentStopGraceMs, 5000);
     assert.equal(c.agentBackoffMaxMs, 60_000);
     assert.equal(c.chatAckTimeoutMs, 5000);
-    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs', 'chatAckTimeoutMs'] as const) {
+    assert.equal(c.multiRunAgentTimeoutMs, 600_000);
+    for (const key of ['agentStopGraceMs', 'agentBackoffMaxMs', 'chatAckTimeoutMs', 'multiRunAgentTimeoutMs'] as const) {
       for (const bad of [0, -1, Number.NaN]) assert.throws(() => new ServerStateConfig({ [key]: bad }), new RegExp(`ServerStateConfig\\.${key}`));
     }
     assert.throws(() => new ServerStateConfig({ agentsManifestPath: 'relative.json' }), /agentsManifestPath must be an absolute path/);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'vision', 'voice', 'a2a'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'multi', 'vision', 'voice', 'a2a'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['.', 'server', 'methods', 'contract', 'dashboard', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
   '.': ['server', 'methods', 'contract', 'dashboard', 'client', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
@@ -33,6 +33,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // MCP on the official SDK: tools over the engines, HTTP origin rules from transport; no CAR JSON-RPC.
   mcp: ['engine', 'memory', 'inference', 'transport', 'util'],
   agents: ['util'],
+  // The in-daemon agent runner speaks inference's request types.
+  multi: ['inference', 'util'],
   rpc: ['transport', 'util'],
   transport: ['util'],
   util: [],

@@ -243,7 +243,7 @@ describe('durable memory: service scopes', () => {
     assert.equal(existsSync(join(dir, 'memory-namespaces')), false, 'nothing happens before first use');
     await (await svc.namespace('Team/A')).addFact({ subject: 'ns', body: 'team a' });
     await (await svc.agent('bot-1')).addFact({ subject: 'agent', body: 'bot one' });
-    svc.shared().engine.addFact({ subject: 'shared', body: 'in memory only' }, new Date().toISOString());
+    await (await svc.shared()).addFact({ subject: 'shared', body: 'in memory only' });
     await svc.close();
     assert.ok(existsSync(join(dir, 'memory-namespaces', '%54eam%2f%41.json')));
     assert.ok(existsSync(join(dir, 'agents', 'bot-1.json')));
@@ -259,7 +259,66 @@ describe('durable memory: service scopes', () => {
     await ns.addFact({ subject: 'a', body: 'b' });
     assert.equal(ns.durable, false);
     assert.equal((await svc.namespace('x')).engine.factCount, 1);
-    await assert.rejects(svc.sandboxPath('dump.json', 'persist'), /memory\.persist is unavailable/);
+    await assert.rejects(svc.exportPath('dump.json', 'persist'), /memory\.persist is unavailable/);
+  });
+
+  test('the shared graph is durable when it is given a path, and survives a restart', async () => {
+    const dir = freshDir();
+    const sharedPath = join(dir, 'shared.json');
+    const svc = new MemoryService({ memoryDir: dir, sharedPath });
+    const shared = await svc.shared();
+    assert.equal(shared.durable, true);
+    for (let i = 0; i < 6; i++) await shared.addFact({ subject: `fact ${i}`, body: `body ${i}` });
+    assert.equal(await svc.forBinding({ memoryNamespace: null, agentId: null }), shared, 'unbound sessions use it');
+    // No close: as after a crash, the log alone carries the facts.
+    const again = new MemoryService({ memoryDir: dir, sharedPath });
+    assert.equal((await again.shared()).engine.factCount, 6);
+    await again.close();
+    const third = new MemoryService({ memoryDir: dir, sharedPath });
+    assert.equal((await third.shared()).engine.factCount, 6);
+    assert.ok(existsSync(sharedPath));
+    await Promise.all([svc.close(), third.close()]);
+    const library = new MemoryService({ memoryDir: null });
+    assert.equal((await library.shared()).durable, false, 'without a path the library touches no file');
+  });
+
+  test('memory directories are 0700 and files 0600', async () => {
+    const dir = join(freshDir(), 'memory');
+    const svc = new MemoryService({ memoryDir: dir, sharedPath: join(dir, 'shared.json') });
+    await (await svc.namespace('team')).addFact({ subject: 'a', body: 'b' });
+    await (await svc.agent('bot')).addFact({ subject: 'a', body: 'b' });
+    await (await svc.shared()).addFact({ subject: 'a', body: 'b' });
+    const out = await svc.exportPath('deep/er/dump.json', 'persist');
+    await (await svc.shared()).persistTo(out);
+    await svc.close();
+    for (const d of [dir, join(dir, 'memory-namespaces'), join(dir, 'agents'), join(dir, 'exports'), join(dir, 'exports', 'deep', 'er')]) {
+      assert.equal(statSync(d).mode & 0o777, 0o700, d);
+    }
+    for (const f of [join(dir, 'shared.json'), join(dir, 'shared.log'), join(dir, 'memory-namespaces', 'team.json'), join(dir, 'agents', 'bot.log'), out]) {
+      assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    }
+  });
+
+  test("persist and load reach only the export folder: never a graph's own files", async () => {
+    const dir = freshDir();
+    const svc = new MemoryService({ memoryDir: dir, sharedPath: join(dir, 'shared.json') });
+    const victim = await svc.namespace('victim');
+    await victim.addFact({ subject: 'secret', body: 'acknowledged' });
+    const attacker = await svc.namespace('attacker');
+    for (const name of ['memory-namespaces/victim.json', 'memory-namespaces/victim.log', 'shared.json', 'agents/bot.json']) {
+      const path = await svc.exportPath(name, 'persist');
+      assert.ok(path.startsWith(join(dir, 'exports') + sep), name);
+      await attacker.persistTo(path);
+      await assert.rejects(attacker.loadFrom(await svc.exportPath('memory-namespaces/nope.json', 'load'), 'memory-namespaces/nope.json'), (err: Error) => {
+        assert.match(err.message, /no such file "memory-namespaces\/nope\.json"/);
+        assert.doesNotMatch(err.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+        return true;
+      });
+    }
+    await svc.close();
+    const reopened = new MemoryService({ memoryDir: dir });
+    assert.deepEqual(bodies(await reopened.namespace('victim')), ['acknowledged']);
+    await reopened.close();
   });
 });
 
@@ -318,25 +377,32 @@ describe('persist/load sandbox', () => {
   mkdirSync(join(mem, 'inner'));
   symlinkSync(join(mem, 'inner'), join(mem, 'inner-link'));
 
-  test('relative and absolute paths inside resolve; parents are created for persist', async () => {
+  test('names resolve inside the folder; parents are created for persist', async () => {
     assert.equal(await resolveSandboxed(mem, 'dump.json', 'persist'), join(mem, 'dump.json'));
     assert.equal(await resolveSandboxed(mem, 'a/b/dump.json', 'persist'), join(mem, 'a', 'b', 'dump.json'));
     assert.ok(existsSync(join(mem, 'a', 'b')));
-    assert.equal(await resolveSandboxed(mem, join(mem, 'x.json'), 'load'), join(mem, 'x.json'));
     assert.equal(await resolveSandboxed(mem, 'inner-link/x.json', 'persist'), join(mem, 'inner-link', 'x.json'));
   });
 
   test('.., outside absolute paths, escaping symlinks and directories are rejected', async () => {
     const cases: [string, RegExp][] = [
-      ['../x', /^MemoryError: memory\.persist rejected path "\.\.\/x": '\.\.' is not allowed/],
+      ['../x', /^memory\.persist rejected path "\.\.\/x": '\.\.' is not allowed/],
       ['a/../../x', /'\.\.' is not allowed/],
-      [join(outside, 'x.json'), /outside the memory directory/],
+      [join(outside, 'x.json'), /not an absolute path/],
+      [join(mem, 'x.json'), /not an absolute path/],
+      ['x'.repeat(5000) + '/y.json', /ENAMETOOLONG/],
       ['escape-dir/x.json', /symlink leads outside/],
       ['escape-file.json', /symlink leads outside/],
       ['inner', /is a directory/],
       ['', /empty path/],
     ];
-    for (const [p, re] of cases) await assert.rejects(resolveSandboxed(mem, p, 'persist'), re, p);
+    for (const [p, re] of cases) {
+      await assert.rejects(resolveSandboxed(mem, p, 'persist'), (err: Error) => {
+        assert.match(err.message, re, p);
+        assert.doesNotMatch(err.message.replace(JSON.stringify(p), ''), new RegExp(root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no server path in the message');
+        return true;
+      });
+    }
     await assert.rejects(resolveSandboxed(mem, '../x', 'load'), /^MemoryError: memory\.load rejected path/);
     assert.equal(existsSync(join(outside, 'x.json')), false);
   });

@@ -49,9 +49,9 @@ test('a failing embedder costs similarity only', async () => {
   await scope.addFact({ subject: 'alpha', body: 'first letter' });
   assert.equal((await scope.query('alpha'))[0]!.node.subject, 'alpha');
   const svc = new MemoryService({ memoryDir: null });
-  await svc.shared().addFact({ subject: 'alpha', body: 'first letter' });
-  assert.equal((await svc.shared().query('alpha'))[0]!.node.subject, 'alpha');
+  await (await svc.shared()).addFact({ subject: 'alpha', body: 'first letter' });
+  assert.equal((await (await svc.shared()).query('alpha'))[0]!.node.subject, 'alpha');
   await svc.useEmbedder(fakeEmbedder());
-  assert.equal((await svc.shared().query('alpha'))[0]!.node.subject, 'alpha', 'facts added before the embedder are embedded on first use');
-  assert.equal(svc.shared().engine.vectors!.size, 1);
+  assert.equal((await (await svc.shared()).query('alpha'))[0]!.node.subject, 'alpha', 'facts added before the embedder are embedded on first use');
+  assert.equal((await svc.shared()).engine.vectors!.size, 1);
 });

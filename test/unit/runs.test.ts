@@ -52,10 +52,10 @@ test('RunStore: indexes stamped by the store, limits and drop reasons', async ()
   assert.equal((full as { dropped: string }).dropped, 'run_turn_limit');
   assert.equal((await store.trace(run_id))!.records.length, 1 + 3 + 7 * 256);
 
-  await store.complete(run_id, { status: 'success' });
+  await store.complete(run_id, { status: 'success' }, owner);
   assert.equal((await store.recordTurns(run_id, [{}], owner) as { dropped: string }).dropped, 'run_terminal');
-  await assert.rejects(store.complete(run_id, { status: 'success' }), (e: unknown) => e instanceof RunError && e.reason === 'terminal');
-  await assert.rejects(store.complete('missing', { status: 'success' }), (e: unknown) => e instanceof RunError && e.reason === 'not_found');
+  await assert.rejects(store.complete(run_id, { status: 'success' }, owner), (e: unknown) => e instanceof RunError && e.reason === 'terminal');
+  await assert.rejects(store.complete('missing', { status: 'success' }, owner), (e: unknown) => e instanceof RunError && e.reason === 'not_found');
 });
 
 test('RunStore: subscribe snapshots atomically and later events carry the cursor', async () => {
@@ -69,7 +69,7 @@ test('RunStore: subscribe snapshots atomically and later events carry the cursor
   await store.recordTurns(run_id, [{ prompt: 'c' }], owner);
   assert.equal(events[0]!.cursor, 3);
   assert.equal(events[0]!.record.kind, 'turn');
-  await store.complete(run_id, { status: 'success' });
+  await store.complete(run_id, { status: 'success' }, owner);
   assert.deepEqual([events[1]!.record.kind, events[1]!.cursor, events[1]!.status], ['ended', 3, 'completed']);
   assert.equal(store.unsubscribe(run_id, 'sub'), false);
 });
@@ -79,7 +79,7 @@ test('RunStore: records are durable JSONL, readable by a fresh store', async (t)
   const a = new RunStore({ runsDir: dir, completeGraceMs: 10 });
   const { run_id } = await a.start({ intent: 'ship it', agentId: 'name:bot', clientId: 'c1', idempotencyKey: 'key-1' });
   assert.equal(run_id, 'key-1');
-  await a.recordTurns(run_id, [{ tool: 'shell', output: 'ok' }], { agentId: null, clientId: 'c1' });
+  await a.recordTurns(run_id, [{ tool: 'shell', output: 'ok' }], { agentId: 'name:bot', clientId: 'c1' });
   const lines = readFileSync(new RunFiles(dir).pathOf('name:bot', run_id), 'utf8').trim().split('\n');
   assert.deepEqual(lines.map((l) => JSON.parse(l).kind), ['started', 'turn']);
 
@@ -96,7 +96,10 @@ test('RunStore: records are durable JSONL, readable by a fresh store', async (t)
 
   const c = new RunStore({ runsDir: dir, completeGraceMs: 10 });
   const intruder = { agentId: 'intruder', clientId: 'c7' };
-  assert.deepEqual(await c.start({ intent: 'x', agentId: 'intruder', clientId: 'c7', idempotencyKey: 'key-1' }), again);
+  await assert.rejects(
+    c.start({ intent: 'x', agentId: 'intruder', clientId: 'c7', idempotencyKey: 'key-1' }),
+    (e: unknown) => e instanceof RunError && e.reason === 'conflict' && !e.message.includes('name:bot'),
+  );
   assert.equal((await c.recordTurns('key-1', [{}], intruder) as { dropped: string }).dropped, 'run_not_found');
 });
 
@@ -105,7 +108,7 @@ test('RunStore: a dropped connection ends its open runs incomplete after the gra
   const store = new RunStore({ runsDir: dir, completeGraceMs: 200 });
   const open = await store.start({ intent: 'i', agentId: 'agent-1', clientId: 'c1' });
   const done = await store.start({ intent: 'j', agentId: 'agent-1', clientId: 'c1' });
-  await store.complete(done.run_id, { status: 'success' });
+  await store.complete(done.run_id, { status: 'success' }, owner);
   store.connectionClosed('c1');
   assert.equal((await store.list('agent-1')).find((r) => r.run_id === open.run_id)!.status, 'in_progress');
   await new Promise((r) => setTimeout(r, 500));
@@ -124,4 +127,54 @@ test('RunStore: close() ends abandoned runs without waiting for the grace', asyn
   await store.close();
   assert.equal((await store.list('agent-1'))[0]!.status, 'incomplete');
   assert.equal((await store.trace(run_id))!.records.at(-1)!.kind, 'ended');
+});
+
+test('RunStore: writes are owner-binding only: not the starting connection, not unbound callers, not strangers', async () => {
+  const store = new RunStore({ runsDir: null, completeGraceMs: 10 });
+  const { run_id } = await store.start({ intent: 'i', agentId: 'agent-1', clientId: 'starter' });
+  for (const caller of [{ agentId: null, clientId: 'starter' }, { agentId: 'agent-2', clientId: 'c2' }, { agentId: null, clientId: 'host' }]) {
+    assert.equal(((await store.recordTurns(run_id, [{}], caller)) as { dropped: string }).dropped, 'run_not_found');
+    await assert.rejects(store.complete(run_id, { status: 'x' }, caller), (e: unknown) => e instanceof RunError && e.reason === 'not_found');
+  }
+  assert.deepEqual(await store.complete(run_id, { status: 'done' }, { agentId: 'agent-1', clientId: 'elsewhere' }), { run_id, ok: true });
+});
+
+test('RunStore: runs a dead daemon left open are ended incomplete at start, with a reason', async (t) => {
+  const dir = tempDir(t, 'car-runs-');
+  const crashed = new RunStore({ runsDir: dir, completeGraceMs: 60_000 });
+  const open = await crashed.start({ intent: 'i', agentId: 'agent-1', clientId: 'c1' });
+  await crashed.recordTurns(open.run_id, [{ prompt: 'p' }], owner);
+  const done = await crashed.start({ intent: 'j', agentId: 'agent-1', clientId: 'c1' });
+  await crashed.complete(done.run_id, { status: 'success' }, owner);
+  // No close(): the process died here.
+  const next = new RunStore({ runsDir: dir, completeGraceMs: 10 });
+  assert.equal(await next.recoverOrphans(), 1);
+  const ended = (await next.trace(open.run_id))!.records.at(-1)!;
+  assert.equal(ended.kind, 'ended');
+  assert.equal(ended.kind === 'ended' && ended.status, 'incomplete');
+  assert.match(ended.kind === 'ended' ? String(ended.outcome.summary) : '', /daemon stopped/);
+  assert.equal(await next.recoverOrphans(), 0, 'idempotent');
+  const statuses = Object.fromEntries((await next.list('agent-1')).map((r) => [r.run_id, r.status]));
+  assert.deepEqual(statuses, { [open.run_id]: 'incomplete', [done.run_id]: 'completed' });
+});
+
+test('RunStore: a run left open by a dead daemon can still be completed by its owner', async (t) => {
+  const dir = tempDir(t, 'car-runs-');
+  const crashed = new RunStore({ runsDir: dir, completeGraceMs: 60_000 });
+  const { run_id } = await crashed.start({ intent: 'i', agentId: 'agent-1', clientId: 'c1' });
+  const next = new RunStore({ runsDir: dir, completeGraceMs: 10 });
+  await assert.rejects(next.complete(run_id, { status: 'x' }, { agentId: 'agent-2', clientId: 'c2' }), /not found/);
+  assert.deepEqual(await next.complete(run_id, { status: 'success' }, { agentId: 'agent-1', clientId: 'c3' }), { run_id, ok: true });
+  assert.equal((await next.list('agent-1'))[0]!.status, 'completed');
+});
+
+test('RunStore: close() ends every open run, also those of connections still open', async (t) => {
+  const dir = tempDir(t, 'car-runs-');
+  const store = new RunStore({ runsDir: dir, completeGraceMs: 60_000 });
+  const { run_id } = await store.start({ intent: 'i', agentId: 'agent-1', clientId: 'still-connected' });
+  await store.close();
+  const fresh = new RunStore({ runsDir: dir, completeGraceMs: 10 });
+  assert.equal((await fresh.list('agent-1'))[0]!.status, 'incomplete');
+  assert.equal(await fresh.recoverOrphans(), 0);
+  assert.equal((await fresh.trace(run_id))!.records.at(-1)!.kind, 'ended');
 });

@@ -198,6 +198,41 @@ describe('limits from ServerStateConfig, each at its bound', () => {
     }
   });
 
+  test('multiMaxConcurrency / multiRunAgentTimeoutMs / multiMaxSubtasks at their bounds', async () => {
+    const server = await startServer({ multiMaxConcurrency: 2, multiRunAgentTimeoutMs: 100, multiMaxSubtasks: 2 });
+    const { CarClient } = await import('../../src/client/index.js');
+    const client = await CarClient.connect({ url: server.url, token: 'tok' });
+    let active = 0;
+    let peak = 0;
+    client.onRequest('multi.run_agent', async (params) => {
+      const { spec, task } = params as { spec: { name: string }; task: string };
+      if (spec.name === 'silent') return new Promise(() => {});
+      if (spec.name === 'main') {
+        const plan = task.includes('spawn_subtask') ? JSON.stringify({ subtasks: [{ task: 'a' }, { task: 'b' }, { task: 'c' }] }) : 'final';
+        return { name: 'main', answer: plan, turns: 1, tool_calls: 0, duration_ms: 1, error: null };
+      }
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+      return { name: spec.name, answer: 'ok', turns: 1, tool_calls: 0, duration_ms: 1, error: null };
+    });
+    const spec = (name: string) => ({ name, system_prompt: '', tools: [], max_turns: 1, metadata: {} });
+    try {
+      const r = await client.call<any>('multi.swarm', { mode: 'parallel', agents: ['a', 'b', 'c', 'd', 'e'].map(spec), task: 't' });
+      assert.equal(r.outputs.length, 5);
+      assert.equal(peak, 2, 'never more than multiMaxConcurrency agents at once');
+      const slow = await client.call<any>('multi.pipeline', { stages: [spec('silent')], task: 't' });
+      assert.match(slow.stages[0].error, /within 100 ms/);
+      const sub = await client.call<any>('multi.subtask', { main: spec('main'), task: 't' });
+      assert.equal(sub.subtasks.length, 2, 'only multiMaxSubtasks of the three asked for');
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
   test('maxRegistryStores: past it, the least recently opened registry directory is closed', () => {
     const dir = '/nonexistent-registry-root';
     const one = ServerState.embedded(new ServerStateConfig({ registryDir: dir, maxRegistryStores: 1 }));

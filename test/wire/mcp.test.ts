@@ -7,6 +7,9 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { callTool, INITIALIZE, rawHttp, rawSession, startMcp, type McpFixture } from '../helpers/mcp.js';
 
 const TOOLS = [
+  'assistant_cancel',
+  'assistant_poll',
+  'assistant_start',
   'equivalent',
   'memory_add_fact',
   'memory_delete',
@@ -42,7 +45,7 @@ describe('MCP endpoint over streamable HTTP', () => {
     await server.close();
   });
 
-  test('tools/list: the 16 tools, each with schemas and the four hints (openWorldHint never set)', async () => {
+  test('tools/list: the 16 tools and the 3 daemon-only ones, each with schemas and the four hints (openWorldHint never set)', async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
     for (const t of tools) {
@@ -83,8 +86,11 @@ describe('MCP endpoint over streamable HTTP', () => {
     const bad = await client.callTool({ name: 'verify', arguments: { proposal: { actions: [{ id: 'a' }] } } });
     assert.equal(bad.isError, true);
     assert.match(JSON.stringify(bad.content), /actions\[0\]/);
-    const unknown = await client.callTool({ name: 'assistant_start', arguments: { task: 'x', cwd: '/' } });
+    const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} });
     assert.equal(unknown.isError, true);
+    const noRun = await client.callTool({ name: 'assistant_poll', arguments: { run_id: 'mcp-run-nope' } });
+    assert.equal(noRun.isError, true);
+    assert.match(JSON.stringify(noRun.content), /unknown assistant run/);
   });
 
   test('the proactive bank and skills: save, intervene, evaluate, status, delete, ingest, list, find', async () => {
@@ -195,7 +201,7 @@ describe('MCP endpoint over streamable HTTP', () => {
     assert.match(bad.body, /protocol version/i);
     const good = await rawHttp(mcp.url, 'POST', { ...ACCEPT, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' }, list);
     assert.equal(good.status, 200);
-    assert.equal(JSON.parse(good.body).result.tools.length, 16);
+    assert.equal(JSON.parse(good.body).result.tools.length, 19);
   });
 
   test('JSON responses; a notification gets 202; DELETE ends the session and its id then gets 404', async () => {

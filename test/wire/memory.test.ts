@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { after, before, describe } from 'node:test';
@@ -75,16 +75,40 @@ describe('memory.* over the wire', () => {
       assert.equal(err.code, -32603);
       assert.match(err.message, /^memory\.persist rejected path/);
     }
-    symlinkSync(tmpdir(), join(memoryDir, 'out'));
+    mkdirSync(join(memoryDir, 'exports'), { recursive: true });
+    symlinkSync(tmpdir(), join(memoryDir, 'exports', 'out'));
     assert.match((await c.error('memory.persist', { path: 'out/x.json' })).message, /^memory\.persist rejected path/);
+    // A name can never reach a graph's own files: they live outside the export folder.
+    await c.result('memory.persist', { path: 'memory-namespaces/team-one.json' });
+    assert.ok(existsSync(join(memoryDir, 'exports', 'memory-namespaces', 'team-one.json')));
+    for (const path of ['/etc/passwd', join(memoryDir, 'x.json')]) {
+      const err = await c.error('memory.persist', { path });
+      assert.match(err.message, /not an absolute path/);
+      assert.doesNotMatch(err.message.replace(JSON.stringify(path), ''), /\//, 'no server path in the message');
+    }
     assert.match((await c.error('memory.load', { path: '../x' })).message, /^memory\.load rejected path/);
+  });
+
+  test('a damaged namespace log: the bad line is skipped, the rest kept, and memory.maintain reports it', async () => {
+    const dir = join(memoryDir, 'memory-namespaces');
+    mkdirSync(dir, { recursive: true });
+    const rec = (seq: number, subject: string): string =>
+      JSON.stringify({ seq, op: 'add', at: '2026-01-01T00:00:00.000Z', origin: null, fact: { subject, body: `fact ${seq}` } });
+    writeFileSync(join(dir, 'damaged.log'), [rec(1, 'a'), rec(2, 'b').slice(0, 30) + '#garbage', rec(3, 'c'), rec(4, 'd'), ''].join('\n'));
+    const c = await server.authed({ params: { memory_namespace: 'damaged' } });
+    assert.equal(await c.result('memory.fact_count', {}), 3);
+    const report = await c.result('memory.maintain', {});
+    assert.deepEqual(report.recovery.skipped_records, [{ file: 'damaged.log', line: 2, reason: 'not valid JSON' }]);
+    assert.equal(report.recovery.rebuilt_from, 'empty');
+    const clean = await server.authed({ params: { memory_namespace: 'clean-one' } });
+    assert.equal((await clean.result('memory.maintain', {})).recovery, undefined);
   });
 
   test('47: load replaces the facts with the file\'s; a missing file is an error and changes nothing', async () => {
     const writer = await server.authed({ params: { memory_namespace: 'b47-writer' } });
     for (const [s, b] of [['a', '1'], ['b', '2'], ['c', '3']]) await writer.result('memory.add_fact', { subject: s, body: b });
     assert.equal(await writer.result('memory.persist', { path: 'snapshots/b47.json' }), 3);
-    const file = JSON.parse(readFileSync(join(memoryDir, 'snapshots', 'b47.json'), 'utf8'));
+    const file = JSON.parse(readFileSync(join(memoryDir, 'exports', 'snapshots', 'b47.json'), 'utf8'));
     assert.equal(file.facts.length, 3);
 
     const reader = await server.authed({ params: { memory_namespace: 'b47-reader' } });
@@ -92,7 +116,7 @@ describe('memory.* over the wire', () => {
     const missing = await reader.error('memory.load', { path: 'snapshots/nope.json' });
     assert.match(missing.message, /no such file/);
     assert.equal(await reader.result('memory.fact_count', {}), 1);
-    writeFileSync(join(memoryDir, 'snapshots', 'broken.json'), '{"facts": [');
+    writeFileSync(join(memoryDir, 'exports', 'snapshots', 'broken.json'), '{"facts": [');
     assert.match((await reader.error('memory.load', { path: 'snapshots/broken.json' })).message, /not valid JSON/);
     assert.equal(await reader.result('memory.fact_count', {}), 1);
 

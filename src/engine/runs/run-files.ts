@@ -58,6 +58,32 @@ export class RunFiles {
     return null;
   }
 
+  /** Every stored run whose trace has no `ended` record. */
+  async *unfinished(): AsyncGenerator<{ agentId: string; runId: string; records: RunRecord[] }> {
+    let agents: string[];
+    try {
+      agents = await readdir(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const dir of agents) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.root, dir));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (!name.endsWith('.jsonl')) continue;
+        const records = await readRecords(join(this.root, dir, name));
+        const started = records?.[0];
+        if (records === null || started?.kind !== 'started' || statusOf(records) !== 'in_progress') continue;
+        yield { agentId: started.agent_id, runId: started.run_id, records };
+      }
+    }
+  }
+
   /** Summaries of every run of one agent, newest first. */
   async list(agentId: string): Promise<RunSummary[]> {
     const dir = join(this.root, fileSegment(agentId));

@@ -71,14 +71,17 @@ export class RunStore {
     this.maxFinished = options.maxFinishedInMemory ?? DEFAULT_FINISHED_IN_MEMORY;
   }
 
-  /** Start a run, or return the existing one when `idempotencyKey` names a known run. */
+  /**
+   * Start a run, or return the existing one when `idempotencyKey` names a known run of the same
+   * agent. A key naming another agent's run is refused without saying whose it is.
+   */
   async start(input: StartInput): Promise<{ run_id: string; agent_id: string }> {
     const key = input.idempotencyKey;
     if (key === undefined) return this.create(randomUUID(), input);
     const existing = this.runs.get(key);
-    if (existing) return { run_id: key, agent_id: existing.started.agent_id };
+    if (existing) return this.sameAgent(key, existing.started.agent_id, input);
     const pending = this.starting.get(key);
-    if (pending) return pending;
+    if (pending) return pending.then((r) => this.sameAgent(key, r.agent_id, input));
     const p = this.startKeyed(key, input).finally(() => this.starting.delete(key));
     this.starting.set(key, p);
     return p;
@@ -87,9 +90,16 @@ export class RunStore {
   private async startKeyed(runId: string, input: StartInput): Promise<{ run_id: string; agent_id: string }> {
     const found = this.files === null ? null : await this.files.find(runId);
     if (found === null) return this.create(runId, input);
-    // only the run's own agent takes it over; anyone else just learns its id
-    const run = this.runs.get(runId) ?? (found.agentId === input.agentId ? this.revive(found.records, input.clientId) : null);
-    return { run_id: runId, agent_id: run?.started.agent_id ?? found.agentId };
+    const result = this.sameAgent(runId, found.agentId, input);
+    if (!this.runs.has(runId)) this.revive(found.records, input.clientId);
+    return result;
+  }
+
+  private sameAgent(runId: string, agentId: string, input: StartInput): { run_id: string; agent_id: string } {
+    if (agentId !== input.agentId) {
+      throw new RunError('conflict', `idempotency_key '${runId}' already names a run of another agent; pick another key`);
+    }
+    return { run_id: runId, agent_id: agentId };
   }
 
   /** Bring a run read from disk back into memory; a finished one stays on disk only. */
@@ -117,11 +127,14 @@ export class RunStore {
     return { run_id: runId, agent_id: input.agentId };
   }
 
-  /** Who may write to a live run: its agent, and the connection that started it. */
+  /**
+   * Who may write to a live run: only a caller bound to the run's agent. The connection that
+   * started it has no say of its own, and unbound (or host) sessions none at all.
+   */
   isOwner(runId: string, caller: { agentId: string | null; clientId: string }): boolean {
     const run = this.runs.get(runId);
     if (!run) return false;
-    return caller.agentId === run.started.agent_id || caller.clientId === run.clientId;
+    return caller.agentId !== null && caller.agentId === run.started.agent_id;
   }
 
   /**
@@ -148,9 +161,17 @@ export class RunStore {
     return { run_id: runId, base_index: base, count: records.length, ok: true };
   }
 
-  /** End a run `completed`. Unknown or already ended → RunError. */
-  async complete(runId: string, outcome: RunOutcome): Promise<{ run_id: string; ok: true }> {
-    const run = this.runs.get(runId);
+  /** End a run `completed`, as its owner. Unknown, not the caller's (told apart from unknown by no one) or already ended → RunError. */
+  async complete(runId: string, outcome: RunOutcome, caller: { agentId: string | null; clientId: string }): Promise<{ run_id: string; ok: true }> {
+    let run = this.runs.get(runId);
+    if (!run && this.files !== null) {
+      // A run left open by a daemon that died is its owner's to end after a restart.
+      const found = await this.files.find(runId);
+      if (found !== null && found.agentId === caller.agentId && statusOf(found.records) === 'in_progress') {
+        run = this.runs.get(runId) ?? this.revive(found.records, caller.clientId) ?? undefined;
+      }
+    }
+    if (run && !this.isOwner(runId, caller)) throw new RunError('not_found', `run '${runId}' not found`);
     if (!run) {
       const onDisk = this.files === null ? null : await this.files.find(runId);
       if (onDisk !== null && statusOf(onDisk.records) !== 'in_progress') {
@@ -277,14 +298,45 @@ export class RunStore {
     return Promise.all(ends);
   }
 
-  /** Shutdown: abandoned runs are ended now rather than after their grace; pending writes finish. */
-  async close(): Promise<void> {
-    const clients = [...this.graceTimers.entries()];
-    this.graceTimers.clear();
-    for (const [timer, clientId] of clients) {
-      clearTimeout(timer);
-      await this.endAbandoned(clientId);
+  /**
+   * At boot: every stored run left `in_progress` by a daemon that is gone is ended `incomplete`,
+   * with the reason. Returns how many were closed.
+   */
+  async recoverOrphans(): Promise<number> {
+    if (this.files === null) return 0;
+    let closed = 0;
+    for await (const { agentId, runId } of this.files.unfinished()) {
+      if (this.runs.has(runId)) continue;
+      const ended: EndedRecord = {
+        kind: 'ended',
+        status: 'incomplete',
+        outcome: { status: 'incomplete', summary: 'the daemon stopped before the run ended (found open at start)', timestamp: now() },
+        ended_at: now(),
+      };
+      try {
+        await this.files.append(agentId, runId, [ended]);
+        closed++;
+      } catch (err) {
+        this.options.onError?.(err, runId);
+      }
     }
+    return closed;
+  }
+
+  /**
+   * Shutdown: every run still open is ended `incomplete` now, whatever its connection is doing
+   * (abandoned ones without waiting for their grace); pending writes finish.
+   */
+  async close(): Promise<void> {
+    for (const timer of this.graceTimers.keys()) clearTimeout(timer);
+    this.graceTimers.clear();
+    const ends: Promise<void>[] = [];
+    for (const run of [...this.runs.values()]) {
+      if (run.ended !== null) continue;
+      const outcome: RunOutcome = { status: 'incomplete', summary: 'the daemon stopped before runs.complete', timestamp: now() };
+      ends.push(this.end(run, 'incomplete', outcome).catch((err) => this.options.onError?.(err, run.started.run_id)));
+    }
+    await Promise.all(ends);
     await Promise.all([...this.runs.values()].map((r) => r.write));
   }
 }

@@ -81,7 +81,7 @@ export interface TraceSnapshot {
   status: RunStatus;
 }
 
-export type RunErrorReason = 'no_identity' | 'not_found' | 'terminal' | 'invalid_turns' | 'storage';
+export type RunErrorReason = 'no_identity' | 'not_found' | 'terminal' | 'invalid_turns' | 'storage' | 'conflict';
 
 const RUN_ERROR_KINDS: Readonly<Record<RunErrorReason, CarErrorKind>> = {
   no_identity: 'invalid',
@@ -89,6 +89,7 @@ const RUN_ERROR_KINDS: Readonly<Record<RunErrorReason, CarErrorKind>> = {
   terminal: 'conflict',
   invalid_turns: 'invalid',
   storage: 'unavailable',
+  conflict: 'conflict',
 };
 
 export class RunError extends CarError {
