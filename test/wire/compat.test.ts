@@ -21,6 +21,8 @@ interface Row {
   /** The result's shape; or `error` for calls that need something this test machine lacks. */
   check?: Check;
   error?: RegExp;
+  /** Run on a connection bound to an agent (run writes are the owning agent's alone). */
+  asAgent?: true;
 }
 
 const hasKeys = (...keys: string[]): Check => (r) => {
@@ -151,11 +153,11 @@ const ROWS: Row[] = [
   { method: 'skills.distill', params: { events: [] }, error: /needs an inference provider/ },
   { method: 'skills.evolve', params: { events: [], domain: 'web' }, error: /needs an inference provider/ },
   // runs
-  { method: 'runs.start', params: { intent: 'compat walk', agent_name: 'Compat Bot' }, check: (r, ctx) => { hasKeys('run_id', 'agent_id')(r, ctx); ctx.runId = r.run_id; ctx.agentId = r.agent_id; } },
-  { method: 'runs.record_turns', params: (ctx) => ({ run_id: ctx.runId, turns: [{ prompt: 'p', tool: 'web_fetch', output: 'o' }] }), check: (r) => assert.deepEqual(Object.keys(r).sort(), ['base_index', 'count', 'ok', 'run_id']) },
+  { method: 'runs.start', asAgent: true, params: { intent: 'compat walk', outcome_description: 'every row answers' }, check: (r, ctx) => { hasKeys('run_id', 'agent_id')(r, ctx); ctx.runId = r.run_id; ctx.agentId = r.agent_id; } },
+  { method: 'runs.record_turns', asAgent: true, params: (ctx) => ({ run_id: ctx.runId, turns: [{ prompt: 'p', tool: 'web_fetch', output: 'o' }] }), check: (r) => assert.deepEqual(Object.keys(r).sort(), ['base_index', 'count', 'ok', 'run_id']) },
   { method: 'runs.subscribe', params: (ctx) => ({ run_id: ctx.runId }), check: (r) => { hasKeys('run_id', 'agent_id', 'turns_so_far', 'cursor', 'status')(r, {}); assert.equal(r.turns_so_far[0].record, 'turn'); } },
   { method: 'runs.unsubscribe', params: (ctx) => ({ run_id: ctx.runId }), check: (r) => assert.equal(r.removed, true) },
-  { method: 'runs.complete', params: (ctx) => ({ run_id: ctx.runId, outcome: { status: 'success', summary: 'done' } }), check: hasKeys('run_id', 'ok') },
+  { method: 'runs.complete', asAgent: true, params: (ctx) => ({ run_id: ctx.runId, outcome: { status: 'success', summary: 'done' } }), check: hasKeys('run_id', 'ok') },
   { method: 'runs.list', params: (ctx) => ({ agent_id: ctx.agentId }), check: (r) => { hasKeys('agent_id', 'runs')(r, {}); hasKeys('run_id', 'agent_id', 'intent', 'started_at', 'status', 'turn_count')(r.runs[0], {}); } },
   {
     method: 'runs.get_trace',
@@ -231,6 +233,7 @@ describe('wire compatibility: every reference method with its example params', (
   let server: TestServer;
   let dir: string;
   let c: RawClient;
+  let agent: RawClient;
   const ctx: Json = {};
   before(async () => {
     dir = tempDir('car-compat-');
@@ -243,6 +246,7 @@ describe('wire compatibility: every reference method with its example params', (
     });
     c = await server.connect();
     assert.equal((await c.result('session.auth', { host_token: HOST_TOKEN, memory_namespace: 'compat' })).role, 'host');
+    agent = await server.authed({ params: { agent_id: 'compat-runner' } });
   });
   after(async () => {
     await server.close();
@@ -252,7 +256,7 @@ describe('wire compatibility: every reference method with its example params', (
   for (const row of ROWS) {
     test(row.method, async () => {
       const params = typeof row.params === 'function' ? (row.params as (ctx: Json) => unknown)(ctx) : row.params;
-      const reply = await c.call(row.method, params);
+      const reply = await (row.asAgent ? agent : c).call(row.method, params);
       if (row.error) {
         assert.ok('error' in reply, `${row.method} answered ${JSON.stringify(reply.result)?.slice(0, 200)}`);
         assert.ok(reply.error.code !== -32600 && reply.error.code !== -32601, JSON.stringify(reply.error));
