@@ -28,6 +28,7 @@ import type { FactInput } from '../memory/types.js';
 import type { VoiceEventSink } from '../voice/types.js';
 import type { VoiceService } from '../voice/service.js';
 import type { MeetingService } from '../voice/meetings.js';
+import type { VoiceTurns } from '../voice/turns.js';
 import type { MethodTable } from './method.js';
 import type { Role } from './roles.js';
 
@@ -55,6 +56,8 @@ export interface HandlerConfig {
   readonly approvalGate: { readonly enabled: boolean; readonly methods: readonly string[]; readonly timeoutMs: number };
   readonly inferenceProgressIntervalMs: number;
   readonly skillsModel: string | null;
+  readonly voiceSidecarTimeoutMs: number;
+  readonly voiceSidecarMaxToolRounds: number;
   readonly a2aChatAckTimeoutMs: number;
   readonly a2aChatReplyTimeoutMs: number;
   readonly a2aFilesRoot: string | null;
@@ -96,6 +99,8 @@ export interface ServerContext {
   /** Speech in and out. */
   readonly voice: VoiceService;
   readonly meetings: MeetingService;
+  /** Two-track voice turns, one current turn per connection. */
+  readonly voiceTurns: VoiceTurns;
   /** Bind `agentId` to `session`; false when another live connection holds it. */
   attachAgent(agentId: string, session: SessionContext): boolean;
   /**

@@ -240,8 +240,10 @@ export class MemoryEngine {
     // The index holds only valid facts, per tenant: without kind or type filters, all it returns is visible.
     const filtered = opts.kind !== undefined || opts.types !== undefined;
     let lexical = this.index.search(tenant, text, Math.max(SEED_LIMIT, k), filtered ? accept : null, PER_TERM_SEEDS);
+    let near: { ix: number; similarity: number }[] = [];
+    const lexicalRanking = lexical.hits.map((h) => h.ix);
     if (opts.vector && this.vectors) {
-      const near = this.vectors.nearest(opts.vector, VECTOR_SEEDS, (ix) => accept(ix) && this.graph.get(ix)!.tenant_id === tenant);
+      near = this.vectors.nearest(opts.vector, VECTOR_SEEDS, (ix) => accept(ix) && this.graph.get(ix)!.tenant_id === tenant);
       lexical = { ...lexical, hits: fuseSeeds(lexical.hits, near) };
     }
     const seeds = lexical.hits;
@@ -263,6 +265,13 @@ export class MemoryEngine {
     }
     rankBelowSuccessors(scored);
     scored.sort((a, b) => b.score - a.score || b.node.ix - a.node.ix);
+    if (near.length > 0) {
+      // Three signals, one ranking: the graph walk, the lexical seeds and the nearest vectors.
+      const fused = reciprocalRankFusion([scored.map((s) => s.node.ix), lexicalRanking, near.map((n) => n.ix)]);
+      for (const s of scored) s.score = fused.get(s.node.ix) ?? 0;
+      rankBelowSuccessors(scored);
+      scored.sort((a, b) => b.score - a.score || b.node.ix - a.node.ix);
+    }
 
     const top = scored.slice(0, k);
     const max = top[0]?.score ?? 0;
@@ -333,6 +342,16 @@ export class MemoryEngine {
     }
     this.skills.load(data.skills);
   }
+}
+
+/** Rank constant of reciprocal-rank fusion (the usual 60: late ranks still count, a little). */
+export const RRF_K = 60;
+
+/** Σ 1/(RRF_K + rank) over the rankings each item appears in (ranks from 1). */
+export function reciprocalRankFusion(rankings: readonly (readonly number[])[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const ranking of rankings) ranking.forEach((ix, i) => out.set(ix, (out.get(ix) ?? 0) + 1 / (RRF_K + i + 1)));
+  return out;
 }
 
 export function toRow(hit: QueryHit): QueryRow {

@@ -1,4 +1,4 @@
-import { normalizeSubject } from './text.js';
+import { normalizeSubject, words } from './text.js';
 import { MEMORY_TYPES, type EdgeKind, type EdgeRecord, type FactRecord, type MemoryType } from './types.js';
 
 /** A fact in the graph: the stored record plus its node index (never reused). */
@@ -162,6 +162,26 @@ export class FactGraph {
     return node.ix === undefined ? list.slice() : list.filter((ix) => ix !== node.ix);
   }
 
+  /**
+   * Valid facts (same tenant) whose subject the node's body names: "Owned by Project Falcon" reaches
+   * every fact about "Project Falcon". Subjects of two to four words are looked for, as word runs.
+   */
+  mentioned(node: FactRecord & { ix: number }): number[] {
+    const w = words(node.body);
+    const own = normalizeSubject(node.subject);
+    const scope = scopeKey(node.tenant_id);
+    const out: number[] = [];
+    for (let n = MENTION_MAX_WORDS; n >= 2; n--) {
+      for (let i = 0; i + n <= w.length; i++) {
+        const name = w.slice(i, i + n).join(' ');
+        if (name === own) continue;
+        const list = this.bySubject.get(`${scope}\u0000${name}`);
+        if (list) for (const ix of list) if (ix !== node.ix) out.push(ix);
+      }
+    }
+    return out;
+  }
+
   /** Link two facts (both directions). Facts of different tenants are never linked. */
   addEdge(a: number, b: number, kind: EdgeKind, weight: number): void {
     const x = this.nodes[a];
@@ -197,6 +217,8 @@ export class FactGraph {
 }
 
 const EMPTY_EDGES: readonly Edge[] = Object.freeze([]);
+/** Longest subject, in words, recognised when a fact's body names it. */
+const MENTION_MAX_WORDS = 4;
 
 export const META_VALID = 0x80;
 export const META_CONSTRAINT = 0x40;

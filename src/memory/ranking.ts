@@ -9,6 +9,8 @@ export interface ActivationOptions {
   neighbourCap: number;
   /** Terms shared by more facts than this say nothing about relatedness and link nothing. */
   termDfCap: number;
+  /** Strength of the edge from a fact to the facts about an entity its body names. */
+  mentionWeight: number;
   /** Share of a seed's activation that crosses one edge of full strength. */
   decay: number;
   /** Personalized PageRank over the activated subgraph: restart probability and steps. */
@@ -22,6 +24,7 @@ export const DEFAULT_ACTIVATION: ActivationOptions = {
   expandSeeds: 64,
   neighbourCap: 24,
   termDfCap: 64,
+  mentionWeight: 1,
   decay: 0.8,
   pprRestart: 0.5,
   pprSteps: 8,
@@ -81,6 +84,7 @@ export function activate(
       if (v !== u.ix) strength.set(v, 1 - (1 - (strength.get(v) ?? 0)) * (1 - Math.min(1, w)));
     };
     for (const v of graph.subjectMates(u).slice(-opts.neighbourCap)) add(v, 1);
+    for (const v of graph.mentioned(u).slice(0, opts.neighbourCap)) add(v, opts.mentionWeight);
     for (const term of termSet(`${u.subject} ${u.body}`)) {
       const df = index.df(tenant, term);
       if (df < 2 || df > opts.termDfCap) continue;

@@ -36,6 +36,11 @@ const SLOT_PHRASES: readonly [RegExp, string][] = [
   [/^(?:now |currently )?(?:works|working|sits|based|moved|relocated) (?:from|in|at|out of|to) the [\p{L}\p{N} -]+ office\b/iu, 'office'],
   [/^(?:now |currently )?(?:lives|living|moved|relocated) (?:in|to)\b/i, 'city'],
   [/^(?:now )?(?:ships|launches|releases|goes live) (?:on|in)\b/i, 'release date'],
+  [/^(?:now )?(?:stores|keeps) (?:its |their |all )?(?:data|records) (?:in|on)\b/i, 'database'],
+  [/^(?:is )?(?:written|implemented|built) in\b/i, 'language'],
+  [/^(?:now )?(?:runs|hosted|deployed) (?:in|on|to)\b/i, 'region'],
+  [/^(?:is )?(?:owned by|part of|belongs to)\b/i, 'owner'],
+  [/^(?:is )?led by\b|\bleads the (?:project|team)\b/i, 'lead'],
   [/^(?:the )?(?:release|launch) (?:is )?(?:planned|scheduled|set|moved) (?:for|to)\b/i, 'release date'],
 ];
 

@@ -26,6 +26,7 @@ import { runnerMethods } from './inference-runner.js';
 import { a2aMethods } from './a2a.js';
 import { voiceMethods } from './voice.js';
 import { meetingMethods } from './meeting.js';
+import { voiceTurnMethods } from './voice-turn.js';
 import { integrationMethods } from './integrations.js';
 import { agentsMethods } from './agents.js';
 import { agentsChatMethods } from './agents-chat.js';
@@ -72,6 +73,7 @@ export function coreMethods(): MethodSpec[] {
     ...a2aMethods,
     ...voiceMethods,
     ...meetingMethods,
+    ...voiceTurnMethods,
     ...agentsMethods,
     ...agentsChatMethods,
     ...multiMethods,

@@ -240,6 +240,10 @@ export interface ServerStateOptions {
   meetingsDir: string | null;
   /** Meetings recording at once, daemon-wide. */
   maxActiveMeetings: number;
+  /** How long a voice turn waits for its sidecar when `sidecar_timeout_ms` is not given. */
+  voiceSidecarTimeoutMs: number;
+  /** Tool rounds one voice-turn sidecar may run before it is stopped. */
+  voiceSidecarMaxToolRounds: number;
   /** Finished meetings kept in memory when there is no meetings directory (oldest forgotten first). */
   maxMeetingsInMemory: number;
   /** MCP sessions open at once; one more `initialize` is refused with HTTP 503. */
@@ -398,6 +402,8 @@ const DEFAULTS: ServerStateOptions = {
   maxTtsTextBytes: DEFAULT_VOICE_LIMITS.maxTtsTextBytes,
   meetingsDir: null,
   maxActiveMeetings: DEFAULT_MEETING_LIMITS.maxActive,
+  voiceSidecarTimeoutMs: 30_000,
+  voiceSidecarMaxToolRounds: 8,
   maxMeetingsInMemory: DEFAULT_MEETING_LIMITS.maxStoredInMemory,
   mcpMaxSessions: 256,
   mcpSessionIdleMs: 30 * 60 * 1000,
@@ -533,6 +539,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxTtsTextBytes!: number;
   readonly meetingsDir!: string | null;
   readonly maxActiveMeetings!: number;
+  readonly voiceSidecarTimeoutMs!: number;
+  readonly voiceSidecarMaxToolRounds!: number;
   readonly maxMeetingsInMemory!: number;
   readonly mcpMaxSessions!: number;
   readonly mcpSessionIdleMs!: number;
@@ -682,6 +690,8 @@ function validate(o: ServerStateOptions): void {
     'maxTtsStreams',
     'maxTtsTextBytes',
     'maxActiveMeetings',
+    'voiceSidecarTimeoutMs',
+    'voiceSidecarMaxToolRounds',
     'maxMeetingsInMemory',
     'mcpMaxSessions',
     'mcpSessionIdleMs',

@@ -12,6 +12,7 @@ import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
 import { VoiceService } from '../voice/service.js';
 import { MeetingService } from '../voice/meetings.js';
+import { VoiceTurns } from '../voice/turns.js';
 import { AgentSupervisor } from '../agents/supervisor.js';
 import { ChatHub } from '../agents/chat.js';
 import { GoalStore } from '../agents/goals.js';
@@ -76,6 +77,7 @@ export class ServerState implements ServerContext {
   readonly voice: VoiceService;
   /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
   readonly meetings: MeetingService;
+  readonly voiceTurns = new VoiceTurns();
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -215,6 +217,7 @@ export class ServerState implements ServerContext {
     this.runs.connectionClosed(session.clientId);
     void this.meetings.closeOwner(session.clientId);
     this.voice.closeOwner(session.clientId);
+    this.voiceTurns.closeOwner(session.clientId);
     this.chat.connectionClosed(session.clientId);
     if (session.agentId !== null && this.attachedAgents.get(session.agentId) === session.clientId) {
       this.attachedAgents.delete(session.agentId);

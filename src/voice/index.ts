@@ -7,3 +7,4 @@ export { TtsStream, TTS_CHUNK_BYTES } from './tts-stream.js';
 export { PocketSphinxStt, DEFAULT_POCKETSPHINX_MODEL_DIR } from './stt-pocketsphinx.js';
 export { localTtsProviders, FLITE_DEFAULT_VOICE } from './tts-local.js';
 export { MeetingService, newMeetingId, defaultMeetingTitle, DEFAULT_MEETING_LIMITS, type MeetingRecord, type MeetingSegment, type MeetingLimits } from './meetings.js';
+export { VoiceTurns, bridgeFor, resolveOverlay, DEFAULT_VOICE_PROMPT_OVERLAY, type TurnTracks, type BridgeKind } from './turns.js';

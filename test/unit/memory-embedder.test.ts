@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { Embedder } from '../../src/memory/embedder.js';
-import { MemoryEngine } from '../../src/memory/engine.js';
+import { MemoryEngine, reciprocalRankFusion } from '../../src/memory/engine.js';
 import { MemoryScope } from '../../src/memory/scope.js';
 import { MemoryService } from '../../src/memory/service.js';
 import { words } from '../../src/memory/text.js';
@@ -54,4 +54,28 @@ test('a failing embedder costs similarity only', async () => {
   await svc.useEmbedder(fakeEmbedder());
   assert.equal((await (await svc.shared()).query('alpha'))[0]!.node.subject, 'alpha', 'facts added before the embedder are embedded on first use');
   assert.equal((await svc.shared()).engine.vectors!.size, 1);
+});
+
+test('with an embedder, graph, lexical and vector rankings are fused by reciprocal rank', async () => {
+  assert.deepEqual(
+    [...reciprocalRankFusion([[1, 2, 3], [2, 1], [2]])].map(([ix, v]) => [ix, Math.round(v * 1e4)]),
+    [
+      [1, Math.round((1 / 61 + 1 / 62) * 1e4)],
+      [2, Math.round((1 / 62 + 1 / 61 + 1 / 61) * 1e4)],
+      [3, Math.round((1 / 63) * 1e4)],
+    ],
+  );
+  const scope = new MemoryScope('shared', null, new MemoryEngine(), null, fakeEmbedder());
+  await scope.addFact({ subject: 'fleet', body: 'the delivery van is a vehicle we lease' });
+  await scope.addFact({ subject: 'fleet notes', body: 'van tyres are replaced every winter' });
+  await scope.addFact({ subject: 'budget', body: 'the automobile price went up' });
+  // "van" matches two facts lexically; the vector signal (car ~ vehicle ~ automobile) decides.
+  const hits = await scope.query('which van car do we have?');
+  assert.equal(hits[0]!.node.body, 'the delivery van is a vehicle we lease', 'first in both lexical and vector rankings');
+  assert.ok(hits.some((h) => h.node.body === 'the automobile price went up'), 'found by the vector signal alone');
+  // A superseded fact stays below its successor whatever the vectors say.
+  await scope.addFact({ subject: 'company car', body: 'Model: a red automobile, a vehicle, a car' });
+  await scope.addFact({ subject: 'company car', body: 'Model: a grey hatchback' });
+  const cars = (await scope.query('company car model')).map((h) => h.node.body);
+  assert.ok(cars.indexOf('Model: a grey hatchback') < cars.indexOf('Model: a red automobile, a vehicle, a car'));
 });

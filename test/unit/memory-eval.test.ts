@@ -1,77 +1,15 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import MiniSearch from 'minisearch';
 import { planConsolidation } from '../../src/memory/consolidation.js';
-import { MemoryEngine } from '../../src/memory/engine.js';
 import { buildCorpus } from './memory-corpus.js';
 import { buildEvalCorpus, type EvalQuestion } from './memory-eval-corpus.js';
+import { bm25, describeScore as line, evaluate, load, ours, type Scored } from './memory-eval-score.js';
 
 /**
  * Retrieval quality against plain BM25 (MiniSearch, default settings) on the same facts, in the
  * same run: on the entity-centric benchmark (dev and held-out check splits), after a dream pass,
  * and on the older attribute-per-subject corpus. Quality only; nothing here is timed.
  */
-
-interface Scored {
-  recallAt5: number;
-  mrr: number;
-  n: number;
-  byGroup: Record<string, { recallAt5: number; n: number }>;
-}
-
-type Ranker = (question: string) => string[];
-
-function evaluate(questions: readonly { question: string; relevant: string[]; group: string }[], rank: Ranker): Scored {
-  let hits = 0;
-  let rr = 0;
-  const byGroup: Record<string, { hits: number; n: number }> = {};
-  for (const q of questions) {
-    const ids = rank(q.question).slice(0, 10);
-    const first = ids.findIndex((id) => q.relevant.includes(id));
-    const g = (byGroup[q.group] ??= { hits: 0, n: 0 });
-    g.n++;
-    if (first >= 0 && first < 5) {
-      hits++;
-      g.hits++;
-    }
-    if (first >= 0) rr += 1 / (first + 1);
-  }
-  const n = questions.length;
-  return {
-    recallAt5: round(hits / n),
-    mrr: round(rr / n),
-    n,
-    byGroup: Object.fromEntries(Object.entries(byGroup).map(([k, v]) => [k, { recallAt5: round(v.hits / v.n), n: v.n }])),
-  };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function load(facts: readonly { id: string; subject: string; body: string; kind?: 'pattern' | 'constraint' }[]): MemoryEngine {
-  const engine = new MemoryEngine();
-  let clock = Date.parse('2026-06-01T00:00:00Z');
-  for (const f of facts) engine.addFact({ id: f.id, subject: f.subject, body: f.body, kind: f.kind }, new Date((clock += 1000)).toISOString());
-  return engine;
-}
-
-function ours(engine: MemoryEngine): Ranker {
-  return (question) => engine.query(question, { k: 10, touch: false }).map((h) => h.node.id);
-}
-
-function bm25(facts: readonly { id: string; subject: string; body: string }[]): Ranker {
-  const ms = new MiniSearch<{ id: string; subject: string; body: string }>({ fields: ['subject', 'body'] });
-  ms.addAll(facts);
-  return (question) => ms.search(question).slice(0, 10).map((r) => String(r.id));
-}
-
-function line(name: string, s: Scored): string {
-  const groups = Object.entries(s.byGroup)
-    .map(([g, v]) => `${g} ${v.recallAt5.toFixed(2)} (n=${v.n})`)
-    .join(', ');
-  return `${name}: recall@5 ${s.recallAt5.toFixed(3)}, MRR ${s.mrr.toFixed(3)} (n=${s.n}) — ${groups}`;
-}
 
 function split(questions: EvalQuestion[], which: 'dev' | 'check'): EvalQuestion[] {
   return questions.filter((q) => q.split === which);
@@ -110,7 +48,7 @@ test('entity-centric benchmark: memory.query beats BM25 by at least 0.10 recall@
 
   for (const which of ['dev', 'check'] as const) {
     const r = results[which]!;
-    assert.ok(r.ours.recallAt5 >= r.bm25.recallAt5 + 0.1, `${which}: recall@5 ${r.ours.recallAt5} vs BM25 ${r.bm25.recallAt5}`);
+    assert.ok(r.ours.recallAt5 >= r.bm25.recallAt5 + 0.1 && r.ours.recallAt5 >= (which === 'dev' ? 0.95 : 0.8), `${which}: recall@5 ${r.ours.recallAt5} vs BM25 ${r.bm25.recallAt5}`);
     assert.ok(r.ours.mrr > r.bm25.mrr, `${which}: MRR ${r.ours.mrr} vs BM25 ${r.bm25.mrr}`);
     assert.equal(r.ours.byGroup.updated!.recallAt5, 1, `${which}: the newest value is always found`);
   }
