@@ -12,6 +12,7 @@ import { printReport, Results } from './report.js';
 import { killAllChildrenSync } from './spawn.js';
 import { SERVERS, startTarget, type Target } from './targets.js';
 import { runVerifyBench } from './verify.js';
+import { runVoiceBench } from './voice.js';
 
 /**
  * Orchestrator: pin, start every server under test with a connected client, run the phases,
@@ -21,7 +22,7 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'memory', 'host', 'inference'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'memory', 'host', 'inference', 'voice'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     if (sections.has('memory')) await runMemoryBench();
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();
+    if (sections.has('voice')) await runVoiceBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));
