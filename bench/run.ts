@@ -8,6 +8,7 @@ import { runHostBench } from './host.js';
 import { runInferenceBench } from './inference.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
+import { runScheduleBench } from './schedule.js';
 import { printReport, Results } from './report.js';
 import { killAllChildrenSync } from './spawn.js';
 import { SERVERS, startTarget, type Target } from './targets.js';
@@ -22,7 +23,7 @@ import { runVoiceBench } from './voice.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'memory', 'host', 'inference', 'voice'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'host', 'inference', 'voice'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     }
     if (sections.has('verify')) runVerifyBench();
     if (sections.has('proposal')) await runProposalBench(targets);
+    if (sections.has('schedule')) await runScheduleBench();
     if (sections.has('memory')) await runMemoryBench();
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();

@@ -83,6 +83,10 @@ export interface ServerStateOptions {
   toolCacheMaxBytes: number;
   /** `messaging.send` idempotency keys remembered per session. */
   messagingMaxIdempotencyKeys: number;
+  /** Directory of `*.toml` policy files every session loads (runtime.md §1.7); `null` loads none. */
+  policiesDir: string | null;
+  /** Largest policy file read; a bigger one fails the session's proposals like a malformed one. */
+  policyFileMaxBytes: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -323,6 +327,8 @@ const DEFAULTS: ServerStateOptions = {
   toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
   toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
   messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
+  policiesDir: null,
+  policyFileMaxBytes: 1024 * 1024,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -460,6 +466,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolCacheMaxEntries!: number;
   readonly toolCacheMaxBytes!: number;
   readonly messagingMaxIdempotencyKeys!: number;
+  readonly policiesDir!: string | null;
+  readonly policyFileMaxBytes!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -706,6 +714,7 @@ function validate(o: ServerStateOptions): void {
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
+    'policyFileMaxBytes',
     'maxAgents',
     'agentLogTailBytes',
     'maxChatSessions',
