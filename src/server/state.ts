@@ -125,6 +125,8 @@ export class ServerState implements ServerContext {
     });
     this.a2a = new A2aService({
       keyPath: config.a2aKeyPath,
+      peersPath: config.a2aPeersPath,
+      maxPeers: config.a2aMaxPeers,
       serverVersion: config.serverVersion,
       logger: config.logger,
       limits: {
