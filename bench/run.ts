@@ -5,6 +5,7 @@ import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { runMemoryBench } from './memory.js';
 import { runHostBench } from './host.js';
+import { runA2aBench } from './a2a.js';
 import { runInferenceBench } from './inference.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
@@ -22,7 +23,7 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'host', 'inference'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'host', 'inference', 'a2a'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     if (sections.has('memory')) await runMemoryBench();
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();
+    if (sections.has('a2a')) await runA2aBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));
