@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { runMemoryBench } from './memory.js';
+import { runMcpBench } from './mcp.js';
 import { runHostBench } from './host.js';
 import { runA2aBench } from './a2a.js';
 import { runInferenceBench } from './inference.js';
@@ -23,7 +24,7 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'host', 'inference', 'a2a'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'a2a'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     if (sections.has('proposal')) await runProposalBench(targets);
     if (sections.has('schedule')) await runScheduleBench();
     if (sections.has('memory')) await runMemoryBench();
+    if (sections.has('mcp')) await runMcpBench();
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();
     if (sections.has('a2a')) await runA2aBench();
