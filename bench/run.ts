@@ -7,6 +7,7 @@ import { runMemoryBench } from './memory.js';
 import { runMcpBench } from './mcp.js';
 import { runHostBench } from './host.js';
 import { runA2aBench } from './a2a.js';
+import { runAgentsBench } from './agents.js';
 import { runInferenceBench } from './inference.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
@@ -24,7 +25,7 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'a2a'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'agents', 'a2a'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();
     if (sections.has('a2a')) await runA2aBench();
+    if (sections.has('agents')) await runAgentsBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));
