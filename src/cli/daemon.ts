@@ -115,6 +115,7 @@ export class Daemon {
         runsDir: resolve(this.plan.carHome.dir, 'runs'),
         trajectoriesDir: resolve(this.plan.carHome.dir, 'trajectories'),
         registryDir: resolve(this.plan.carHome.dir, 'registry'),
+        policiesDir: resolve(this.plan.carHome.dir, 'policies'),
         meetingsDir: resolve(this.plan.carHome.dir, 'meetings'),
         a2aKeyPath: resolve(this.plan.carHome.dir, 'a2a', 'agent-key.pem'),
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),

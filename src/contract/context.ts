@@ -12,7 +12,8 @@ import type { TrajectoryStore } from '../engine/trajectories.js';
 import type { StateStore } from '../engine/state-store.js';
 import type { Supervisor } from '../engine/supervision/supervisor.js';
 import type { ToolExecutor } from '../engine/tool-executor.js';
-import type { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import type { ToolRateLimiter } from '../engine/rate-limit.js';
+import type { PolicyChecker } from '../engine/executor/types.js';
 import type { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ToolHandleStore } from '../engine/tool-handles.js';
 import type { ToolRegistry } from '../engine/tool-registry.js';
@@ -62,6 +63,7 @@ export interface HandlerConfig {
   readonly a2aChatReplyTimeoutMs: number;
   readonly a2aFilesRoot: string | null;
   readonly a2aMaxFileBytes: number;
+  readonly a2aSendTimeoutMs: number;
   readonly chatAckTimeoutMs: number;
   readonly multiRunAgentTimeoutMs: number;
   readonly multiMaxConcurrency: number;
@@ -153,6 +155,8 @@ export interface SessionContext {
   readonly rateLimiter: ToolRateLimiter;
   /** Set by a terminal tool error (fail-stop); proposals are refused until `session.clear_halt`. */
   halt: SessionHalt | null;
+  /** The `policiesDir` file policies (null when none); throws while a policy file is malformed. */
+  filePolicies(): PolicyChecker | null;
   readonly toolHandles: ToolHandleStore;
   toolStreamSubscribed: boolean;
   readonly events: EventLog;

@@ -33,9 +33,17 @@ export interface Dag {
  * Order a proposal's actions: `dependencies` are explicit edges; each `state_dependencies` key
  * orders the action after every other action that writes that key.
  */
+const NO_PREDECESSORS: Set<string> = new Set();
+
+/** Whether the action writes state at all (most tool calls do not): spares the key sets. */
+function writesAny(action: Action): boolean {
+  return action.type === 'state_write' || action.write_set.length > 0 || Object.keys(action.expected_effects).length > 0;
+}
+
 export function buildDag(actions: readonly Action[]): Dag {
   const writers = new Map<string, string[]>();
   for (const a of actions) {
+    if (!writesAny(a)) continue;
     for (const key of writesOf(a)) {
       const list = writers.get(key);
       if (list) list.push(a.id);
@@ -44,6 +52,11 @@ export function buildDag(actions: readonly Action[]): Dag {
   }
   const predecessors = new Map<string, Set<string>>();
   for (const a of actions) {
+    if (a.dependencies.length === 0 && a.state_dependencies.length === 0) {
+      // Shared, never written: every consumer only reads predecessor sets.
+      predecessors.set(a.id, NO_PREDECESSORS);
+      continue;
+    }
     const preds = new Set<string>(a.dependencies);
     for (const key of a.state_dependencies) {
       for (const w of writers.get(key) ?? []) if (w !== a.id) preds.add(w);

@@ -85,6 +85,13 @@ export function shortId(): string {
   return randomUUID().replace(/-/g, '').slice(0, 12);
 }
 
+/**
+ * Absent list and map fields of a parsed action share these frozen empties: a 1,000-action
+ * proposal keeps thousands fewer objects alive while it runs. Nothing writes to a parsed action.
+ */
+const EMPTY_LIST: never[] = Object.freeze([]) as unknown as never[];
+const EMPTY_MAP: Record<string, never> = Object.freeze({}) as Record<string, never>;
+
 class Reader {
   constructor(
     private readonly obj: Record<string, unknown>,
@@ -109,19 +116,21 @@ class Reader {
   }
 
   object(field: string): Record<string, unknown> {
-    return this.optional(field, isObject, 'an object') ?? {};
+    return this.optional(field, isObject, 'an object') ?? EMPTY_MAP;
   }
 
   stringArray(field: string): string[] {
-    const arr = this.optional(field, Array.isArray, 'an array') ?? [];
-    arr.forEach((item, i) => {
-      if (typeof item !== 'string') this.fail(`${field}[${i}]`, 'must be a string');
-    });
+    const arr = this.optional(field, Array.isArray, 'an array');
+    if (arr === undefined || arr.length === 0) return EMPTY_LIST;
+    for (let i = 0; i < arr.length; i++) {
+      if (typeof arr[i] !== 'string') this.fail(`${field}[${i}]`, 'must be a string');
+    }
     return arr as string[];
   }
 
   array(field: string): unknown[] {
-    return this.optional(field, Array.isArray, 'an array') ?? [];
+    const arr = this.optional(field, Array.isArray, 'an array');
+    return arr === undefined || arr.length === 0 ? EMPTY_LIST : arr;
   }
 
   enumOf<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
@@ -178,6 +187,10 @@ function parseCompensation(raw: unknown, r: Reader): Compensation | undefined {
   return r.fail('compensation.type', `must be "tool" or "action_ref" (got ${JSON.stringify(c.type)})`);
 }
 
+function preconditionsOf(raw: unknown[], r: Reader): Precondition[] {
+  return raw.length === 0 ? EMPTY_LIST : raw.map((p, i) => parsePrecondition(p, r, i));
+}
+
 function parseAction(raw: unknown, index: number): Action {
   const path = `actions[${index}]`;
   if (!isObject(raw)) throw new ProposalError(`${path} must be an object`, path);
@@ -196,7 +209,7 @@ function parseAction(raw: unknown, index: number): Action {
     type,
     parameters: r.object('parameters'),
     dependencies: r.stringArray('dependencies'),
-    preconditions: r.array('preconditions').map((p, i) => parsePrecondition(p, r, i)),
+    preconditions: preconditionsOf(r.array('preconditions'), r),
     expected_effects: r.object('expected_effects'),
     state_dependencies: r.stringArray('state_dependencies'),
     read_set: r.stringArray('read_set'),

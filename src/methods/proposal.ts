@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { executeProposal } from '../engine/executor/index.js';
+import { executeProposal, type PolicyChecker } from '../engine/executor/index.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
 import { defineMethod, type HandlerConfig, type MethodContext, type SessionHalt } from '../contract/index.js';
@@ -64,7 +64,7 @@ export const proposalSubmit = defineMethod({
     const { session, state } = ctx;
     const proposal = p.proposal;
     if (session.halt !== null) throw haltedError(session.halt);
-    const policies = session.policies.policySet(p.session_id);
+    const policies = bothPolicies(session.filePolicies(), session.policies.policySet(p.session_id));
     const tenant = p.scope?.tenantId;
 
     const signal = ctx.signal;
@@ -103,6 +103,18 @@ export const proposalSubmit = defineMethod({
     });
   },
 });
+
+/** File policies first, then the registered ones; every denial of both is reported. */
+function bothPolicies(files: PolicyChecker | null, registered: PolicyChecker): PolicyChecker {
+  if (files === null) return registered;
+  return {
+    check(subject, state) {
+      const a = files.check(subject, state);
+      const b = registered.check(subject, state);
+      return a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
+    },
+  };
+}
 
 type ActionResultLike = { action_id: string; status: string; output?: unknown; error?: string | null };
 

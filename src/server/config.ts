@@ -83,6 +83,10 @@ export interface ServerStateOptions {
   toolCacheMaxBytes: number;
   /** `messaging.send` idempotency keys remembered per session. */
   messagingMaxIdempotencyKeys: number;
+  /** Directory of `*.toml` policy files every session loads (runtime.md §1.7); `null` loads none. */
+  policiesDir: string | null;
+  /** Largest policy file read; a bigger one fails the session's proposals like a malformed one. */
+  policyFileMaxBytes: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
   /** Most fragments one inbound message may be split into. */
@@ -222,6 +226,10 @@ export interface ServerStateOptions {
   a2aFilesRoot: string | null;
   /** Largest file those tools read or write, in bytes. */
   a2aMaxFileBytes: number;
+  /** Peers `a2a.peers.add` keeps. */
+  a2aMaxPeers: number;
+  /** Longest an outbound `a2a.send` may take (card fetch and send). */
+  a2aSendTimeoutMs: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -323,6 +331,8 @@ const DEFAULTS: ServerStateOptions = {
   toolCacheMaxEntries: DEFAULT_TOOL_CACHE_LIMITS.maxEntries,
   toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
   messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
+  policiesDir: null,
+  policyFileMaxBytes: 1024 * 1024,
   maxPayloadBytes: 16 * 1024 * 1024,
   maxFragments: 64,
   maxBufferedChunks: 4096,
@@ -393,6 +403,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aChatReplyTimeoutMs: 180_000,
   a2aFilesRoot: null,
   a2aMaxFileBytes: 1024 * 1024,
+  a2aMaxPeers: 256,
+  a2aSendTimeoutMs: 60_000,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -460,6 +472,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly toolCacheMaxEntries!: number;
   readonly toolCacheMaxBytes!: number;
   readonly messagingMaxIdempotencyKeys!: number;
+  readonly policiesDir!: string | null;
+  readonly policyFileMaxBytes!: number;
   readonly maxPayloadBytes!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
@@ -530,6 +544,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aChatReplyTimeoutMs!: number;
   readonly a2aFilesRoot!: string | null;
   readonly a2aMaxFileBytes!: number;
+  readonly a2aMaxPeers!: number;
+  readonly a2aSendTimeoutMs!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -642,6 +658,7 @@ function validate(o: ServerStateOptions): void {
     'a2aPushTimeoutMs',
     'a2aChatAckTimeoutMs',
     'a2aChatReplyTimeoutMs',
+    'a2aSendTimeoutMs',
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
@@ -684,6 +701,7 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
     'a2aMaxFileBytes',
+    'a2aMaxPeers',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -706,6 +724,7 @@ function validate(o: ServerStateOptions): void {
     'toolCacheMaxEntries',
     'toolCacheMaxBytes',
     'messagingMaxIdempotencyKeys',
+    'policyFileMaxBytes',
     'maxAgents',
     'agentLogTailBytes',
     'maxChatSessions',

@@ -13,7 +13,9 @@ import type { JsonRpcParams } from '../rpc/messages.js';
 import type { InboundHandler } from '../rpc/peer.js';
 import { callThrough } from './local-call.js';
 import { MESSAGING_SEND, MESSAGING_SEND_TOOL, MessagingExecutor } from '../engine/executor/messaging.js';
-import { ToolRateLimiter } from '../engine/executor/rate-limit.js';
+import { ToolRateLimiter } from '../engine/rate-limit.js';
+import { loadPolicyDir, type FilePolicySet } from '../engine/policy/file-policies.js';
+import type { PolicyChecker } from '../engine/executor/types.js';
 import { ToolResultCache } from '../engine/executor/tool-cache.js';
 import type { ServerStateConfig } from './config.js';
 import type { SessionContext, SessionHalt } from '../contract/context.js';
@@ -49,6 +51,7 @@ export class ClientSession implements SessionContext {
   readonly rateLimiter = new ToolRateLimiter();
   /** Set when a terminal tool error stopped a proposal; proposals are refused until it is cleared. */
   halt: SessionHalt | null = null;
+  private filePolicySet: FilePolicySet | null = null;
   /** Detached (streaming / long-running) tool invocations, polled with `tools.poll`. */
   readonly toolHandles: ToolHandleStore;
   /** Set by `tools.stream.subscribe`: chunks are also pushed as `tools.stream.event`. */
@@ -67,7 +70,7 @@ export class ClientSession implements SessionContext {
 
   constructor(
     readonly channel: ServerChannel,
-    config: ServerStateConfig,
+    private readonly config: ServerStateConfig,
     readonly transportKind: string,
     readonly remoteAddress: string | undefined,
   ) {
@@ -99,6 +102,17 @@ export class ClientSession implements SessionContext {
         if (this.toolStreamSubscribed) channel.notifyLossy('tools.stream.event', { handle, chunk }, lossyBound);
       },
     });
+  }
+
+  /**
+   * The policies of `policiesDir`, read on this session's first proposal and kept. Throws (each
+   * time) while a file is malformed.
+   */
+  filePolicies(): PolicyChecker | null {
+    const dir = this.config.policiesDir;
+    if (dir === null) return null;
+    this.filePolicySet ??= loadPolicyDir(dir, this.config.policyFileMaxBytes);
+    return this.filePolicySet.size === 0 ? null : this.filePolicySet;
   }
 
   /** One JSON Lines file per connection under `journalDir`; created by the first event, not here. */

@@ -4,7 +4,7 @@ import type { ToolExecutor } from '../tool-executor.js';
 import type { UndoLog } from './rollback.js';
 import { EventKind } from '../event-kinds.js';
 import type { ToolDefinition } from '../tool-registry.js';
-import { rateLimitOf, type ToolRateLimiter } from './rate-limit.js';
+import { rateLimitOf, type ToolRateLimiter } from '../rate-limit.js';
 import { ToolResultCache } from './tool-cache.js';
 
 /** One attempt's outcome. `retryable` is false when trying again could not change it. */

@@ -6,7 +6,7 @@ import type { StateLookup } from '../preconditions.js';
 import type { StateView } from '../state-store.js';
 import type { ToolExecutor } from '../tool-executor.js';
 import type { ToolDefinition } from '../tool-registry.js';
-import type { ToolRateLimiter } from './rate-limit.js';
+import type { ToolRateLimiter } from '../rate-limit.js';
 import type { ToolResultCache } from './tool-cache.js';
 import { changesForResult, runAttempt, type AttemptOutcome, type RunnerContext } from './action-runners.js';
 import { admit, authorizeAttempt, failedPrecondition, unsupportedMode } from './admission.js';

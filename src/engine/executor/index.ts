@@ -14,4 +14,4 @@ export type {
   ProposalResult,
 } from './types.js';
 export { ToolResultCache, DEFAULT_TOOL_CACHE_LIMITS, type ToolCacheLimits, type CacheHit } from './tool-cache.js';
-export { ToolRateLimiter, rateLimitOf, type RateLimit } from './rate-limit.js';
+export { ToolRateLimiter, rateLimitOf, type RateLimit } from '../rate-limit.js';

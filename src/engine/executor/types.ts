@@ -5,7 +5,7 @@ import type { ToolExecutor } from '../tool-executor.js';
 import type { ToolDefinition } from '../tool-registry.js';
 import type { PolicySubject } from '../policy/rules.js';
 import type { Action } from '../ir.js';
-import type { ToolRateLimiter } from './rate-limit.js';
+import type { ToolRateLimiter } from '../rate-limit.js';
 import type { ToolResultCache } from './tool-cache.js';
 
 /** Where an action ended up. `proposed`, `validated` and `executing` are never final. */

@@ -21,6 +21,8 @@ export interface PermissionDecisionRow {
 /** Where standing decisions are looked up; ApprovalLedger is one. */
 export interface ApprovalLookup {
   get(fingerprint: string): ApprovalRecord | undefined;
+  /** Decisions recorded; when 0, an action the tier allows needs no lookup (nor a fingerprint yet). */
+  readonly size?: number;
 }
 
 export interface EvaluateOptions extends ClassifyOptions {
@@ -59,6 +61,22 @@ export function evaluateAction(
   options: ClassifyOptions = {},
 ): PermissionDecisionRow {
   const c = classifyAction(action, options);
+  const needsHuman = c.required_tier === 'full_access';
+  const exceeds = compareTiers(c.required_tier, granted) > 0;
+  if (!needsHuman && !exceeds && approvals.size === 0) {
+    // Nothing recorded can deny it: the fingerprint is computed only if someone reads it.
+    let fingerprint: string | undefined;
+    return {
+      action_id: action.id,
+      get fingerprint(): string {
+        return (fingerprint ??= actionFingerprint(action));
+      },
+      decision: 'allow',
+      required: c.required_tier,
+      reversibility: c.reversibility,
+      granted,
+    };
+  }
   const fingerprint = actionFingerprint(action);
   const record = approvals.get(fingerprint);
   const row: PermissionDecisionRow = {
@@ -75,8 +93,6 @@ export function evaluateAction(
     row.reason = `rejected by ${record.reviewer}${record.reason ? `: ${record.reason}` : ''}`;
     return row;
   }
-  const needsHuman = c.required_tier === 'full_access';
-  const exceeds = compareTiers(c.required_tier, granted) > 0;
   if (!needsHuman && !exceeds) return row;
   if (approvalCovers(record, c.required_tier)) {
     row.reason = `approved by ${record?.reviewer}`;

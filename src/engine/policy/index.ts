@@ -13,3 +13,4 @@ export {
   type PolicySubject,
 } from './rules.js';
 export { PolicyEngine, PolicySet, recordLookup, type PolicyDenial, type PolicyLimits, type PolicyScope } from './policy-engine.js';
+export { FilePolicySet, PolicyFileError, loadPolicyDir, parsePolicyFile } from './file-policies.js';

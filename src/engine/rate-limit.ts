@@ -1,4 +1,4 @@
-import { isObject } from '../../util/values.js';
+import { isObject } from '../util/values.js';
 
 /** A tool's declared `rate_limit`: at most `max_calls` calls in any `interval_secs` window. */
 export interface RateLimit {
