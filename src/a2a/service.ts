@@ -2,6 +2,7 @@ import { CarError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { parseBind } from './bind.js';
 import { DEFAULT_IDENTITY } from './card.js';
+import { PeerStore } from './peers.js';
 import type { A2aRuntime } from './runtime.js';
 import { A2aServer, type A2aLimits } from './server.js';
 import { ephemeralKey, loadOrCreateKey, type SigningKey } from './signing-key.js';
@@ -9,6 +10,9 @@ import { ephemeralKey, loadOrCreateKey, type SigningKey } from './signing-key.js
 export interface A2aServiceOptions {
   /** The daemon's ed25519 key file; `null` keeps a key for this process only. */
   keyPath: string | null;
+  /** `a2a-peers.json`; `null` keeps trusted peers in memory. */
+  peersPath: string | null;
+  maxPeers: number;
   serverVersion: string;
   limits: A2aLimits;
   logger: Logger;
@@ -43,7 +47,12 @@ export class A2aService {
   private key: Promise<SigningKey> | undefined;
   private stopListeners: (() => void)[] = [];
 
-  constructor(private readonly options: A2aServiceOptions) {}
+  /** Peers trusted for messaging (`a2a.peers.*`), read on first use. */
+  readonly peers: PeerStore;
+
+  constructor(private readonly options: A2aServiceOptions) {
+    this.peers = new PeerStore(options.peersPath, options.maxPeers);
+  }
 
   signingKey(): Promise<SigningKey> {
     const path = this.options.keyPath;

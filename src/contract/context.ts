@@ -63,6 +63,7 @@ export interface HandlerConfig {
   readonly a2aChatReplyTimeoutMs: number;
   readonly a2aFilesRoot: string | null;
   readonly a2aMaxFileBytes: number;
+  readonly a2aSendTimeoutMs: number;
   readonly chatAckTimeoutMs: number;
   readonly multiRunAgentTimeoutMs: number;
   readonly multiMaxConcurrency: number;

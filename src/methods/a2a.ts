@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
+import { sendA2aMessage } from '../a2a/index.js';
 import { ownRuntime, sharedRuntime } from './a2a-runtime.js';
 import { noParams } from './schemas.js';
 
@@ -86,4 +87,67 @@ export const a2aDispatchMethods: MethodSpec[] = A2A_DISPATCH_NAMES.flatMap(([v1,
   dispatchMethod(alias, `A2A v0.3 ${alias}: the same as ${v1}.`),
 ]);
 
-export const a2aMethods: MethodSpec[] = [a2aStart, a2aStop, a2aStatus, ...a2aDispatchMethods];
+
+const routeAuth = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('bearer'), token: z.string().min(1).max(8192) }),
+  z.object({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9-]{1,128}$/), value: z.string().max(8192) }),
+]);
+
+export const a2aPeersAdd = defineMethod({
+  name: 'a2a.peers.add',
+  summary: 'Trust an A2A peer for messaging (not for tools); http(s) only, no duplicates, off-loopback needs allowUntrusted.',
+  params: z.object({ url: z.string().min(1).max(2048), label: z.string().max(256).optional(), allowUntrusted: z.boolean().optional() }),
+  role: 'owner',
+  handler: (p, ctx) => ctx.state.a2a.peers.add(p.url, p.label, p.allowUntrusted === true),
+});
+
+export const a2aPeersList = defineMethod({
+  name: 'a2a.peers.list',
+  summary: 'The trusted A2A peers: {peers: [{slug, url, label?}]}.',
+  params: noParams,
+  handler: async (_p, ctx) => ({ peers: await ctx.state.a2a.peers.list() }),
+});
+
+export const a2aPeersRemove = defineMethod({
+  name: 'a2a.peers.remove',
+  summary: 'Stop trusting a peer: {removed}.',
+  params: z.object({ slug: z.string().min(1).max(300) }),
+  role: 'owner',
+  handler: async (p, ctx) => ({ removed: await ctx.state.a2a.peers.remove(p.slug) }),
+});
+
+export const a2aSend = defineMethod({
+  name: 'a2a.send',
+  summary:
+    'Send a message to another A2A agent: {result, a2ui: {applied}}. routeAuth stays in the daemon; off-loopback endpoints need allowUntrustedEndpoint.',
+  params: z
+    .object({
+      endpoint: z.string().min(1).max(2048),
+      message: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+      blocking: z.boolean().optional(),
+      ingestA2ui: z.boolean().optional(),
+      ingest_a2ui: z.boolean().optional(),
+      routeAuth: routeAuth.optional(),
+      route_auth: routeAuth.optional(),
+      allowUntrustedEndpoint: z.boolean().optional(),
+      allow_untrusted_endpoint: z.boolean().optional(),
+    })
+    .transform((p) => ({
+      endpoint: p.endpoint,
+      message: p.message,
+      blocking: p.blocking,
+      routeAuth: p.routeAuth ?? p.route_auth,
+      allowUntrustedEndpoint: p.allowUntrustedEndpoint ?? p.allow_untrusted_endpoint,
+    })),
+  role: 'owner',
+  deadlineMs: (_p, state) => state.config.a2aSendTimeoutMs + state.config.deadlineSlackMs,
+  async handler(p, ctx) {
+    const result = await sendA2aMessage({ ...p, timeoutMs: ctx.state.config.a2aSendTimeoutMs });
+    return { result, a2ui: { applied: [] } };
+  },
+});
+
+export const a2aPeerMethods: MethodSpec[] = [a2aPeersAdd, a2aPeersList, a2aPeersRemove, a2aSend];
+
+export const a2aMethods: MethodSpec[] = [a2aStart, a2aStop, a2aStatus, ...a2aPeerMethods, ...a2aDispatchMethods];

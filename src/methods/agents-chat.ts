@@ -157,6 +157,20 @@ export const agentsChatCancel = defineMethod({
   },
 });
 
+export const agentsChatList = defineMethod({
+  name: 'agents.chat.list',
+  summary: 'Chat sessions in flight: {session_id, agent_id, host_session, created_at}. An agent-role connection sees only the sessions it serves or started.',
+  params: z.object({}).loose().nullable().optional(),
+  handler(_p, ctx) {
+    const me = ctx.session.clientId;
+    const all = ctx.session.role !== 'agent';
+    return ctx.state.chat
+      .list()
+      .filter((c) => all || c.agentClientId === me || c.hostClientId === me)
+      .map((c) => ({ session_id: c.id, agent_id: c.agentId, host_session: c.hostClientId, created_at: c.createdAt }));
+  },
+});
+
 const APPROVE_WORDS = new Set(['approve', 'approved', 'allow', 'allowed', 'yes', 'true', 'accept', 'ok']);
 
 export const agentsChatApprove = defineMethod({
@@ -232,4 +246,4 @@ export const goalMethods: MethodSpec[] = [
   }),
 ];
 
-export const agentsChatMethods: MethodSpec[] = [agentsChat, agentChatEvent, agentsChatCancel, agentsChatApprove, ...goalMethods];
+export const agentsChatMethods: MethodSpec[] = [agentsChat, agentChatEvent, agentsChatCancel, agentsChatApprove, agentsChatList, ...goalMethods];

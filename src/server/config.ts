@@ -226,6 +226,10 @@ export interface ServerStateOptions {
   a2aFilesRoot: string | null;
   /** Largest file those tools read or write, in bytes. */
   a2aMaxFileBytes: number;
+  /** Peers `a2a.peers.add` keeps. */
+  a2aMaxPeers: number;
+  /** Longest an outbound `a2a.send` may take (card fetch and send). */
+  a2aSendTimeoutMs: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -399,6 +403,8 @@ const DEFAULTS: ServerStateOptions = {
   a2aChatReplyTimeoutMs: 180_000,
   a2aFilesRoot: null,
   a2aMaxFileBytes: 1024 * 1024,
+  a2aMaxPeers: 256,
+  a2aSendTimeoutMs: 60_000,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -538,6 +544,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aChatReplyTimeoutMs!: number;
   readonly a2aFilesRoot!: string | null;
   readonly a2aMaxFileBytes!: number;
+  readonly a2aMaxPeers!: number;
+  readonly a2aSendTimeoutMs!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -650,6 +658,7 @@ function validate(o: ServerStateOptions): void {
     'a2aPushTimeoutMs',
     'a2aChatAckTimeoutMs',
     'a2aChatReplyTimeoutMs',
+    'a2aSendTimeoutMs',
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
@@ -692,6 +701,7 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxTasks',
     'a2aMaxPushConfigsPerTask',
     'a2aMaxFileBytes',
+    'a2aMaxPeers',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
