@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { setUpPinning } from './affinity.js';
 import { errorMessage, log } from './log.js';
 import { runMemoryBench } from './memory.js';
+import { runMcpBench } from './mcp.js';
 import { runHostBench } from './host.js';
+import { runA2aBench } from './a2a.js';
+import { runAgentsBench } from './agents.js';
 import { runInferenceBench } from './inference.js';
 import { measureAll } from './phases.js';
 import { runProposalBench } from './proposal.js';
@@ -13,6 +16,7 @@ import { printReport, Results } from './report.js';
 import { killAllChildrenSync } from './spawn.js';
 import { SERVERS, startTarget, type Target } from './targets.js';
 import { runVerifyBench } from './verify.js';
+import { runVoiceBench } from './voice.js';
 
 /**
  * Orchestrator: pin, start every server under test with a connected client, run the phases,
@@ -22,7 +26,7 @@ import { runVerifyBench } from './verify.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'host', 'inference'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'agents', 'a2a', 'voice'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -74,8 +78,12 @@ async function main(): Promise<void> {
     if (sections.has('proposal')) await runProposalBench(targets);
     if (sections.has('schedule')) await runScheduleBench();
     if (sections.has('memory')) await runMemoryBench();
+    if (sections.has('mcp')) await runMcpBench();
     if (sections.has('host')) await runHostBench();
     if (sections.has('inference')) await runInferenceBench();
+    if (sections.has('a2a')) await runA2aBench();
+    if (sections.has('agents')) await runAgentsBench();
+    if (sections.has('voice')) await runVoiceBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));

@@ -41,6 +41,9 @@ export interface ChatHubOptions {
   maxSessions: number;
   /** Tell the agent to stop a turn nobody waits for any more (`agent.chat.cancel`). */
   cancelAgent: (session: ChatSession) => void;
+  /** A session opened / ended (the daemon reports them as host events). */
+  onOpen?: (session: ChatSession) => void;
+  onEnd?: (session: ChatSession, reason: ChatEnd) => void;
 }
 
 /**
@@ -79,6 +82,7 @@ export class ChatHub {
       route: init.route,
     };
     this.sessions.set(id, session);
+    this.opts.onOpen?.(session);
     return session;
   }
 
@@ -128,5 +132,6 @@ export class ChatHub {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     session.route.closed?.(reason);
+    this.opts.onEnd?.(session, reason);
   }
 }

@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   baseEnv: Readonly<Record<string, string | undefined>>;
   /** The connection an agent id is attached on, if any. */
   attachedSession: (agentId: string) => string | undefined;
+  /** Every status change of a supervised agent (the daemon reports them as host events). */
+  onStatus?: (agentId: string, status: ManagedStatus, agent: ManagedAgent) => void;
 }
 
 export interface AgentSpecInput {
@@ -92,6 +94,11 @@ export class AgentSupervisor {
       }
     }
     return this.mode.kind;
+  }
+
+  /** Where this daemon stands on the manifest, without taking it: none until first use. */
+  get role(): 'owner' | 'observer' | 'none' {
+    return this.mode?.kind ?? 'none';
   }
 
   get observing(): boolean {
@@ -293,6 +300,7 @@ export class AgentSupervisor {
         env: () => this.envFor(agent),
       }),
     };
+    agent.proc.on('change', (status: ManagedStatus) => this.opts.onStatus?.(agent.spec.id, status, this.view(agent)));
     this.agents.set(entry.spec.id, agent);
     return agent;
   }

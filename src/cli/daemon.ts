@@ -26,6 +26,8 @@ export interface DaemonPlan {
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
+  /** One line for a person, printed besides the JSON log (e.g. the port is taken). */
+  plainLine: string | undefined;
 }
 
 /** Startup gave way to a shutdown requested meanwhile. */
@@ -86,11 +88,12 @@ export class Daemon {
   private async run(): Promise<void> {
     const { settings, sharedSocket } = this.plan;
     const authToken = settings.auth ? mintToken() : null;
-    const hostToken = mintToken();
+    // No auth, no host check: with auth off there is no host token either.
+    const hostToken = settings.auth ? mintToken() : null;
 
     const primacy = await establishPrimacy(this.plan.lockPath, sharedSocket);
     if (primacy.primary) this.lock = primacy.lock;
-    else this.logger.warn(describeSecondary(primacy), 'another car-server daemon is primary: not writing token files, memory kept in memory only');
+    else this.logger.warn(describeSecondary(primacy), 'another car-server daemon is primary: writing token files of its own (auth-token-<port>), memory kept in memory only');
     this.abortIfStopping();
 
     const inference = resolveInferenceSettings(this.plan.env, this.plan.carHome.dir);
@@ -146,7 +149,7 @@ export class Daemon {
       if (orphans > 0) this.logger.warn({ runs: orphans }, 'runs left open by a previous daemon were ended incomplete');
     }
 
-    const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state));
+    const tcp = await this.listen(`${settings.host}:${settings.port}`, () => listenTcp(state), settings.port);
     const socketPath = this.socketPathFor(primacy, tcp);
     if (socketPath !== null) {
       await this.listen(socketPath, () => listenUnix(state, socketPath));
@@ -156,12 +159,10 @@ export class Daemon {
     const dashboardUrl = await this.startDashboard(authToken, tcp.port);
     const mcpUrl = await this.startMcp(state);
 
-    let tokenPath: string | null = null;
-    if (primacy.primary) {
-      this.tokenFiles = new TokenFiles(this.plan.tokenDir);
-      this.tokenFiles.write(authToken, hostToken);
-      tokenPath = authToken === null ? null : this.tokenFiles.authTokenPath;
-    }
+    // A secondary daemon keeps the primary's files and writes its own, named after its port.
+    this.tokenFiles = new TokenFiles(this.plan.tokenDir, primacy.primary ? '' : `-${tcp.port}`);
+    this.tokenFiles.write(authToken, hostToken);
+    const tokenPath = authToken === null ? null : this.tokenFiles.authTokenPath;
 
     this.logger.info(
       {
@@ -178,6 +179,14 @@ export class Daemon {
         version: this.plan.serverVersion,
       },
       'listening',
+    );
+    process.stdout.write(
+      `car-server ${this.plan.serverVersion} listening on ws://${tcp.address}/` +
+        ` | token file: ${tokenPath ?? 'none (auth off)'}` +
+        ` | dashboard: ${dashboardUrl ?? 'off'}` +
+        ` | socket: ${socketPath ?? 'none'}` +
+        (primacy.primary ? '' : ' | secondary daemon (another one is primary)') +
+        '\n',
     );
     // Listening does not wait for the registry: the first inference call waits for the same load.
     this.loadModels(state).catch((err: unknown) => this.logger.warn({ err }, 'model registry not loaded'));
@@ -263,12 +272,16 @@ export class Daemon {
     return path;
   }
 
-  private async listen(where: string, open: () => Promise<Listener>): Promise<Listener> {
+  private async listen(where: string, open: () => Promise<Listener>, port?: number): Promise<Listener> {
     let listener: Listener;
     try {
       listener = await open();
     } catch (err) {
-      throw new StartupError(`cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
+      const failure = new StartupError(`cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
+      if (port !== undefined && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        failure.plainLine = `port ${port} is in use — another car-server? try --port 0`;
+      }
+      throw failure;
     }
     this.listeners.push(listener);
     this.abortIfStopping();

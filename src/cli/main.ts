@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { homedir } from 'node:os';
 import { parseCliArgs, USAGE } from './args.js';
-import { Daemon, StartupAborted } from './daemon.js';
+import { Daemon, StartupAborted, StartupError } from './daemon.js';
 import { loadEnvFile } from './env-file.js';
 import { createLogger } from './logger.js';
 import {
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof StartupAborted) return;
     logger.error({ err }, (err as Error).message);
+    if (err instanceof StartupError && err.plainLine !== undefined) process.stderr.write(`car-server: ${err.plainLine}\n`);
     await daemon.stop();
     process.exit(1);
   }

@@ -69,22 +69,27 @@ function readOrNull(path: string): string | null {
 export class TokenFiles {
   private readonly written = new Map<string, string>();
 
-  constructor(readonly dir: string) {}
+  /** `suffix` names a secondary daemon's own files (`auth-token-<port>`), beside the primary's. */
+  constructor(
+    readonly dir: string,
+    private readonly suffix = '',
+  ) {}
 
   get authTokenPath(): string {
-    return join(this.dir, AUTH_TOKEN_FILE);
+    return join(this.dir, AUTH_TOKEN_FILE + this.suffix);
   }
 
   get hostTokenPath(): string {
-    return join(this.dir, HOST_TOKEN_FILE);
+    return join(this.dir, HOST_TOKEN_FILE + this.suffix);
   }
 
-  /** With auth off a leftover auth-token would only mislead clients, so it is removed. */
-  write(authToken: string | null, hostToken: string): void {
+  /** With auth off leftover token files would only mislead clients, so they are removed. */
+  write(authToken: string | null, hostToken: string | null): void {
     ensurePrivateDir(this.dir);
     if (authToken === null) removeFile(this.authTokenPath);
     else this.writeOne(this.authTokenPath, authToken);
-    this.writeOne(this.hostTokenPath, hostToken);
+    if (hostToken === null) removeFile(this.hostTokenPath);
+    else this.writeOne(this.hostTokenPath, hostToken);
   }
 
   remove(): void {

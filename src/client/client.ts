@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { ErrorCode, RpcError } from '../rpc/errors.js';
+import { ErrorCode, RemoteError, RpcError } from '../rpc/errors.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
 import { Peer, type InboundContext } from '../rpc/peer.js';
 import type { CloseInfo } from '../transport/frame.js';
@@ -10,7 +10,7 @@ import { agentsApi, multiApi, runAgent, type ChatHandler } from './agents-api.js
 import { inferenceApi } from './inference-api.js';
 import { eventsApi, permissionApi, policyApi, proposalApi, sessionApi, type Call } from './runtime-api.js';
 import type { ProposalInput, ProposalResult, SubmitOptions } from './runtime-types.js';
-import { discoverToken } from './token.js';
+import { describeTokenLookup, discoverToken } from './token.js';
 import type {
   AuthResult,
   CapabilitiesList,
@@ -115,11 +115,10 @@ export class CarClient {
     const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload });
     await opened(ws, options.signal);
     const client = new CarClient(ws, options.socketPath ? 'ws-unix' : 'ws-tcp', options.requestTimeoutMs);
+    const lookup = { env: options.env ?? process.env, tokenFile: options.tokenFile };
+    let token: string | null = null;
     try {
-      const token =
-        options.token !== undefined
-          ? options.token
-          : discoverToken({ env: options.env ?? process.env, tokenFile: options.tokenFile });
+      token = options.token !== undefined ? options.token : discoverToken(lookup);
       if (options.hostToken !== undefined) {
         client.authResult = await client.auth({ host_token: options.hostToken, memory_namespace: options.memoryNamespace });
       } else if (token !== null) {
@@ -134,6 +133,9 @@ export class CarClient {
       }
     } catch (err) {
       client.close();
+      if (token === null && options.hostToken === undefined && err instanceof RemoteError && err.code === ErrorCode.AuthRequired) {
+        throw new Error(`the daemon at ${url} requires a token and none was found: ${describeTokenLookup(lookup)}. Pass {token} or set CAR_AUTH_TOKEN.`, { cause: err });
+      }
       throw err;
     }
     return client;

@@ -1,5 +1,5 @@
 export { CarClient, type ConnectOptions, type CallOptions, type RequestContext, type RequestHandler, type NotificationHandler, type ToolHandler, type ToolCallHandler } from './client.js';
-export { discoverToken, discoverHostToken, defaultTokenFile, type TokenLookup } from './token.js';
+export { discoverToken, discoverHostToken, defaultTokenFile, describeTokenLookup, type TokenLookup } from './token.js';
 export type * from './types.js';
 export { RemoteError, RequestAbortedError, ErrorCode } from '../rpc/errors.js';
 export type * from './runtime-types.js';

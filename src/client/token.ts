@@ -53,3 +53,11 @@ export function discoverHostToken(lookup: Omit<TokenLookup, 'tokenFile'>): strin
   const dir = tokenDirFor(lookup);
   return dir === null ? null : readTrimmed(join(dir, 'host-token'));
 }
+
+/** Where `discoverToken` looked, in words, for an error that says why no token was found. */
+export function describeTokenLookup(lookup: TokenLookup): string {
+  const file = lookup.tokenFile ?? defaultTokenFile(lookup);
+  const env = lookup.env.CAR_AUTH_TOKEN === undefined ? 'unset' : 'blank';
+  const where = file === null ? 'no token file (CAR_HOME is not usable)' : `the token file ${file} (missing or empty)`;
+  return `tried $CAR_AUTH_TOKEN (${env}) and ${where}; the file's directory follows CAR_HOME, else XDG_RUNTIME_DIR, else ~/.config`;
+}

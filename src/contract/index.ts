@@ -3,6 +3,6 @@ export { defineMethod, MethodTable, type MethodSpec, type MethodRoute, type Prop
 export type { MethodContext, ServerContext, SessionContext, SessionChannel, HandlerConfig, LocalRequestHandler, SessionHalt } from './context.js';
 export { ROLE_RANK, type Role } from './roles.js';
 export { GATE_ORDER, matchesNameList, type GateName } from './gates.js';
-export { mayCall } from './access.js';
+export { mayCall, hostCheckOff } from './access.js';
 export { buildOpenRpcDocument } from './openrpc.js';
 export { PROTOCOL_VERSION, DEFAULT_GATED_METHODS } from './protocol.js';

@@ -42,6 +42,8 @@ const BODY = `
 <main>
   <section id="approvals-section"><h2>Pending approvals <span class="count" id="approvals-count"></span></h2><div id="approvals"></div></section>
   <section><h2>Agents <span class="count" id="agents-count"></span></h2><div id="agents"></div></section>
+  <section><h2>Supervised agents <span class="count" id="supervised-count"></span></h2><div id="supervised"></div></section>
+  <section><h2>Chat sessions <span class="count" id="chats-count"></span></h2><div id="chats"></div></section>
   <section><h2>Devices <span class="count" id="devices-count"></span></h2><div id="devices"></div></section>
   <section><h2>Sessions <span class="count" id="sessions-count"></span></h2><div id="sessions"></div></section>
   <section><h2>Events <span class="count" id="events-count"></span></h2><div id="events"></div></section>

@@ -7,7 +7,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 (function () {
   var MAX_EVENTS = 500;
   var $ = function (id) { return document.getElementById(id); };
-  var model = { agents: [], devices: [], approvals: [], events: [], identity: null };
+  var model = { agents: [], devices: [], approvals: [], events: [], identity: null, supervised: [], chats: [] };
   var ws = null, nextId = 1, pending = new Map(), retryMs = 500, refreshTimers = {};
 
   function isLoopbackName(h) {
@@ -86,6 +86,8 @@ export const DASHBOARD_SCRIPT = String.raw`
     if (kind.indexOf('approval.') === 0) { applyApprovalPayload(ev); refresh('approvals'); }
     else if (kind.indexOf('agent.') === 0) refresh('agents');
     else if (kind.indexOf('device.') === 0) refresh('devices');
+    else if (kind.indexOf('supervisor.') === 0) refresh('supervised');
+    else if (kind.indexOf('chat.') === 0) refresh('chats');
     render();
   }
 
@@ -108,7 +110,9 @@ export const DASHBOARD_SCRIPT = String.raw`
   var READERS = {
     agents: function () { return call('host.agents').then(function (r) { model.agents = asList(r, 'agents'); }); },
     devices: function () { return call('host.devices').then(function (r) { model.devices = asList(r, 'devices'); }); },
-    approvals: function () { return call('host.approvals').then(function (r) { model.approvals = asList(r, 'approvals'); }); }
+    approvals: function () { return call('host.approvals').then(function (r) { model.approvals = asList(r, 'approvals'); }); },
+    supervised: function () { return call('agents.list').then(function (r) { model.supervised = asList(r, 'agents'); }); },
+    chats: function () { return call('agents.chat.list').then(function (r) { model.chats = asList(r, 'sessions'); }); }
   };
 
   function refresh(what) {
@@ -158,6 +162,8 @@ export const DASHBOARD_SCRIPT = String.raw`
           showError('');
           setStatus('live', 'live');
           render();
+          refresh('supervised');
+          refresh('chats');
         })
         .catch(function (err) {
           showError('subscribing failed: ' + err.message);
@@ -254,6 +260,19 @@ export const DASHBOARD_SCRIPT = String.raw`
       ['status', function (a) { return show(a.status); }],
       ['task', function (a) { return show(a.current_task); }]
     ], model.agents);
+    table('supervised', [
+      ['id', function (a) { return show(a.spec && a.spec.id); }],
+      ['status', function (a) { return show(a.status); }],
+      ['pid', function (a) { return show(a.pid); }],
+      ['restarts', function (a) { return show(a.restart_count); }],
+      ['last exit', function (a) { return show(a.last_exit_code); }],
+      ['attached', function (a) { return a.attached ? 'yes' : 'no'; }]
+    ], model.supervised);
+    table('chats', [
+      ['session', function (c) { return show(c.session_id); }],
+      ['agent', function (c) { return show(c.agent_id); }],
+      ['started', function (c) { return time(c.created_at); }]
+    ], model.chats);
     table('devices', [
       ['id', function (d) { return show(d.id); }],
       ['name', function (d) { return show(d.name); }],

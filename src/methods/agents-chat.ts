@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHAT_EVENT_KINDS, GOAL_ITERATIONS, normalizeGoal, suggestGoal, type ChatEvent, type ChatRoute, type Judge } from '../agents/index.js';
-import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
+import { defineMethod, hostCheckOff, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { CarError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
 import { startAgentChat } from './chat-start.js';
@@ -53,7 +53,7 @@ function assertMaySteer(ctx: MethodContext, id: string): void {
   if (chat.agentClientId === ctx.session.clientId) {
     throw new CarError('denied', `${ctx.method}: the agent of chat session '${id}' may not steer it`);
   }
-  const host = ctx.session.isHost || ctx.state.config.hostToken === null;
+  const host = ctx.session.isHost || hostCheckOff(ctx.state);
   if (chat.hostClientId !== ctx.session.clientId && !host) {
     throw new CarError('denied', `${ctx.method}: only the session that started chat '${id}' or a host-role session may do this`);
   }
@@ -157,6 +157,20 @@ export const agentsChatCancel = defineMethod({
   },
 });
 
+export const agentsChatList = defineMethod({
+  name: 'agents.chat.list',
+  summary: 'Chat sessions in flight: {session_id, agent_id, host_session, created_at}. An agent-role connection sees only the sessions it serves or started.',
+  params: z.object({}).loose().nullable().optional(),
+  handler(_p, ctx) {
+    const me = ctx.session.clientId;
+    const all = ctx.session.role !== 'agent';
+    return ctx.state.chat
+      .list()
+      .filter((c) => all || c.agentClientId === me || c.hostClientId === me)
+      .map((c) => ({ session_id: c.id, agent_id: c.agentId, host_session: c.hostClientId, created_at: c.createdAt }));
+  },
+});
+
 const APPROVE_WORDS = new Set(['approve', 'approved', 'allow', 'allowed', 'yes', 'true', 'accept', 'ok']);
 
 export const agentsChatApprove = defineMethod({
@@ -232,4 +246,4 @@ export const goalMethods: MethodSpec[] = [
   }),
 ];
 
-export const agentsChatMethods: MethodSpec[] = [agentsChat, agentChatEvent, agentsChatCancel, agentsChatApprove, ...goalMethods];
+export const agentsChatMethods: MethodSpec[] = [agentsChat, agentChatEvent, agentsChatCancel, agentsChatApprove, agentsChatList, ...goalMethods];

@@ -39,7 +39,7 @@ export const hostSubscribe = defineMethod({
       ...snapshot,
       approvals: snapshot.approvals.map((a) => approvalFor(ctx, a)),
       events: snapshot.events.map((e) => eventFor(ctx, e)),
-      identity: { version: state.config.serverVersion, pid: process.pid, manifest_path: null, manifest_role: 'none' },
+      identity: { version: state.config.serverVersion, pid: process.pid, manifest_path: state.agents.manifestPath, manifest_role: state.agents.role },
     };
   },
 });

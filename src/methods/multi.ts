@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { EventKind } from '../engine/event-kinds.js';
@@ -74,6 +75,8 @@ function multiRunner(ctx: MethodContext, limits: BudgetLimits | undefined): { ru
   const { host } = ctx.state;
   const caller = ctx.session.clientId;
   const registered: string[] = [];
+  // Every agent in flight waits on the call's signal.
+  setMaxListeners(ctx.state.config.multiMaxConcurrency + 16, ctx.signal);
   const runner = new MultiRunner({
     runAgent: runnerFor(ctx),
     budget: limits,

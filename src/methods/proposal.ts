@@ -157,7 +157,9 @@ async function recordProposalTurns(
     return turn;
   });
   if (turns.length === 0) return;
-  const caller = { agentId: ctx.session.agentId, clientId: ctx.session.clientId };
+  // The daemon records into the run this connection opened, whatever the connection's own binding:
+  // only runs.start on this connection makes a run its current one.
+  const caller = { agentId: await ctx.state.runs.agentOf(runId), clientId: ctx.session.clientId };
   // A trace that cannot be written is reported by the run store itself; the proposal's answer stands.
   for (let i = 0; i < turns.length; i += RUN_LIMITS.maxTurnsPerBatch) {
     const done = await ctx.state.runs.recordTurns(runId, turns.slice(i, i + RUN_LIMITS.maxTurnsPerBatch), caller).catch(() => null);

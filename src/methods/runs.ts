@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RECORD_TURNS_USAGE, RunError, truncateString } from '../engine/runs/index.js';
 import type { RunOutcome, RunRecord, TraceEvent } from '../engine/runs/index.js';
 import { CarError } from '../util/errors.js';
-import { defineMethod, type MethodContext } from '../contract/index.js';
+import { defineMethod, hostCheckOff, type MethodContext } from '../contract/index.js';
 
 const id = z.string().min(1).max(256);
 
@@ -18,7 +18,7 @@ export function agentSlug(name: string): string | null {
 
 /** Host role for reads: the host token, or any session when no host token is configured. */
 function isHostRole(ctx: MethodContext): boolean {
-  return ctx.session.isHost || ctx.state.config.hostToken === null;
+  return ctx.session.isHost || hostCheckOff(ctx.state);
 }
 
 function caller(ctx: MethodContext): { agentId: string | null; clientId: string } {

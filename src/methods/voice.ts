@@ -99,16 +99,19 @@ const ttsStart = defineMethod({
 
 const ttsCancel = defineMethod({
   name: 'voice.tts_stream.cancel',
-  summary: 'Stop a running synthesis stream of this connection; {cancelled: false} when there is none by that id.',
+  summary: 'Stop a running synthesis stream of this connection; {stream_id, cancelled: false} when there is none by that id.',
   params: z.object({ stream_id: sessionId }).loose(),
-  handler: (p, ctx) => ({ cancelled: ctx.state.voice.cancelSynthesis(ctx.session.clientId, p.stream_id) }),
+  handler: (p, ctx) => ({ stream_id: p.stream_id, cancelled: ctx.state.voice.cancelSynthesis(ctx.session.clientId, p.stream_id) }),
 });
 
 const ttsList = defineMethod({
   name: 'voice.tts_stream.list',
-  summary: "This connection's synthesis streams (running, and recently finished).",
+  summary: "This connection's synthesis streams (running, and recently finished): their ids in streams, each stream's state in details.",
   params: z.object({}).loose().nullish(),
-  handler: (_p, ctx) => ctx.state.voice.listSynthesis(ctx.session.clientId),
+  handler: (_p, ctx) => {
+    const details = ctx.state.voice.listSynthesis(ctx.session.clientId);
+    return { streams: details.map((d) => d.stream_id), details };
+  },
 });
 
 /** Methods that need speaker models or Apple/NVIDIA engines this daemon does not have. */

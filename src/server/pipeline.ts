@@ -40,23 +40,24 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
   const approvalGate = new ApprovalGate(config.approvalGate, state.host);
   return (method: string, rawParams: JsonRpcParams | undefined, rpc: InboundContext): unknown => {
     const route = methods.route(method);
+    const shown = route === undefined ? shownName(method) : method;
 
     // auth: everything but session.auth waits for a successful session.auth; then the connection closes.
     if (!session.authenticated && (route === undefined || route.auth)) {
       if (rpc.id === undefined) session.channel.close(CloseCode.PolicyViolation, 'auth required');
       else rpc.closeAfterReply(CloseCode.PolicyViolation, 'auth required');
-      throw new RpcError(ErrorCode.AuthRequired, `auth required: call session.auth with the daemon token before '${method}'`);
+      throw new RpcError(ErrorCode.AuthRequired, `auth required: call session.auth with the daemon token before '${shown}'`);
     }
 
     // handshake (an unknown name under a gated prefix is refused here too, before the lookup)
     if (!session.negotiated && (route === undefined ? methods.handshakeGates(method) : route.handshake)) {
       throw new RpcError(
         ErrorCode.HandshakeRequired,
-        `protocol handshake required: call server.handshake {protocol_version: 2} before '${method}'`,
+        `protocol handshake required: call server.handshake {protocol_version: 2} before '${shown}'`,
       );
     }
 
-    if (route === undefined) throw new RpcError(ErrorCode.MethodNotFound, `unknown method: ${method}`);
+    if (route === undefined) throw new RpcError(ErrorCode.MethodNotFound, `unknown method: ${shown}`);
     const spec = route.spec;
 
     // role
@@ -111,6 +112,13 @@ export function createGatePipeline(state: ServerState, session: ClientSession, l
     if (!route.admission) return route.spec.handler(params, ctx);
     return state.admission.acquire(ctx.signal).then((permit) => holding(permit, () => route.spec.handler(params, ctx)));
   }
+}
+
+/** Longest unknown method name echoed back in an error; the rest is cut. */
+export const MAX_SHOWN_METHOD_CHARS = 128;
+
+function shownName(method: string): string {
+  return method.length > MAX_SHOWN_METHOD_CHARS ? `${method.slice(0, MAX_SHOWN_METHOD_CHARS)}… (${method.length} characters)` : method;
 }
 
 /** Run `fn` holding `permit`; released when its result settles (at once for a plain value or a throw). */

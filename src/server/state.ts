@@ -164,6 +164,13 @@ export class ServerState implements ServerContext {
         const clientId = this.attachedAgents.get(id);
         return clientId !== undefined && this.sessions.has(clientId) ? clientId : undefined;
       },
+      onStatus: (id, status, agent) =>
+        this.host.recordEvent('supervisor.agent_status', id, `${id} is ${status}`, {
+          status,
+          pid: agent.pid ?? null,
+          restart_count: agent.restart_count,
+          last_exit_code: agent.last_exit_code ?? null,
+        }),
     });
     this.chat = new ChatHub({
       maxSessions: config.maxChatSessions,
@@ -171,6 +178,8 @@ export class ServerState implements ServerContext {
         const agent = this.sessions.get(chat.agentClientId);
         if (agent?.channel.isOpen) agent.channel.notify('agent.chat.cancel', { session_id: chat.id });
       },
+      onOpen: (chat) => this.host.recordEvent('chat.session_opened', chat.agentId, null, { session_id: chat.id }),
+      onEnd: (chat, reason) => this.host.recordEvent('chat.session_closed', chat.agentId, reason, { session_id: chat.id, reason }),
     });
     this.goals = new GoalStore(config.chatGoalsPath, config.maxChatGoals);
     this.admission = new InferenceAdmission({

@@ -53,6 +53,7 @@ export interface RunningDaemon {
   url: string;
   socket: string | null;
   stderr(): string;
+  stdout(): string;
   logs(): LogLine[];
   exited: Promise<Exit>;
   waitForLog(match: (line: LogLine) => boolean, ms?: number): Promise<LogLine>;
@@ -130,7 +131,7 @@ function waitForLog(
 
 /** Start the binary and wait for its "listening" line. Killed after the test if still running. */
 export async function startDaemon(t: TestContext, opts: SpawnOptions): Promise<RunningDaemon> {
-  const { child, stderr, exited } = spawnBin(t, { ...opts, args: ['--port', '0', ...(opts.args ?? [])] });
+  const { child, stderr, stdout, exited } = spawnBin(t, { ...opts, args: ['--port', '0', ...(opts.args ?? [])] });
   const listening = await waitForLog(child, stderr, (l) => l.msg === 'listening', STARTUP_TIMEOUT_MS);
   return {
     child,
@@ -138,6 +139,7 @@ export async function startDaemon(t: TestContext, opts: SpawnOptions): Promise<R
     url: String(listening.url),
     socket: (listening.socket as string | null) ?? null,
     stderr,
+    stdout,
     logs: () => parseLogs(stderr()),
     exited,
     waitForLog: (match, ms = STARTUP_TIMEOUT_MS) => waitForLog(child, stderr, match, ms),

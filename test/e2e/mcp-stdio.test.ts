@@ -6,7 +6,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { callTool } from '../helpers/mcp.js';
+import { assertRefusals, callTool } from '../helpers/mcp.js';
 import { cleanEnv, tempDir } from './helpers.js';
 
 const MCP_BIN = fileURLToPath(new URL('../../../dist/cli/mcp-main.js', import.meta.url));
@@ -36,8 +36,7 @@ test('car-mcp over stdio: the 16 tools, no daemon-only ones, and only memory_add
   const added = await callTool(first, 'memory_add_fact', { subject: 'stdio_durable', body: 'kept across restarts' });
   await callTool(first, 'memory_save_knowledge', { subject: 'stdio_volatile', body: 'gone after a restart' });
   await callTool(first, 'skill_ingest', { name: 'volatile_skill', code: 'x()' });
-  const bad = await first.callTool({ name: 'verify', arguments: { proposal: 'not an object' } });
-  assert.equal(bad.isError, true);
+  await assertRefusals(first);
   assert.ok((await subjects(first, 'volatile restart')).includes('stdio_volatile'));
   await first.close();
 

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { agentTokenOf, authTokenPath, lockPathOf, RawClient, startDaemon, tempDir } from './helpers.js';
+import { waitFor } from '../helpers/raw-client.js';
+import { agentTokenOf, authTokenPath, lockPathOf, RawClient, runToExit, startDaemon, tempDir } from './helpers.js';
 
 /** Crash recovery of the binary: orphaned runs, runs open at a graceful stop, a lock naming a reused pid. */
 
@@ -67,6 +68,35 @@ test('a stale daemon.lock naming a live unrelated pid does not make the daemon s
   assert.ok(readdirSync(join(carHome, 'ai.parslee.car')).includes('auth-token'));
   const c = await RawClient.connect(t, daemon.url);
   assert.equal(((await c.result('session.auth', { token: readFileSync(authTokenPath(carHome), 'utf8') })) as { ok: boolean }).ok, true);
+  c.close();
+  await daemon.stop();
+});
+
+test('startup says where everything is in one plain line; a taken port is one line and exit 1', async (t) => {
+  const carHome = tempDir(t);
+  const daemon = await startDaemon(t, { carHome, args: ['--dream-interval', '0'] });
+  await waitFor(() => daemon.stdout().includes('\n'), undefined, 'the plain startup line');
+  const line = daemon.stdout().trim().split('\n').find((l) => l.startsWith('car-server '));
+  assert.ok(line, daemon.stdout());
+  assert.ok(line.includes(daemon.url), line);
+  assert.ok(line.includes(authTokenPath(carHome)), line);
+  assert.match(line, /dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+  assert.ok(line.includes(`socket: ${daemon.socket}`), line);
+  assert.equal(line.includes('{'), false, 'plain text, not JSON');
+
+  const port = daemon.listening.port as number;
+  const taken = await runToExit(t, { carHome: tempDir(t), args: ['--port', String(port)] });
+  assert.equal(taken.code, 1);
+  const plain = taken.stderr.split('\n').filter((l) => l.startsWith('car-server: '));
+  assert.deepEqual(plain, [`car-server: port ${port} is in use — another car-server? try --port 0`]);
+  await daemon.stop();
+});
+
+test('--no-auth: host-role methods need no host token', async (t) => {
+  const daemon = await startDaemon(t, { carHome: tempDir(t), args: ['--no-auth', '--dream-interval', '0'] });
+  const c = await RawClient.connect(t, daemon.url);
+  await c.result('server.handshake', { protocol_version: 2 });
+  assert.deepEqual(await c.result('permission.set_tier', { tier: 'read_only' }), await c.result('permission.get_tier', {}));
   c.close();
   await daemon.stop();
 });

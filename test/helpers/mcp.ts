@@ -83,3 +83,33 @@ export async function rawSession(url: string): Promise<string> {
   await rawHttp(url, 'POST', { accept: 'application/json, text/event-stream', 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' }, { jsonrpc: '2.0', method: 'notifications/initialized' });
   return id;
 }
+
+/** For every shared tool, arguments its input schema refuses (a missing field or a wrong type). */
+export const REFUSED_ARGUMENTS: Record<string, Record<string, unknown>> = {
+  memory_add_fact: { subject: 'only a subject' },
+  memory_query: { query: 'x', k: 0 },
+  memory_update_status: {},
+  memory_save_knowledge: { subject: 's', body: 'b', confidence: 'high' },
+  memory_save_procedural: { body: 'b' },
+  memory_delete: { id: '' },
+  memory_intervene: { force: 'yes' },
+  memory_evaluate: { cases: [{ id: 1 }] },
+  skill_ingest: { name: 'n' },
+  skill_list: { domain: 5 },
+  skill_find: { task: 'x', k: 21 },
+  verify: { proposal: { actions: [] }, max_actions: 1001 },
+  simulate: { proposal: 'not an object' },
+  equivalent: { proposal_a: {}, proposal_b: {}, test_states: [] },
+  optimize: {},
+  policy_check: { tool: '' },
+};
+
+/** Every shared tool answers refused arguments with an isError result naming the problem. */
+export async function assertRefusals(client: Client): Promise<void> {
+  for (const [name, args] of Object.entries(REFUSED_ARGUMENTS)) {
+    const r = await client.callTool({ name, arguments: args });
+    if (r.isError !== true) throw new Error(`${name} accepted ${JSON.stringify(args)}: ${JSON.stringify(r).slice(0, 300)}`);
+    const text = JSON.stringify(r.content);
+    if (!/Input validation error|invalid/i.test(text)) throw new Error(`${name}: unexpected error text ${text}`);
+  }
+}

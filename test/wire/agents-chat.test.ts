@@ -84,6 +84,28 @@ describe('agents.chat: relay, sessions, approvals, goals', () => {
     assert.deepEqual((await events(host, generated.session_id)).map((e) => e.kind), ['tool_call', 'done']);
   });
 
+  test('agents.chat.list shows sessions in flight; opening and closing are host events (the dashboard\'s chat list)', async () => {
+    await agent('listed');
+    const host = await server.authed();
+    const watcher = await server.connect();
+    await watcher.result('session.auth', { host_token: HOST_TOKEN });
+    await watcher.result('server.handshake', { protocol_version: 2 });
+    await watcher.result('host.subscribe', {});
+    await host.result('agents.chat', { agent_id: 'listed', prompt: 'hang', session_id: 's-listed' });
+    const rows = (await host.result('agents.chat.list', {})) as { session_id: string; agent_id: string; host_session: string; created_at: number }[];
+    const row = rows.find((r) => r.session_id === 's-listed')!;
+    assert.equal(row.agent_id, 'listed');
+    assert.equal(typeof row.created_at, 'number');
+    await host.result('agents.chat.cancel', { session_id: 's-listed' });
+    const kinds: string[] = [];
+    while (!kinds.includes('chat.session_closed')) {
+      const f = await watcher.next();
+      if (f.method === 'host.event' && f.params.payload?.session_id === 's-listed') kinds.push(f.params.kind);
+    }
+    assert.deepEqual(kinds, ['chat.session_opened', 'chat.session_closed']);
+    assert.ok(!((await host.result('agents.chat.list', {})) as { session_id: string }[]).some((r) => r.session_id === 's-listed'));
+  });
+
   test('stream: false holds the tokens back and delivers the text with done; an agent error ends the session', async () => {
     await agent('quiet');
     const host = await server.authed();

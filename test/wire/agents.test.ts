@@ -53,6 +53,24 @@ describe('agents.* over the wire', () => {
     assert.deepEqual(await owner.result('agents.remove', { id: 'wired' }), { removed: false });
   });
 
+  test('what the dashboard shows: supervisor status changes are host events; the snapshot names the manifest and this daemon\'s role', async () => {
+    const host = await server.connect();
+    await host.result('session.auth', { host_token: 'host' });
+    await host.result('server.handshake', { protocol_version: 2 });
+    const snap = (await host.result('host.subscribe', {})) as { identity: { manifest_path: string; manifest_role: string } };
+    assert.equal(snap.identity.manifest_path, join(home, 'agents.json'));
+    assert.equal(snap.identity.manifest_role, 'owner');
+    const owner = await server.authed();
+    await owner.result('agents.upsert', { id: 'shown', command: process.execPath, args: [AGENT, 'exit=0'] });
+    await owner.result('agents.start', { id: 'shown' });
+    const statuses: string[] = [];
+    while (!statuses.includes('stopped')) {
+      const f = await host.next();
+      if (f.method === 'host.event' && f.params.kind === 'supervisor.agent_status' && f.params.agent_id === 'shown') statuses.push(f.params.payload.status);
+    }
+    assert.deepEqual(statuses, ['starting', 'running', 'stopped']);
+  });
+
   test('an agent session cannot manage agents; list, health and wait stay open to it', async () => {
     const agent = await server.authed({ params: { agent_id: 'limited' } });
     const err = await agent.error('agents.upsert', { id: 'evil', command: '/bin/sh' });

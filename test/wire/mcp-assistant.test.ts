@@ -40,12 +40,21 @@ async function teardown(s: Setup): Promise<void> {
   await s.server.close();
 }
 
-/** Wait for the run to end (event from the registry), then poll it once. */
+/** Wait for the run to end (event from the registry, listened for before polling), then poll it once. */
 async function finished(s: Setup, runId: string): Promise<Record<string, unknown>> {
   const runs = s.mcp.endpoint.assistant!;
-  const current = (await callTool(s.client, 'assistant_poll', { run_id: runId })).status;
-  if (current === 'running') {
-    while ((await once(runs, 'finished'))[0] !== runId);
+  let stop = (): void => {};
+  const ended = new Promise<void>((resolve) => {
+    const on = (id: string): void => {
+      if (id === runId) resolve();
+    };
+    runs.on('finished', on);
+    stop = () => runs.off('finished', on);
+  });
+  try {
+    if ((await callTool(s.client, 'assistant_poll', { run_id: runId })).status === 'running') await ended;
+  } finally {
+    stop();
   }
   return callTool(s.client, 'assistant_poll', { run_id: runId, since_seq: 0 });
 }

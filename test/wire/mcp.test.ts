@@ -4,7 +4,7 @@ import test, { after, before, describe } from 'node:test';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { callTool, INITIALIZE, rawHttp, rawSession, startMcp, type McpFixture } from '../helpers/mcp.js';
+import { assertRefusals, callTool, INITIALIZE, rawHttp, rawSession, REFUSED_ARGUMENTS, startMcp, type McpFixture } from '../helpers/mcp.js';
 
 const TOOLS = [
   'assistant_cancel',
@@ -147,6 +147,11 @@ describe('MCP endpoint over streamable HTTP', () => {
     const none = await callTool(client, 'skill_find', { task: 'bake bread' });
     assert.equal(none.count, 0);
     assert.equal((await client.callTool({ name: 'skill_find', arguments: { task: 'x', k: 21 } })).isError, true);
+  });
+
+  test('every shared tool answers arguments its schema refuses with an isError result', async () => {
+    assert.deepEqual(Object.keys(REFUSED_ARGUMENTS).sort(), TOOLS.filter((t) => !t.startsWith('assistant_')));
+    await assertRefusals(client);
   });
 
   test('verify, simulate, equivalent, optimize', async () => {

@@ -153,7 +153,8 @@ describe('voice over the wire', () => {
     const stop = await c.result('voice.transcribe_stream.stop', { session_id: 'back' });
     assert.ok(['quick', 'brown', 'fox'].every((w) => recovered(FOX, stop.transcript).includes(w)), stop.transcript);
     const listed = await c.result('voice.tts_stream.list', {});
-    assert.equal(listed.find((s: Frame) => s.stream_id === 'say-1').state, 'done');
+    assert.ok(listed.streams.includes('say-1'));
+    assert.equal(listed.details.find((s: Frame) => s.stream_id === 'say-1').state, 'done');
   });
 
   test('TTS with binary_frames: 0x02 chunks then 0x03, no JSON chunks; cancel of an unknown id is {cancelled: false}', { skip: needs('flite') }, async () => {
@@ -168,7 +169,7 @@ describe('voice over the wire', () => {
     assert.equal(frames.at(-1)!.type, FrameType.TtsEnd);
     assert.equal(frames.at(-1)!.payload.length, 0);
     assert.ok(!c.received.some((f: Frame) => f.method === 'voice.event' && f.params.event.type === 'tts_chunk'));
-    assert.deepEqual(await c.result('voice.tts_stream.cancel', { stream_id: 'nope' }), { cancelled: false });
+    assert.deepEqual(await c.result('voice.tts_stream.cancel', { stream_id: 'nope' }), { stream_id: 'nope', cancelled: false });
     const bad = await c.error('voice.tts_stream.start', { stream_id: 'not-hex', text: 'x', binary_frames: true });
     assert.equal(bad.code, -32602);
     assert.match(bad.message, /stream_id must be 32 lowercase hex digits/);
@@ -179,7 +180,7 @@ describe('voice over the wire', () => {
     const long = 'this sentence is long enough to take a while to speak. '.repeat(40);
     await c.result('voice.tts_stream.start', { stream_id: 'long', text: long });
     const cancelled = await c.result('voice.tts_stream.cancel', { stream_id: 'long' });
-    const listed = (await c.result('voice.tts_stream.list', {})).find((s: Frame) => s.stream_id === 'long');
+    const listed = (await c.result('voice.tts_stream.list', {})).details.find((s: Frame) => s.stream_id === 'long');
     if (cancelled.cancelled) assert.equal(listed.state, 'cancelled');
     else assert.equal(listed.state, 'done');
   });
