@@ -92,12 +92,21 @@ export function shortId(): string {
 const EMPTY_LIST: never[] = Object.freeze([]) as unknown as never[];
 const EMPTY_MAP: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+
 class Reader {
+  /** `path` is where `obj` sits, e.g. `actions[3]`; given as an action index, it is spelled out only for an error. */
   constructor(
     private readonly obj: Record<string, unknown>,
-    private readonly path: string,
+    private readonly at: string | number,
     private readonly actionId?: string,
   ) {}
+
+  private get path(): string {
+    return typeof this.at === 'number' ? `actions[${this.at}]` : this.at;
+  }
 
   fail(field: string, message: string): never {
     const where = this.actionId !== undefined ? `${this.path}.${field} (action '${this.actionId}')` : `${this.path}.${field}`;
@@ -112,7 +121,7 @@ class Reader {
   }
 
   string(field: string): string | undefined {
-    return this.optional(field, (v): v is string => typeof v === 'string', 'a string');
+    return this.optional(field, isString, 'a string');
   }
 
   object(field: string): Record<string, unknown> {
@@ -143,15 +152,11 @@ class Reader {
   }
 
   nonNegativeInt(field: string): number | undefined {
-    return this.optional(
-      field,
-      (v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0,
-      'a non-negative integer',
-    );
+    return this.optional(field, isNonNegativeInt, 'a non-negative integer');
   }
 
   boolean(field: string): boolean | undefined {
-    return this.optional(field, (v): v is boolean => typeof v === 'boolean', 'a boolean');
+    return this.optional(field, isBoolean, 'a boolean');
   }
 }
 
@@ -192,14 +197,13 @@ function preconditionsOf(raw: unknown[], r: Reader): Precondition[] {
 }
 
 function parseAction(raw: unknown, index: number): Action {
-  const path = `actions[${index}]`;
-  if (!isObject(raw)) throw new ProposalError(`${path} must be an object`, path);
+  if (!isObject(raw)) throw new ProposalError(`actions[${index}] must be an object`, `actions[${index}]`);
   const idRaw = raw.id;
   if (idRaw !== undefined && idRaw !== null && (typeof idRaw !== 'string' || idRaw.length === 0)) {
-    throw new ProposalError(`${path}.id must be a non-empty string`, `${path}.id`);
+    throw new ProposalError(`actions[${index}].id must be a non-empty string`, `actions[${index}].id`);
   }
   const id = (idRaw as string | undefined) ?? shortId();
-  const r = new Reader(raw, path, id);
+  const r = new Reader(raw, index, id);
   if (raw.type === undefined || raw.type === null) r.fail('type', `is required (one of ${ACTION_TYPES.join(', ')})`);
   const type = r.enumOf('type', ACTION_TYPES, 'tool_call');
   const tool = r.string('tool');
@@ -254,18 +258,19 @@ export function parseProposal(input: unknown): ActionProposal {
     }
     seen.set(a.id, i);
   });
-  const ids = new Set(seen.keys());
-  actions.forEach((a, i) => {
-    a.dependencies.forEach((dep, j) => {
-      if (!ids.has(dep)) {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i] as Action;
+    for (let j = 0; j < a.dependencies.length; j++) {
+      const dep = a.dependencies[j] as string;
+      if (!seen.has(dep)) {
         throw new ProposalError(
           `actions[${i}].dependencies[${j}] (action '${a.id}') names unknown action '${dep}'`,
           `actions[${i}].dependencies[${j}]`,
           a.id,
         );
       }
-    });
-  });
+    }
+  }
   return {
     id: r.string('id') || shortId(),
     source: r.string('source') ?? 'unknown',
