@@ -96,10 +96,13 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isNonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 
+/**
+ * Checks the fields of one object. The caller reads each field itself (`r.string('tool',
+ * raw.tool)`): a load by a constant name stays fast where one by a variable key does not.
+ */
 class Reader {
-  /** `path` is where `obj` sits, e.g. `actions[3]`; given as an action index, it is spelled out only for an error. */
+  /** Where the object sits, e.g. `actions[3]`; given as an action index, it is spelled out only for an error. */
   constructor(
-    private readonly obj: Record<string, unknown>,
     private readonly at: string | number,
     private readonly actionId?: string,
   ) {}
@@ -113,23 +116,22 @@ class Reader {
     throw new ProposalError(`${where} ${message}`, `${this.path}.${field}`, this.actionId);
   }
 
-  optional<T>(field: string, check: (v: unknown) => v is T, expected: string): T | undefined {
-    const v = this.obj[field];
+  optional<T>(field: string, v: unknown, check: (v: unknown) => v is T, expected: string): T | undefined {
     if (v === undefined || v === null) return undefined;
     if (!check(v)) this.fail(field, `must be ${expected}`);
     return v;
   }
 
-  string(field: string): string | undefined {
-    return this.optional(field, isString, 'a string');
+  string(field: string, v: unknown): string | undefined {
+    return this.optional(field, v, isString, 'a string');
   }
 
-  object(field: string): Record<string, unknown> {
-    return this.optional(field, isObject, 'an object') ?? EMPTY_MAP;
+  object(field: string, v: unknown): Record<string, unknown> {
+    return this.optional(field, v, isObject, 'an object') ?? EMPTY_MAP;
   }
 
-  stringArray(field: string): string[] {
-    const arr = this.optional(field, Array.isArray, 'an array');
+  stringArray(field: string, v: unknown): string[] {
+    const arr = this.optional(field, v, Array.isArray, 'an array');
     if (arr === undefined || arr.length === 0) return EMPTY_LIST;
     for (let i = 0; i < arr.length; i++) {
       if (typeof arr[i] !== 'string') this.fail(`${field}[${i}]`, 'must be a string');
@@ -137,13 +139,12 @@ class Reader {
     return arr as string[];
   }
 
-  array(field: string): unknown[] {
-    const arr = this.optional(field, Array.isArray, 'an array');
+  array(field: string, v: unknown): unknown[] {
+    const arr = this.optional(field, v, Array.isArray, 'an array');
     return arr === undefined || arr.length === 0 ? EMPTY_LIST : arr;
   }
 
-  enumOf<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
-    const v = this.obj[field];
+  enumOf<T extends string>(field: string, v: unknown, allowed: readonly T[], fallback: T): T {
     if (v === undefined || v === null) return fallback;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
       this.fail(field, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
@@ -151,12 +152,12 @@ class Reader {
     return v as T;
   }
 
-  nonNegativeInt(field: string): number | undefined {
-    return this.optional(field, isNonNegativeInt, 'a non-negative integer');
+  nonNegativeInt(field: string, v: unknown): number | undefined {
+    return this.optional(field, v, isNonNegativeInt, 'a non-negative integer');
   }
 
-  boolean(field: string): boolean | undefined {
-    return this.optional(field, isBoolean, 'a boolean');
+  boolean(field: string, v: unknown): boolean | undefined {
+    return this.optional(field, v, isBoolean, 'a boolean');
   }
 }
 
@@ -203,33 +204,33 @@ function parseAction(raw: unknown, index: number): Action {
     throw new ProposalError(`actions[${index}].id must be a non-empty string`, `actions[${index}].id`);
   }
   const id = (idRaw as string | undefined) ?? shortId();
-  const r = new Reader(raw, index, id);
+  const r = new Reader(index, id);
   if (raw.type === undefined || raw.type === null) r.fail('type', `is required (one of ${ACTION_TYPES.join(', ')})`);
-  const type = r.enumOf('type', ACTION_TYPES, 'tool_call');
-  const tool = r.string('tool');
+  const type = r.enumOf('type', raw.type, ACTION_TYPES, 'tool_call');
+  const tool = r.string('tool', raw.tool);
   if (type === 'tool_call' && (tool === undefined || tool.length === 0)) r.fail('tool', 'is required for a tool_call');
   const action: Action = {
     id,
     type,
-    parameters: r.object('parameters'),
-    dependencies: r.stringArray('dependencies'),
-    preconditions: preconditionsOf(r.array('preconditions'), r),
-    expected_effects: r.object('expected_effects'),
-    state_dependencies: r.stringArray('state_dependencies'),
-    read_set: r.stringArray('read_set'),
-    write_set: r.stringArray('write_set'),
-    assumptions: r.array('assumptions'),
-    invocation_mode: r.enumOf('invocation_mode', INVOCATION_MODES, 'one_shot'),
-    reversibility: r.enumOf('reversibility', REVERSIBILITIES, 'irreversible'),
-    idempotent: r.boolean('idempotent') ?? false,
-    max_retries: r.nonNegativeInt('max_retries') ?? DEFAULT_MAX_RETRIES,
-    failure_behavior: r.enumOf('failure_behavior', FAILURE_BEHAVIORS, 'abort'),
-    metadata: r.object('metadata'),
+    parameters: r.object('parameters', raw.parameters),
+    dependencies: r.stringArray('dependencies', raw.dependencies),
+    preconditions: preconditionsOf(r.array('preconditions', raw.preconditions), r),
+    expected_effects: r.object('expected_effects', raw.expected_effects),
+    state_dependencies: r.stringArray('state_dependencies', raw.state_dependencies),
+    read_set: r.stringArray('read_set', raw.read_set),
+    write_set: r.stringArray('write_set', raw.write_set),
+    assumptions: r.array('assumptions', raw.assumptions),
+    invocation_mode: r.enumOf('invocation_mode', raw.invocation_mode, INVOCATION_MODES, 'one_shot'),
+    reversibility: r.enumOf('reversibility', raw.reversibility, REVERSIBILITIES, 'irreversible'),
+    idempotent: r.boolean('idempotent', raw.idempotent) ?? false,
+    max_retries: r.nonNegativeInt('max_retries', raw.max_retries) ?? DEFAULT_MAX_RETRIES,
+    failure_behavior: r.enumOf('failure_behavior', raw.failure_behavior, FAILURE_BEHAVIORS, 'abort'),
+    metadata: r.object('metadata', raw.metadata),
   };
   if (tool !== undefined) action.tool = tool;
   const compensation = parseCompensation(raw.compensation, r);
   if (compensation) action.compensation = compensation;
-  const timeout = r.nonNegativeInt('timeout_ms');
+  const timeout = r.nonNegativeInt('timeout_ms', raw.timeout_ms);
   if (timeout !== undefined) action.timeout_ms = timeout;
   if ((type === 'state_write' || type === 'state_read') && typeof action.parameters.key !== 'string') {
     r.fail('parameters.key', `is required for a ${type} (a string)`);
@@ -243,7 +244,7 @@ function parseAction(raw: unknown, index: number): Action {
  */
 export function parseProposal(input: unknown): ActionProposal {
   if (!isObject(input)) throw new ProposalError('proposal must be an object', 'proposal');
-  const r = new Reader(input, 'proposal');
+  const r = new Reader('proposal');
   if (!Array.isArray(input.actions)) r.fail('actions', 'is required (an array of actions)');
   const actions = (input.actions as unknown[]).map((a, i) => parseAction(a, i));
   const seen = new Map<string, number>();
@@ -272,11 +273,11 @@ export function parseProposal(input: unknown): ActionProposal {
     }
   }
   return {
-    id: r.string('id') || shortId(),
-    source: r.string('source') ?? 'unknown',
-    timestamp: r.string('timestamp') ?? new Date().toISOString(),
+    id: r.string('id', input.id) || shortId(),
+    source: r.string('source', input.source) ?? 'unknown',
+    timestamp: r.string('timestamp', input.timestamp) ?? new Date().toISOString(),
     actions,
-    context: r.object('context'),
+    context: r.object('context', input.context),
   };
 }
 
