@@ -9,4 +9,3 @@ export type { A2aRuntime, A2aTool } from './runtime.js';
 export { filesystemTools, type BuiltinTool } from './files-tools.js';
 export { PeerStore, checkEndpoint, type A2aPeer } from './peers.js';
 export { sendA2aMessage, type A2aRouteAuth, type A2aSendRequest } from './send.js';
-export { IterationBudget, OscillationDetector, DEFAULT_MAX_ITERATIONS, DEFAULT_OSCILLATION_WINDOW } from './ui-loop.js';
