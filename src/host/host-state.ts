@@ -25,6 +25,8 @@ export const MAX_PENDING_APPROVALS_PER_SESSION = 64;
 export const MAX_HOST_REGISTRATIONS_PER_SESSION = 256;
 /** Decided or expired approvals kept for `host.approvals`, newest last. */
 export const MAX_APPROVAL_HISTORY = 200;
+/** Bytes of JSON one registered agent or device may hold (metadata, display, names, capabilities together). */
+export const MAX_HOST_RECORD_BYTES = 64 * 1024;
 
 export interface HostStateOptions {
   /** Events the ring keeps (default 500). */
@@ -43,6 +45,8 @@ export interface HostStateOptions {
   maxPendingApprovalsPerSession?: number;
   /** Resolved and expired approvals remembered (default 200). */
   maxApprovalHistory?: number;
+  /** Bytes of JSON one agent or device may hold (default 64 KiB); past it the write is refused with kind `limit`. */
+  maxRecordBytes?: number;
 }
 
 export type ApprovalOutcome = 'approved' | 'denied' | 'timeout' | 'aborted';
@@ -57,6 +61,15 @@ function jsonBytes(value: unknown): number {
     return JSON.stringify(value)?.length ?? 0;
   } catch {
     return 0;
+  }
+}
+
+function utf8JsonBytes(value: unknown): number {
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? 0 : Buffer.byteLength(json);
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }
 
@@ -97,6 +110,7 @@ export class HostState {
   private readonly maxPendingPerSession: number;
   private readonly maxHistory: number;
   private readonly maxRegistrations: number;
+  private readonly maxRecordBytes: number;
   /** Agents plus devices registered, per owning session. */
   private readonly registrations = new Map<string, number>();
 
@@ -106,6 +120,7 @@ export class HostState {
     this.maxPendingPerSession = options.maxPendingApprovalsPerSession ?? MAX_PENDING_APPROVALS_PER_SESSION;
     this.maxHistory = options.maxApprovalHistory ?? MAX_APPROVAL_HISTORY;
     this.maxRegistrations = options.maxRegistrationsPerSession ?? MAX_HOST_REGISTRATIONS_PER_SESSION;
+    this.maxRecordBytes = options.maxRecordBytes ?? MAX_HOST_RECORD_BYTES;
     this.subscribers = new HostSubscribers({
       queueCapacity: options.subscriberQueue,
       maxBytes: options.subscriberBytes,
@@ -165,6 +180,23 @@ export class HostState {
     else this.registrations.delete(caller);
   }
 
+  /** Refuse an agent or device whose JSON would pass `maxRecordBytes`, naming its biggest field. */
+  private checkRecord(what: 'agent' | 'device', record: HostAgent | HostDevice): void {
+    const bytes = utf8JsonBytes(record);
+    if (bytes <= this.maxRecordBytes) return;
+    let field = 'metadata';
+    let most = -1;
+    for (const [key, value] of Object.entries(record)) {
+      const n = utf8JsonBytes(value);
+      if (n > most) [field, most] = [key, n];
+    }
+    throw new CarError(
+      'limit',
+      `${what} '${record.id}' would be ${bytes} bytes of JSON (${field}: ${most}); one ${what} may hold at most ${this.maxRecordBytes}`,
+      { field, limit: this.maxRecordBytes },
+    );
+  }
+
   // ---- events ------------------------------------------------------------------------------
 
   /** Events are history: the payload is copied and frozen, so later changes to an agent or approval never rewrite it. */
@@ -212,7 +244,6 @@ export class HostState {
     const id = input.id ?? `agent-${randomUUID()}`;
     const existing = this.agents.get(id);
     if (existing && existing.session_id !== caller) throw ownedElsewhere(id);
-    if (!existing) this.register(caller);
     const at = now();
     const agent: HostAgent = {
       id,
@@ -229,6 +260,8 @@ export class HostState {
       registered_at: existing?.registered_at ?? at,
       updated_at: at,
     };
+    this.checkRecord('agent', agent);
+    if (!existing) this.register(caller);
     this.agents.set(id, agent);
     this.recordEvent('agent.registered', id, `${agent.name} registered`, { agent });
     return agent;
@@ -246,6 +279,7 @@ export class HostState {
 
   setStatus(caller: string, input: SetStatusInput): HostAgent {
     const agent = this.ownedAgent(caller, input.agent_id);
+    this.checkRecord('agent', { ...agent, status: input.status, current_task: input.current_task ?? agent.current_task });
     const previous = agent.status;
     agent.status = input.status;
     if (input.current_task !== undefined) agent.current_task = input.current_task;
@@ -276,7 +310,6 @@ export class HostState {
     const id = input.id ?? `device-${randomUUID()}`;
     const existing = this.devices.get(id);
     if (existing && existing.session_id !== caller) throw new HostError(`device '${id}' is owned by another session`);
-    if (!existing) this.register(caller);
     const device: HostDevice = {
       id,
       name: input.name,
@@ -287,6 +320,8 @@ export class HostState {
       updated_at: now(),
       metadata: input.metadata ?? {},
     };
+    this.checkRecord('device', device);
+    if (!existing) this.register(caller);
     this.devices.set(id, device);
     this.recordEvent('device.updated', null, `${device.name} registered`, { device });
     return device;
@@ -296,12 +331,17 @@ export class HostState {
     const device = this.devices.get(input.device_id);
     if (!device) throw new HostError(`unknown device '${input.device_id}'`, 'not_found');
     if (device.session_id !== caller) throw new HostError(`device '${device.id}' is owned by another session`);
-    if (input.name !== undefined) device.name = input.name;
-    if (input.platform !== undefined) device.platform = input.platform;
-    if (input.capabilities !== undefined) device.capabilities = input.capabilities;
-    if (input.status !== undefined) device.status = input.status;
-    if (input.metadata !== undefined) device.metadata = input.metadata;
-    device.updated_at = now();
+    const next: HostDevice = {
+      ...device,
+      name: input.name ?? device.name,
+      platform: input.platform ?? device.platform,
+      capabilities: input.capabilities ?? device.capabilities,
+      status: input.status ?? device.status,
+      metadata: input.metadata ?? device.metadata,
+      updated_at: now(),
+    };
+    this.checkRecord('device', next);
+    Object.assign(device, next);
     this.recordEvent('device.updated', null, null, { device });
     return device;
   }

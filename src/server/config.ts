@@ -14,6 +14,7 @@ import {
   MAX_APPROVAL_HISTORY,
   MAX_HOST_EVENT_BYTES,
   MAX_HOST_EVENTS,
+  MAX_HOST_RECORD_BYTES,
   MAX_HOST_REGISTRATIONS_PER_SESSION,
   MAX_PENDING_APPROVALS_PER_SESSION,
 } from '../host/host-state.js';
@@ -157,6 +158,8 @@ export interface ServerStateOptions {
   maxHostSubscribersTotalBytes: number;
   /** Agents and devices one session may register on the host, together. */
   maxHostRegistrationsPerSession: number;
+  /** Bytes of JSON one registered agent or device may hold (metadata, display, names, capabilities, current task). */
+  maxHostRecordBytes: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
   maxSupervisionHistory: number;
   /** Finished runs kept in memory (all of them when there is no runs dir to read them back from). */
@@ -380,6 +383,7 @@ const DEFAULTS: ServerStateOptions = {
   maxHostSubscriberBytes: DEFAULT_SUBSCRIBER_BYTES,
   maxHostSubscribersTotalBytes: DEFAULT_SUBSCRIBERS_TOTAL_BYTES,
   maxHostRegistrationsPerSession: MAX_HOST_REGISTRATIONS_PER_SESSION,
+  maxHostRecordBytes: MAX_HOST_RECORD_BYTES,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
   maxRegistryStores: DEFAULT_MAX_OPEN_STORES,
@@ -527,6 +531,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxHostSubscriberBytes!: number;
   readonly maxHostSubscribersTotalBytes!: number;
   readonly maxHostRegistrationsPerSession!: number;
+  readonly maxHostRecordBytes!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
   readonly maxRegistryStores!: number;
@@ -714,6 +719,7 @@ function validate(o: ServerStateOptions): void {
     'maxHostSubscriberBytes',
     'maxHostSubscribersTotalBytes',
     'maxHostRegistrationsPerSession',
+    'maxHostRecordBytes',
     'maxReplyBytes',
     'maxConnections',
     'maxUnauthenticatedConnections',

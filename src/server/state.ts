@@ -99,6 +99,7 @@ export class ServerState implements ServerContext {
       subscriberBytes: config.maxHostSubscriberBytes,
       subscribersTotalBytes: config.maxHostSubscribersTotalBytes,
       maxRegistrationsPerSession: config.maxHostRegistrationsPerSession,
+      maxRecordBytes: config.maxHostRecordBytes,
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });

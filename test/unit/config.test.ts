@@ -68,6 +68,7 @@ describe('ServerStateConfig', () => {
     ['maxHostSubscriberBytes', 4 * 1024 * 1024],
     ['maxHostSubscribersTotalBytes', 64 * 1024 * 1024],
     ['maxHostRegistrationsPerSession', 256],
+    ['maxHostRecordBytes', 64 * 1024],
     ['maxReplyBytes', 16 * 1024 * 1024],
     ['maxConnections', 1024],
     ['maxUnauthenticatedConnections', 64],

@@ -173,3 +173,46 @@ describe('maxHostRegistrationsPerSession', () => {
     await c.result('host.register_agent', { id: 'r-b', name: 'B', kind: 'k' });
   });
 });
+
+describe('maxHostRecordBytes', () => {
+  const bound = 1000;
+  const server = useServer({ maxHostRecordBytes: bound, maxHostRegistrationsPerSession: 2 });
+  const bytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+
+  test('an agent of exactly the bound is stored, one byte more is refused naming the field, and nothing changes', async () => {
+    const c = await server.authed();
+    const base = await c.result('host.register_agent', { id: 'm-a', name: 'A', kind: 'k', metadata: { pad: '' } });
+    const fits = await c.result('host.register_agent', { id: 'm-a', name: 'A', kind: 'k', metadata: { pad: 'x'.repeat(bound - bytes(base)) } });
+    assert.equal(bytes(fits), bound);
+    const err = await c.error('host.register_agent', { id: 'm-a', name: 'A', kind: 'k', metadata: { pad: 'x'.repeat(bound - bytes(base) + 1) } });
+    assert.equal(err.code, -32603);
+    assert.deepEqual(err.data, { kind: 'limit', field: 'metadata', limit: bound });
+    assert.match(err.message, new RegExp(`agent 'm-a' would be ${bound + 1} bytes of JSON .*at most ${bound}`));
+    const [kept] = await c.result('host.agents', {});
+    assert.deepEqual(kept.metadata, fits.metadata);
+
+    const display = await c.error('host.register_agent', { id: 'm-b', name: 'B', kind: 'k', display: 'd'.repeat(bound) });
+    assert.deepEqual(display.data, { kind: 'limit', field: 'display', limit: bound });
+    assert.equal((await c.result('host.agents', {})).length, 1, 'a refused new agent is not registered');
+
+    const task = await c.error('host.set_status', { agent_id: 'm-a', status: 'running', current_task: 't'.repeat(bound) });
+    assert.deepEqual(task.data, { kind: 'limit', field: 'current_task', limit: bound });
+    assert.equal((await c.result('host.agents', {}))[0].status, 'idle', 'a refused status change changes nothing');
+  });
+
+  test('devices: register and update are bounded the same way; a refused new one does not take a registration slot', async () => {
+    const c = await server.authed();
+    const big = { pad: 'y'.repeat(bound) };
+    const refused = await c.error('host.register_device', { id: 'm-d0', name: 'D', platform: 'linux', metadata: big });
+    assert.deepEqual(refused.data, { kind: 'limit', field: 'metadata', limit: bound });
+    const base = await c.result('host.register_device', { id: 'm-d', name: 'D', platform: 'linux', metadata: { pad: '' } });
+    const fits = await c.result('host.update_device', { device_id: 'm-d', metadata: { pad: 'y'.repeat(bound - bytes(base)) } });
+    assert.equal(bytes(fits), bound);
+    const over = await c.error('host.update_device', { device_id: 'm-d', status: 'paused', metadata: { pad: 'y'.repeat(bound - bytes(base) + 1) } });
+    assert.deepEqual(over.data, { kind: 'limit', field: 'metadata', limit: bound });
+    const [device] = await c.result('host.devices', {});
+    assert.equal(device.status, 'online');
+    assert.deepEqual(device.metadata, fits.metadata);
+    await c.result('host.register_agent', { id: 'm-slot', name: 'S', kind: 'k' });
+  });
+});
