@@ -36,7 +36,7 @@ export function ingestA2aReply(state: ServerContext, reply: Record<string, unkno
   return ingestResult(state.a2ui.apply(messages, { owner, routeAuth, atomic: false, at: 'result.a2ui' }));
 }
 
-/** A trusted peer (`a2a.peers.add`) on the loopback at the route's origin: user actions may go back to it. */
+/** A trusted peer (`a2a.peers.add`) on the loopback at the route's endpoint: user actions may go back to it. */
 export async function isTrustedLoopbackPeer(state: ServerContext, endpoint: string): Promise<boolean> {
   let url: URL;
   try {
@@ -44,15 +44,7 @@ export async function isTrustedLoopbackPeer(state: ServerContext, endpoint: stri
   } catch {
     return false;
   }
-  if (!isLoopbackHost(url.hostname)) return false;
-  const peers = await state.a2a.peers.list();
-  return peers.some((p) => {
-    try {
-      return new URL(p.url).origin === url.origin;
-    } catch {
-      return false;
-    }
-  });
+  return isLoopbackHost(url.hostname) && (await state.a2a.peers.byUrl(url)) !== undefined;
 }
 
 /**
@@ -80,8 +72,10 @@ export async function sendActionContinuation(
     if (taskId !== undefined) m.taskId = taskId;
     return m;
   };
+  const sign = await state.a2a.peerSigner(route.endpoint);
   const send = (taskId: string | undefined): Promise<Record<string, unknown>> =>
     sendA2aMessage({
+      sign,
       endpoint: route.endpoint,
       message: message(taskId),
       blocking: true,
