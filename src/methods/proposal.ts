@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { executeProposal, type PolicyChecker } from '../engine/executor/index.js';
+import { executeProposal, type EventSink, type PolicyChecker } from '../engine/executor/index.js';
+import type { EventFields } from '../engine/event-log.js';
+import type { ToolOutcome } from '../engine/trajectories.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
 import { defineMethod, type HandlerConfig, type MethodContext, type SessionHalt } from '../contract/index.js';
@@ -69,13 +71,14 @@ export const proposalSubmit = defineMethod({
 
     const signal = ctx.signal;
     const traceRunId = session.currentRunId;
+    const outcomes: ToolOutcome[] = [];
     const run = executeProposal(proposal, {
       executor: session.toolExecutor,
       store: session.state,
       tenant,
       policies,
       authorize: permissionAuthorizer(ctx, proposal.id),
-      events: session.events,
+      events: outcomeTap(session.events, outcomes),
       tools: (name) => session.tools.get(name),
       toolCache: session.toolCache,
       rateLimiter: session.rateLimiter,
@@ -88,7 +91,7 @@ export const proposalSubmit = defineMethod({
       executorLabel: 'the WebSocket executor',
     });
     return run.then(async (result) => {
-      await recordToolOutcomes(ctx, result.proposal_id);
+      await ctx.state.trajectories.record(outcomes).catch(() => undefined);
       if (traceRunId !== null) await recordProposalTurns(ctx, traceRunId, proposal, result.results);
       if (result.halted === true) {
         const terminal = result.results.find((r) => r.terminal === true);
@@ -119,19 +122,23 @@ function bothPolicies(files: PolicyChecker | null, registered: PolicyChecker): P
 type ActionResultLike = { action_id: string; status: string; output?: unknown; error?: string | null };
 
 /**
- * Every dispatch attempt of this proposal (ActionSucceeded / ActionFailed, each naming its tool;
- * rejected and skipped actions never dispatched) goes into the daemon's outcome history, on disk
- * before the reply. A history that cannot be written costs the next simulation some evidence,
- * never this proposal its answer.
+ * Passes every event on to the session's log and notes, in order, each dispatch outcome of this
+ * run (ActionSucceeded / ActionFailed naming a tool; rejected and skipped actions never
+ * dispatched). The proposal records them into the daemon's outcome history, on disk before the
+ * reply; a history that cannot be written costs the next simulation some evidence, never this
+ * proposal its answer. Taken from this run's own events, so an earlier proposal with the same id
+ * is never counted again.
  */
-async function recordToolOutcomes(ctx: MethodContext, proposalId: string): Promise<void> {
-  const events = ctx.session.events.query({ proposal_id: proposalId, kinds: [EventKind.ActionSucceeded, EventKind.ActionFailed], limit: 0 });
-  const outcomes = [];
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i]!;
-    if (typeof e.data.tool === 'string') outcomes.push({ tool: e.data.tool, ok: e.kind === EventKind.ActionSucceeded });
-  }
-  await ctx.state.trajectories.record(outcomes).catch(() => undefined);
+function outcomeTap(events: EventSink, outcomes: ToolOutcome[]): EventSink {
+  return {
+    append(kind: string, fields?: EventFields): unknown {
+      const tool = fields?.data?.tool;
+      if (typeof tool === 'string' && (kind === EventKind.ActionSucceeded || kind === EventKind.ActionFailed)) {
+        outcomes.push({ tool, ok: kind === EventKind.ActionSucceeded });
+      }
+      return events.append(kind, fields);
+    },
+  };
 }
 
 /**

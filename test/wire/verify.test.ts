@@ -204,6 +204,22 @@ describe('verify.monte_carlo over the wire', () => {
     assert.deepEqual([off.rate_provenance.trajectories_available, off.rate_provenance.tools[0].source], [false, 'default']);
   });
 
+  test('a proposal id submitted again adds only its own dispatches to the learned rates', async () => {
+    const c = await server.authed();
+    await c.result('session.init', { tools: [{ name: 'resubmitted_tool' }] });
+    const proposal = { id: 'same-id', actions: [{ id: 'a', type: 'tool_call', tool: 'resubmitted_tool', parameters: {} }] };
+    for (let round = 0; round < 3; round++) {
+      const reply = c.call('proposal.submit', { proposal });
+      const req = await c.next();
+      assert.equal(req.method, 'tools.execute');
+      c.send({ jsonrpc: '2.0', id: req.id, result: { ok: true } });
+      await reply;
+    }
+    const plan = { actions: [{ id: 'x', type: 'tool_call', tool: 'resubmitted_tool' }] };
+    const r = await c.result('verify.monte_carlo', { proposal: plan, config: { trials: 10 } });
+    assert.deepEqual(r.rate_provenance.tools, [{ tool: 'resubmitted_tool', rate: 4 / 5, source: 'trajectories', succeeded: 3, dispatched: 3 }]);
+  });
+
   test('a deny_tool policy and the permission tier refuse actions inside the simulation', async () => {
     const c = await server.authed();
     await c.result('policy.register', { name: 'no-nuke', rule: 'deny_tool', target: 'nuke' });
