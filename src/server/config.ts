@@ -240,6 +240,18 @@ export interface ServerStateOptions {
   a2aMaxPeers: number;
   /** Longest an outbound `a2a.send` may take (card fetch and send). */
   a2aSendTimeoutMs: number;
+  /** `host:port` of the peer-authenticated A2A listener (`ServerState.a2a.listenPeers()`); `null`, the default, serves none. */
+  a2aPeerBind: string | null;
+  /** Let `a2aPeerBind` name an address off the loopback (a LAN interface). */
+  a2aPeerAllowNonLoopbackBind: boolean;
+  /** A peer request whose signed timestamp is further than this from the daemon's clock, either way, is refused. */
+  a2aPeerSignatureMaxAgeMs: number;
+  /** Nonces of signed peer requests remembered against replay; past it new peer requests wait (503) for the oldest to age out. */
+  a2aPeerMaxNonces: number;
+  /** Bytes `peer-messages.jsonl` grows to before it is rotated to `peer-messages.jsonl.1` (one older generation kept). */
+  a2aPeerLogMaxBytes: number;
+  /** Characters of a peer message's text repeated in its `a2a.peer_message` host event. */
+  a2aPeerEventTextChars: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -418,6 +430,12 @@ const DEFAULTS: ServerStateOptions = {
   a2aMaxFileBytes: 1024 * 1024,
   a2aMaxPeers: 256,
   a2aSendTimeoutMs: 60_000,
+  a2aPeerBind: null,
+  a2aPeerAllowNonLoopbackBind: false,
+  a2aPeerSignatureMaxAgeMs: 60_000,
+  a2aPeerMaxNonces: 10_000,
+  a2aPeerLogMaxBytes: 16 * 1024 * 1024,
+  a2aPeerEventTextChars: 500,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -562,6 +580,12 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aMaxFileBytes!: number;
   readonly a2aMaxPeers!: number;
   readonly a2aSendTimeoutMs!: number;
+  readonly a2aPeerBind!: string | null;
+  readonly a2aPeerAllowNonLoopbackBind!: boolean;
+  readonly a2aPeerSignatureMaxAgeMs!: number;
+  readonly a2aPeerMaxNonces!: number;
+  readonly a2aPeerLogMaxBytes!: number;
+  readonly a2aPeerEventTextChars!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -675,6 +699,7 @@ function validate(o: ServerStateOptions): void {
     'a2aChatAckTimeoutMs',
     'a2aChatReplyTimeoutMs',
     'a2aSendTimeoutMs',
+    'a2aPeerSignatureMaxAgeMs',
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
@@ -720,6 +745,9 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxPushConfigsPerTask',
     'a2aMaxFileBytes',
     'a2aMaxPeers',
+    'a2aPeerMaxNonces',
+    'a2aPeerLogMaxBytes',
+    'a2aPeerEventTextChars',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -833,6 +861,10 @@ function validate(o: ServerStateOptions): void {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
     }
   }
+  if (o.a2aPeerBind !== null && (typeof o.a2aPeerBind !== 'string' || o.a2aPeerBind.length === 0)) {
+    throw new TypeError('ServerStateConfig.a2aPeerBind must be host:port or null');
+  }
+  if (typeof o.a2aPeerAllowNonLoopbackBind !== 'boolean') throw new TypeError('ServerStateConfig.a2aPeerAllowNonLoopbackBind must be a boolean');
   if (!Array.isArray(o.a2aPushAllowList) || o.a2aPushAllowList.some((e) => typeof e !== 'string' || e.length === 0)) {
     throw new TypeError('ServerStateConfig.a2aPushAllowList must be an array of origins or host names');
   }

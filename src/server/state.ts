@@ -144,6 +144,23 @@ export class ServerState implements ServerContext {
         pushTimeoutMs: config.a2aPushTimeoutMs,
         pushAllowList: config.a2aPushAllowList,
       },
+      peer: {
+        bind: config.a2aPeerBind,
+        allowNonLoopbackBind: config.a2aPeerAllowNonLoopbackBind,
+        logPath: config.a2aPeerLogPath,
+        logMaxBytes: config.a2aPeerLogMaxBytes,
+        signatureMaxAgeMs: config.a2aPeerSignatureMaxAgeMs,
+        maxNonces: config.a2aPeerMaxNonces,
+        onMessage: (m) =>
+          this.host.recordEvent('a2a.peer_message', null, `message from peer ${m.peer.label ?? m.peer.slug}`, {
+            subject: m.identity.subject,
+            peer: m.peer.slug,
+            message_id: m.messageId,
+            context_id: m.contextId,
+            text: m.text.slice(0, config.a2aPeerEventTextChars),
+            truncated: m.text.length > config.a2aPeerEventTextChars,
+          }),
+      },
     });
     this.voice = new VoiceService({
       searchPath: config.voiceSearchPath,
