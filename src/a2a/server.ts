@@ -15,7 +15,9 @@ import { formatAuthority, type BindAddress } from './bind.js';
 import { buildCard, signCard, type CardIdentity } from './card.js';
 import { A2aProtocolError } from './errors.js';
 import { CarAgentExecutor } from './executor.js';
-import { BodyTooLarge, readBody, sendJson, streamSse } from './http.js';
+import { BodyTooLarge, readBodyBytes, sendJson, streamSse } from './http.js';
+import type { PeerGate } from './peer-gate.js';
+import type { PeerIdentity } from './peer-signature.js';
 import { GuardedPushStore, TaskPushSender } from './push.js';
 import type { A2aRuntime } from './runtime.js';
 import type { SigningKey } from './signing-key.js';
@@ -44,6 +46,11 @@ export interface A2aServerOptions {
   runtime: A2aRuntime;
   limits: A2aLimits;
   logger: Logger;
+  /**
+   * Makes this the peer-authenticated listener: only signed requests from trusted peers, only
+   * messages (no tools, no task reads, no streams), no skills on the card.
+   */
+  peerGate?: PeerGate;
 }
 
 /** Streaming methods: answered as SSE over HTTP, never on the in-core (WS) dispatcher. */
@@ -81,6 +88,8 @@ export class A2aServer {
   private publicUrl = '';
   private http: Server | undefined;
   private boundTo = '';
+  /** `Host` header values this listener answers to (peer mode). */
+  private ownHosts = new Set<string>();
 
   private constructor(private readonly options: A2aServerOptions) {
     const limits = options.limits;
@@ -125,6 +134,10 @@ export class A2aServer {
     this.http = http;
     this.boundTo = formatAuthority(addr.address, addr.port);
     this.publicUrl = (this.options.publicUrl ?? `http://${this.boundTo}`).replace(/\/+$/, '');
+    this.ownHosts = new Set([this.boundTo, new URL(this.publicUrl).host]);
+    if (addr.address === '127.0.0.1' || addr.address === '::1') {
+      for (const h of ['localhost', '127.0.0.1', '[::1]']) this.ownHosts.add(`${h}:${addr.port}`);
+    }
   }
 
   /** `host:port` actually bound. */
@@ -142,7 +155,12 @@ export class A2aServer {
 
   /** The signed card, with one skill per tool the runtime has now. */
   card(): Record<string, unknown> {
-    return signCard(buildCard(this.options.identity, this.publicUrl, this.options.runtime.tools()), this.options.key);
+    const card = buildCard(this.options.identity, this.publicUrl, this.options.runtime.tools());
+    if (this.options.peerGate !== undefined) {
+      card.skills = [];
+      card.capabilities = { ...(card.capabilities as Record<string, unknown>), streaming: false, pushNotifications: false, extendedAgentCard: false };
+    }
+    return signCard(card, this.options.key);
   }
 
   async stop(): Promise<void> {
@@ -171,8 +189,9 @@ export class A2aServer {
     return reply.result ?? null;
   }
 
-  private context(version: string, headers: IncomingMessage['headers']): ServerCallContext {
-    return new ServerCallContext({ user: new UnauthenticatedUser(), requestedVersion: version, state: new Map([['headers', headers]]) });
+  private context(version: string, headers: IncomingMessage['headers'], peer?: PeerIdentity): ServerCallContext {
+    const user = peer === undefined ? new UnauthenticatedUser() : { isAuthenticated: true, userName: peer.subject };
+    return new ServerCallContext({ user, requestedVersion: version, state: new Map<string, unknown>([['headers', headers], ['peer', peer]]) });
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -182,7 +201,7 @@ export class A2aServer {
         sendJson(res, 200, this.card());
       } else if (req.method === 'POST' && RPC_PATHS.has(path)) {
         await this.rpc(req, res);
-      } else if (req.method === 'GET' && path.startsWith(STREAM_PREFIX)) {
+      } else if (req.method === 'GET' && path.startsWith(STREAM_PREFIX) && this.options.peerGate === undefined) {
         const id = decodeURIComponent(path.slice(STREAM_PREFIX.length));
         const out = await this.v1.handle({ jsonrpc: '2.0', id: null, method: 'SubscribeToTask', params: { id } }, this.context('1.0', req.headers));
         await this.reply(res, out, null, false);
@@ -197,9 +216,9 @@ export class A2aServer {
   }
 
   private async rpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readBody(req, this.options.limits.maxBodyBytes);
+      bytes = await readBodyBytes(req, this.options.limits.maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         res.setHeader('connection', 'close');
@@ -208,12 +227,40 @@ export class A2aServer {
       }
       throw err;
     }
+    const gate = this.options.peerGate;
+    let peer: PeerIdentity | undefined;
+    if (gate !== undefined) {
+      const host = req.headers.host ?? '';
+      if (!this.ownHosts.has(host.toLowerCase())) {
+        sendJson(res, 403, { jsonrpc: '2.0', id: null, error: { code: -32600, message: `this listener does not answer for host '${host}'` } });
+        return;
+      }
+      const verdict = await gate.verify(req.headers, { method: req.method ?? 'POST', host, path: req.url ?? '/', body: bytes });
+      if ('status' in verdict) {
+        sendJson(res, verdict.status, { jsonrpc: '2.0', id: null, error: { code: -32600, message: verdict.reason } });
+        return;
+      }
+      peer = verdict;
+    }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(bytes.toString('utf8'));
     } catch {
       sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: the body is not JSON' } });
       return;
+    }
+    if (gate !== undefined && peer !== undefined) {
+      const id = (body as { id?: unknown } | null)?.id ?? null;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'the peer listener takes one JSON-RPC request object' } });
+        return;
+      }
+      const admitted = await gate.admit(peer, body as Record<string, unknown>);
+      if ('error' in admitted) {
+        sendJson(res, 200, { jsonrpc: '2.0', id, error: admitted.error });
+        return;
+      }
+      body = admitted.body;
     }
     let method = typeof (body as { method?: unknown })?.method === 'string' ? (body as { method: string }).method : '';
     if (method === LEGACY_LIST) {
@@ -223,7 +270,7 @@ export class A2aServer {
     }
     const header = req.headers['a2a-version'];
     const legacy = isLegacyJsonRpcMethod(method) || (header === '0.3' && !/^[A-Z]/.test(method));
-    const out = await (legacy ? this.legacy : this.v1).handle(body as Record<string, unknown>, this.context(legacy ? '0.3' : '1.0', req.headers));
+    const out = await (legacy ? this.legacy : this.v1).handle(body as Record<string, unknown>, this.context(legacy ? '0.3' : '1.0', req.headers, peer));
     const id = (body as { id?: unknown })?.id ?? null;
     await this.reply(res, out, id, legacy);
   }

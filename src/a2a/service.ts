@@ -2,6 +2,9 @@ import { CarError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { parseBind } from './bind.js';
 import { DEFAULT_IDENTITY } from './card.js';
+import { PeerGate, type PeerMessageEvent } from './peer-gate.js';
+import { PeerMessageLog } from './peer-log.js';
+import { signPeerRequest, type SignedRequest } from './peer-signature.js';
 import { PeerStore } from './peers.js';
 import type { A2aRuntime } from './runtime.js';
 import { A2aServer, type A2aLimits } from './server.js';
@@ -16,6 +19,16 @@ export interface A2aServiceOptions {
   serverVersion: string;
   limits: A2aLimits;
   logger: Logger;
+  /** The peer-authenticated listener; `bind: null` serves none. */
+  peer: {
+    bind: string | null;
+    allowNonLoopbackBind: boolean;
+    logPath: string | null;
+    logMaxBytes: number;
+    signatureMaxAgeMs: number;
+    maxNonces: number;
+    onMessage?: (event: PeerMessageEvent) => void;
+  };
 }
 
 /** `a2a.start` params, already validated for shape. */
@@ -46,12 +59,75 @@ export class A2aService {
   private starting = false;
   private key: Promise<SigningKey> | undefined;
   private stopListeners: (() => void)[] = [];
+  private peerServer: A2aServer | undefined;
+  private peerStarting: Promise<{ bound: string }> | undefined;
 
   /** Peers trusted for messaging (`a2a.peers.*`), read on first use. */
   readonly peers: PeerStore;
+  /** Inbound peer messages (`peer-messages.jsonl`). */
+  readonly peerLog: PeerMessageLog;
 
   constructor(private readonly options: A2aServiceOptions) {
     this.peers = new PeerStore(options.peersPath, options.maxPeers);
+    this.peerLog = new PeerMessageLog(options.peer.logPath, options.peer.logMaxBytes);
+  }
+
+  /**
+   * Serve the peer-authenticated listener on the configured `bind` (opt-in: nothing listens
+   * unless the operator named an address). Idempotent once started.
+   */
+  listenPeers(): Promise<{ bound: string }> {
+    this.peerStarting ??= this.startPeerServer();
+    this.peerStarting.catch(() => (this.peerStarting = undefined));
+    return this.peerStarting;
+  }
+
+  private async startPeerServer(): Promise<{ bound: string }> {
+    const o = this.options.peer;
+    if (o.bind === null) throw new CarError('invalid', 'no peer listener address is configured (a2aPeerBind)', { field: 'a2aPeerBind' });
+    const bind = parseBind(o.bind, o.allowNonLoopbackBind);
+    const gate = new PeerGate({
+      peers: this.peers,
+      log: this.peerLog,
+      signatureMaxAgeMs: o.signatureMaxAgeMs,
+      maxNonces: o.maxNonces,
+      onMessage: o.onMessage,
+    });
+    const server = await A2aServer.start({
+      bind,
+      identity: { ...DEFAULT_IDENTITY, description: "A CAR daemon's peer inbox: signed messages from trusted peers, acknowledged.", version: this.options.serverVersion },
+      key: await this.signingKey(),
+      runtime: PEER_RUNTIME,
+      limits: this.options.limits,
+      logger: this.options.logger,
+      peerGate: gate,
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw new CarError('unavailable', `cannot bind the A2A peer listener to ${o.bind ?? ''}: ${err.code ?? err.message}`, { cause: err });
+    });
+    this.peerServer = server;
+    return { bound: server.bound };
+  }
+
+  /**
+   * The signer `a2a.send` uses towards `endpoint`: the daemon's key when the endpoint is a trusted
+   * peer's (so that peer's listener knows who is writing), none otherwise.
+   */
+  async peerSigner(endpoint: string): Promise<((req: SignedRequest) => Record<string, string>) | undefined> {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      return undefined;
+    }
+    if ((await this.peers.byUrl(url)) === undefined) return undefined;
+    const key = await this.signingKey();
+    return (req) => signPeerRequest(key, req);
+  }
+
+  /** The daemon's public identity as peers see it, and where the peer listener is. */
+  async identity(): Promise<{ public_key: string; fingerprint: string; subject: string; peer_listener: string | null }> {
+    const key = await this.signingKey();
+    return { public_key: key.publicKeyBase64, fingerprint: key.kid, subject: `car-peer:${key.kid}`, peer_listener: this.peerServer?.bound ?? null };
   }
 
   signingKey(): Promise<SigningKey> {
@@ -119,8 +195,20 @@ export class A2aService {
     return s.dispatch(method, params);
   }
 
-  /** Stop the listener, if any (daemon shutdown). */
+  /** Stop the listeners, if any, and close the peer log (daemon shutdown). */
   async close(): Promise<void> {
     if (this.server !== undefined) await this.stop();
+    await this.peerStarting?.catch(() => undefined);
+    const peer = this.peerServer;
+    this.peerServer = undefined;
+    await peer?.stop();
+    await this.peerLog.close();
   }
 }
+
+/** The peer listener runs nothing: no tools, and text is acknowledged. */
+const PEER_RUNTIME: A2aRuntime = {
+  tools: () => [],
+  submit: () => Promise.reject(new CarError('denied', 'peers may send messages, not tool calls')),
+  chat: null,
+};

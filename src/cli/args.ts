@@ -16,6 +16,10 @@ export interface CliArgs {
   dreamInterval: string | undefined;
   /** --mcp-bind as given (parsed in settings). */
   mcpBind: string | undefined;
+  /** --a2a-peer-listen as given (parsed in settings). */
+  a2aPeerListen: string | undefined;
+  /** --a2a-peer-allow-lan: the peer listener may bind an address off the loopback. */
+  a2aPeerAllowLan: boolean;
   help: boolean;
   version: boolean;
 }
@@ -40,6 +44,13 @@ Options:
   --mcp-bind ADDR  the MCP endpoint (http://ADDR/mcp, health at /mcp/health):
                    host:port, default 127.0.0.1:9102; disabled turns it off.
                    It shares this daemon's memory graph with WebSocket clients
+  --a2a-peer-listen ADDR
+                   serve the peer-authenticated A2A listener on host:port (off
+                   unless given): messages signed by a trusted peer's key
+                   (a2a.peers.add with publicKey) are logged to
+                   $CAR_HOME/peer-messages.jsonl and acknowledged; no tools
+  --a2a-peer-allow-lan
+                   let --a2a-peer-listen bind an address off the loopback
   -h, --help       show this help
   --version        print the version
 
@@ -81,6 +92,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'journal-dir': { type: 'string' },
         'dream-interval': { type: 'string' },
         'mcp-bind': { type: 'string' },
+        'a2a-peer-listen': { type: 'string' },
+        'a2a-peer-allow-lan': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -104,6 +117,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     journalDir: values['journal-dir'],
     dreamInterval: values['dream-interval'],
     mcpBind: values['mcp-bind'],
+    a2aPeerListen: values['a2a-peer-listen'],
+    a2aPeerAllowLan: values['a2a-peer-allow-lan'],
     help: values.help,
     version: values.version,
   };

@@ -124,6 +124,8 @@ export class Daemon {
         a2aPeersPath: resolve(this.plan.carHome.dir, 'a2a-peers.json'),
         a2aPeerLogPath: resolve(this.plan.carHome.dir, 'peer-messages.jsonl'),
         a2aFilesRoot: resolve(this.plan.carHome.dir, 'a2a', 'files'),
+        a2aPeerBind: settings.a2aPeerBind ?? null,
+        a2aPeerAllowNonLoopbackBind: settings.a2aPeerAllowLan === true,
         handlerTimeoutMs: settings.handlerTimeoutMs,
         toolTimeoutMs: settings.toolTimeoutMs,
         approvalGate: { ...ServerStateConfig.defaults().approvalGate, enabled: settings.approvals !== false },
@@ -158,6 +160,7 @@ export class Daemon {
 
     const dashboardUrl = await this.startDashboard(authToken, tcp.port);
     const mcpUrl = await this.startMcp(state);
+    const peerListener = await this.startPeerListener(state);
 
     // A secondary daemon keeps the primary's files and writes its own, named after its port.
     this.tokenFiles = new TokenFiles(this.plan.tokenDir, primacy.primary ? '' : `-${tcp.port}`);
@@ -172,6 +175,7 @@ export class Daemon {
         socket: socketPath,
         dashboard: dashboardUrl,
         mcp: mcpUrl,
+        a2a_peer_listener: peerListener,
         token_path: tokenPath,
         host_token_path: this.tokenFiles?.hostTokenPath ?? null,
         auth: authToken !== null,
@@ -185,6 +189,7 @@ export class Daemon {
         ` | token file: ${tokenPath ?? 'none (auth off)'}` +
         ` | dashboard: ${dashboardUrl ?? 'off'}` +
         ` | socket: ${socketPath ?? 'none'}` +
+        (peerListener === null ? '' : ` | a2a peers: http://${peerListener}/`) +
         (primacy.primary ? '' : ' | secondary daemon (another one is primary)') +
         '\n',
     );
@@ -261,6 +266,19 @@ export class Daemon {
     this.listeners.push(listener);
     this.abortIfStopping();
     return `http://${listener.address}/mcp`;
+  }
+
+  /** The peer-authenticated A2A listener, only when --a2a-peer-listen named an address; failing to bind it fails the start. */
+  private async startPeerListener(state: ServerState): Promise<string | null> {
+    if (state.config.a2aPeerBind === null) return null;
+    try {
+      const { bound } = await state.a2a.listenPeers();
+      this.abortIfStopping();
+      return bound;
+    } catch (err) {
+      if (err instanceof StartupAborted) throw err;
+      throw new StartupError(`cannot serve the A2A peer listener on ${state.config.a2aPeerBind} (--a2a-peer-listen): ${(err as Error).message}`, { cause: err });
+    }
   }
 
   private socketPathFor(primacy: Primacy, tcp: Listener): string | null {

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { parseBind } from '../a2a/bind.js';
 import type { CliArgs } from './args.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { UsageError } from './usage-error.js';
@@ -24,6 +25,10 @@ export interface Settings {
   dashboard?: false;
   /** Where the MCP endpoint listens (--mcp-bind / CAR_MCP_BIND); null when `disabled`. */
   mcpBind: McpBind | null;
+  /** --a2a-peer-listen: the peer listener's host:port; absent, the default, serves none. */
+  a2aPeerBind?: string;
+  /** --a2a-peer-allow-lan: that address may be off the loopback. */
+  a2aPeerAllowLan?: true;
 }
 
 export interface McpBind {
@@ -57,7 +62,22 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     ...inferencePermits(nonEmpty(env.CAR_INFERENCE_MAX_CONCURRENT)),
     ...(args.noDashboard && { dashboard: false as const }),
     mcpBind: parseMcpBind(args.mcpBind ?? nonEmpty(env.CAR_MCP_BIND)),
+    ...peerListen(args),
   };
+}
+
+/** The peer listener's address, checked as the listener will read it (no wildcard; loopback unless allowed). */
+function peerListen(args: CliArgs): Pick<Settings, 'a2aPeerBind' | 'a2aPeerAllowLan'> {
+  if (args.a2aPeerListen === undefined) {
+    if (args.a2aPeerAllowLan) throw new UsageError('--a2a-peer-allow-lan needs --a2a-peer-listen');
+    return {};
+  }
+  try {
+    parseBind(args.a2aPeerListen, args.a2aPeerAllowLan);
+  } catch (err) {
+    throw new UsageError(`--a2a-peer-listen: ${(err as Error).message.replace('pass allow_non_loopback_bind', 'add --a2a-peer-allow-lan')}`);
+  }
+  return { a2aPeerBind: args.a2aPeerListen.trim(), ...(args.a2aPeerAllowLan && { a2aPeerAllowLan: true as const }) };
 }
 
 /** `host:port`, `[v6]:port` or `disabled`; absent means 127.0.0.1:9102. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { sendA2aMessage } from '../a2a/index.js';
 import { ownRuntime, sharedRuntime } from './a2a-runtime.js';
+import { ingestA2aReply } from './a2ui-route.js';
 import { noParams } from './schemas.js';
 
 const startParams = z.object({
@@ -96,15 +97,32 @@ const routeAuth = z.discriminatedUnion('type', [
 
 export const a2aPeersAdd = defineMethod({
   name: 'a2a.peers.add',
-  summary: 'Trust an A2A peer for messaging (not for tools); http(s) only, no duplicates, off-loopback needs allowUntrusted.',
-  params: z.object({ url: z.string().min(1).max(2048), label: z.string().max(256).optional(), allowUntrusted: z.boolean().optional() }),
+  summary:
+    'Trust an A2A peer for messaging (not for tools); http(s) only, no duplicates, off-loopback needs allowUntrusted. publicKey: its daemon key, accepted by the peer listener and signed for by a2a.send.',
+  params: z
+    .object({
+      url: z.string().min(1).max(2048),
+      label: z.string().max(256).optional(),
+      allowUntrusted: z.boolean().optional(),
+      publicKey: z.string().min(1).max(128).optional(),
+      public_key: z.string().min(1).max(128).optional(),
+    })
+    .transform((p) => ({ url: p.url, label: p.label, allowUntrusted: p.allowUntrusted === true, publicKey: p.publicKey ?? p.public_key })),
   role: 'owner',
-  handler: (p, ctx) => ctx.state.a2a.peers.add(p.url, p.label, p.allowUntrusted === true),
+  handler: (p, ctx) => ctx.state.a2a.peers.add(p),
+});
+
+export const a2aIdentity = defineMethod({
+  name: 'a2a.identity',
+  summary:
+    "This daemon's ed25519 public key as peers register it ({public_key, fingerprint, subject}) and the peer listener's address, or null.",
+  params: noParams,
+  handler: (_p, ctx) => ctx.state.a2a.identity(),
 });
 
 export const a2aPeersList = defineMethod({
   name: 'a2a.peers.list',
-  summary: 'The trusted A2A peers: {peers: [{slug, url, label?}]}.',
+  summary: 'The trusted A2A peers: {peers: [{slug, url, label?, publicKey?, fingerprint?}]}.',
   params: noParams,
   handler: async (_p, ctx) => ({ peers: await ctx.state.a2a.peers.list() }),
 });
@@ -120,7 +138,7 @@ export const a2aPeersRemove = defineMethod({
 export const a2aSend = defineMethod({
   name: 'a2a.send',
   summary:
-    'Send a message to another A2A agent: {result, a2ui: {applied}}. routeAuth stays in the daemon; off-loopback endpoints need allowUntrustedEndpoint.',
+    "Send a message to another A2A agent: {result, a2ui: {applied}}. The reply's A2UI messages become surfaces owned by its task (ingestA2ui, default true); routeAuth stays in the daemon; off-loopback endpoints need allowUntrustedEndpoint.",
   params: z
     .object({
       endpoint: z.string().min(1).max(2048),
@@ -137,17 +155,20 @@ export const a2aSend = defineMethod({
       endpoint: p.endpoint,
       message: p.message,
       blocking: p.blocking,
+      ingestA2ui: p.ingestA2ui ?? p.ingest_a2ui ?? true,
       routeAuth: p.routeAuth ?? p.route_auth,
       allowUntrustedEndpoint: p.allowUntrustedEndpoint ?? p.allow_untrusted_endpoint,
     })),
   role: 'owner',
   deadlineMs: (_p, state) => state.config.a2aSendTimeoutMs + state.config.deadlineSlackMs,
   async handler(p, ctx) {
-    const result = await sendA2aMessage({ ...p, timeoutMs: ctx.state.config.a2aSendTimeoutMs });
-    return { result, a2ui: { applied: [] } };
+    const sign = await ctx.state.a2a.peerSigner(p.endpoint);
+    const result = await sendA2aMessage({ ...p, timeoutMs: ctx.state.config.a2aSendTimeoutMs, sign });
+    const a2ui = p.ingestA2ui ? ingestA2aReply(ctx.state, result, new URL(p.endpoint).href, p.routeAuth) : { applied: [] };
+    return { result, a2ui };
   },
 });
 
-export const a2aPeerMethods: MethodSpec[] = [a2aPeersAdd, a2aPeersList, a2aPeersRemove, a2aSend];
+export const a2aPeerMethods: MethodSpec[] = [a2aPeersAdd, a2aPeersList, a2aPeersRemove, a2aIdentity, a2aSend];
 
 export const a2aMethods: MethodSpec[] = [a2aStart, a2aStop, a2aStatus, ...a2aPeerMethods, ...a2aDispatchMethods];

@@ -19,6 +19,7 @@ import {
   MAX_PENDING_APPROVALS_PER_SESSION,
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
+import { DEFAULT_MAX_ITERATIONS, DEFAULT_OSCILLATION_WINDOW } from '../a2ui/ui-loop.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 import { DEFAULT_MEETING_LIMITS, DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
@@ -90,6 +91,13 @@ export interface ServerStateOptions {
   policyFileMaxBytes: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
+  /**
+   * Text frames of at least this many bytes are decoded and parsed on a parser thread, handed
+   * back in slices, so one big frame never stalls the other connections. Smaller ones are parsed inline.
+   */
+  workerParseThresholdBytes: number;
+  /** Parser threads for big frames, daemon-wide (started on demand); 0 parses every frame inline. */
+  maxFrameParseWorkers: number;
   /** Most fragments one inbound message may be split into. */
   maxFragments: number;
   /** Most buffered inbound chunks per connection. */
@@ -233,6 +241,36 @@ export interface ServerStateOptions {
   a2aMaxPeers: number;
   /** Longest an outbound `a2a.send` may take (card fetch and send). */
   a2aSendTimeoutMs: number;
+  /** A2UI surfaces alive at once, daemon-wide; a createSurface past it is refused. */
+  a2uiMaxSurfaces: number;
+  /** A2UI surfaces one owner (an A2A conversation, or one connection's `a2ui.apply`) may hold. */
+  a2uiMaxSurfacesPerOwner: number;
+  /** Components one A2UI surface may hold. */
+  a2uiMaxComponentsPerSurface: number;
+  /** JSON bytes of one A2UI surface's components together. */
+  a2uiMaxComponentsBytes: number;
+  /** JSON bytes of one A2UI surface's data model. */
+  a2uiMaxDataModelBytes: number;
+  /** A2UI messages one call (`a2ui.ingest`, one A2A payload) may carry. */
+  a2uiMaxMessagesPerCall: number;
+  /** Surfaces untouched this long are what `a2ui.reap` removes when given no other filter. */
+  a2uiSurfaceIdleMs: number;
+  /** Agent patches one surface takes in the UI-improvement loop before it must be recreated. */
+  a2uiLoopMaxIterations: number;
+  /** Recent patches per surface the loop's oscillation detector remembers. */
+  a2uiOscillationWindow: number;
+  /** `host:port` of the peer-authenticated A2A listener (`ServerState.a2a.listenPeers()`); `null`, the default, serves none. */
+  a2aPeerBind: string | null;
+  /** Let `a2aPeerBind` name an address off the loopback (a LAN interface). */
+  a2aPeerAllowNonLoopbackBind: boolean;
+  /** A peer request whose signed timestamp is further than this from the daemon's clock, either way, is refused. */
+  a2aPeerSignatureMaxAgeMs: number;
+  /** Nonces of signed peer requests remembered against replay; past it new peer requests wait (503) for the oldest to age out. */
+  a2aPeerMaxNonces: number;
+  /** Bytes `peer-messages.jsonl` grows to before it is rotated to `peer-messages.jsonl.1` (one older generation kept). */
+  a2aPeerLogMaxBytes: number;
+  /** Characters of a peer message's text repeated in its `a2a.peer_message` host event. */
+  a2aPeerEventTextChars: number;
   /** Directories searched for the voice engines' programs (the binary passes its PATH). */
   voiceSearchPath: readonly string[];
   /** PocketSphinx's model directory (`en-us/`, `en-us.lm.bin`, `cmudict-en-us.dict`). */
@@ -337,6 +375,8 @@ const DEFAULTS: ServerStateOptions = {
   policiesDir: null,
   policyFileMaxBytes: 1024 * 1024,
   maxPayloadBytes: 16 * 1024 * 1024,
+  workerParseThresholdBytes: 1024 * 1024,
+  maxFrameParseWorkers: 2,
   maxFragments: 64,
   maxBufferedChunks: 4096,
   maxOutboundBufferedBytes: 32 * 1024 * 1024,
@@ -409,6 +449,21 @@ const DEFAULTS: ServerStateOptions = {
   a2aMaxFileBytes: 1024 * 1024,
   a2aMaxPeers: 256,
   a2aSendTimeoutMs: 60_000,
+  a2uiMaxSurfaces: 128,
+  a2uiMaxSurfacesPerOwner: 32,
+  a2uiMaxComponentsPerSurface: 1000,
+  a2uiMaxComponentsBytes: 512 * 1024,
+  a2uiMaxDataModelBytes: 256 * 1024,
+  a2uiMaxMessagesPerCall: 256,
+  a2uiSurfaceIdleMs: 60 * 60_000,
+  a2uiLoopMaxIterations: DEFAULT_MAX_ITERATIONS,
+  a2uiOscillationWindow: DEFAULT_OSCILLATION_WINDOW,
+  a2aPeerBind: null,
+  a2aPeerAllowNonLoopbackBind: false,
+  a2aPeerSignatureMaxAgeMs: 60_000,
+  a2aPeerMaxNonces: 10_000,
+  a2aPeerLogMaxBytes: 16 * 1024 * 1024,
+  a2aPeerEventTextChars: 500,
   voiceSearchPath: DEFAULT_VOICE_SEARCH_PATH,
   pocketsphinxModelDir: DEFAULT_POCKETSPHINX_MODEL_DIR,
   maxVoiceSessions: DEFAULT_VOICE_LIMITS.maxSessions,
@@ -479,6 +534,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly policiesDir!: string | null;
   readonly policyFileMaxBytes!: number;
   readonly maxPayloadBytes!: number;
+  readonly workerParseThresholdBytes!: number;
+  readonly maxFrameParseWorkers!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
   readonly maxOutboundBufferedBytes!: number;
@@ -551,6 +608,21 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aMaxFileBytes!: number;
   readonly a2aMaxPeers!: number;
   readonly a2aSendTimeoutMs!: number;
+  readonly a2uiMaxSurfaces!: number;
+  readonly a2uiMaxSurfacesPerOwner!: number;
+  readonly a2uiMaxComponentsPerSurface!: number;
+  readonly a2uiMaxComponentsBytes!: number;
+  readonly a2uiMaxDataModelBytes!: number;
+  readonly a2uiMaxMessagesPerCall!: number;
+  readonly a2uiSurfaceIdleMs!: number;
+  readonly a2uiLoopMaxIterations!: number;
+  readonly a2uiOscillationWindow!: number;
+  readonly a2aPeerBind!: string | null;
+  readonly a2aPeerAllowNonLoopbackBind!: boolean;
+  readonly a2aPeerSignatureMaxAgeMs!: number;
+  readonly a2aPeerMaxNonces!: number;
+  readonly a2aPeerLogMaxBytes!: number;
+  readonly a2aPeerEventTextChars!: number;
   readonly voiceSearchPath!: readonly string[];
   readonly pocketsphinxModelDir!: string;
   readonly maxVoiceSessions!: number;
@@ -664,6 +736,7 @@ function validate(o: ServerStateOptions): void {
     'a2aChatAckTimeoutMs',
     'a2aChatReplyTimeoutMs',
     'a2aSendTimeoutMs',
+    'a2aPeerSignatureMaxAgeMs',
     'ocrTimeoutMs',
     'agentStopGraceMs',
     'agentBackoffMaxMs',
@@ -695,6 +768,7 @@ function validate(o: ServerStateOptions): void {
     'maxHostSubscribersTotalBytes',
     'maxHostRegistrationsPerSession',
     'maxHostRecordBytes',
+    'workerParseThresholdBytes',
     'maxReplyBytes',
     'maxConnections',
     'maxUnauthenticatedConnections',
@@ -708,6 +782,18 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxPushConfigsPerTask',
     'a2aMaxFileBytes',
     'a2aMaxPeers',
+    'a2uiMaxSurfaces',
+    'a2uiMaxSurfacesPerOwner',
+    'a2uiMaxComponentsPerSurface',
+    'a2uiMaxComponentsBytes',
+    'a2uiMaxDataModelBytes',
+    'a2uiMaxMessagesPerCall',
+    'a2uiSurfaceIdleMs',
+    'a2uiLoopMaxIterations',
+    'a2uiOscillationWindow',
+    'a2aPeerMaxNonces',
+    'a2aPeerLogMaxBytes',
+    'a2aPeerEventTextChars',
     'maxVoiceSessions',
     'maxVoiceSessionAudioBytes',
     'maxVoiceBufferedBytes',
@@ -794,7 +880,7 @@ function validate(o: ServerStateOptions): void {
   if (permits !== null && (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 1)) {
     throw new RangeError(`ServerStateConfig.inferenceMaxConcurrent must be a positive integer or null, got ${String(permits)}`);
   }
-  for (const key of ['inferenceQueueMax', 'inferenceMaxRetries'] as const) {
+  for (const key of ['inferenceQueueMax', 'inferenceMaxRetries', 'maxFrameParseWorkers'] as const) {
     const v = o[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
       throw new RangeError(`ServerStateConfig.${key} must be a non-negative integer, got ${String(v)}`);
@@ -821,6 +907,10 @@ function validate(o: ServerStateOptions): void {
       throw new TypeError(`ServerStateConfig.${key} must be an absolute path or null`);
     }
   }
+  if (o.a2aPeerBind !== null && (typeof o.a2aPeerBind !== 'string' || o.a2aPeerBind.length === 0)) {
+    throw new TypeError('ServerStateConfig.a2aPeerBind must be host:port or null');
+  }
+  if (typeof o.a2aPeerAllowNonLoopbackBind !== 'boolean') throw new TypeError('ServerStateConfig.a2aPeerAllowNonLoopbackBind must be a boolean');
   if (!Array.isArray(o.a2aPushAllowList) || o.a2aPushAllowList.some((e) => typeof e !== 'string' || e.length === 0)) {
     throw new TypeError('ServerStateConfig.a2aPushAllowList must be an array of origins or host names');
   }

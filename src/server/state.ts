@@ -10,6 +10,7 @@ import { TrajectoryStore } from '../engine/trajectories.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
+import { A2uiService } from '../a2ui/service.js';
 import { VoiceService } from '../voice/service.js';
 import { MeetingService } from '../voice/meetings.js';
 import { VoiceTurns } from '../voice/turns.js';
@@ -24,6 +25,7 @@ import { createGatePipeline } from './pipeline.js';
 import { ClientSession as Session } from './session.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
+import { FrameParser } from '../rpc/frame-parser.js';
 
 export type ServerMode = 'standalone' | 'embedded';
 
@@ -73,11 +75,18 @@ export class ServerState implements ServerContext {
   readonly inference: InferenceService;
   /** The operator-started A2A listener and the daemon's signing key; nothing listens until `a2a.start`. */
   readonly a2a: A2aService;
+  /** A2UI surfaces every host UI sees, their subscribers and the UI-improvement loop guards. */
+  readonly a2ui: A2uiService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
   /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
   readonly meetings: MeetingService;
   readonly voiceTurns = new VoiceTurns();
+  /**
+   * The threads that parse frames of `workerParseThresholdBytes` or more, shared by every
+   * connection; null when `maxFrameParseWorkers` is 0 (every frame is parsed inline).
+   */
+  readonly frameParser: FrameParser | null;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -86,6 +95,7 @@ export class ServerState implements ServerContext {
     methods: Iterable<MethodSpec>,
   ) {
     const gate = config.approvalGate;
+    this.frameParser = config.maxFrameParseWorkers > 0 ? new FrameParser({ workers: config.maxFrameParseWorkers }) : null;
     this.methods = new MethodTable([...methods, ...config.methods], {
       handshakeGated: config.handshakeGated,
       approvalMethods: gate.methods,
@@ -137,6 +147,37 @@ export class ServerState implements ServerContext {
         pushTimeoutMs: config.a2aPushTimeoutMs,
         pushAllowList: config.a2aPushAllowList,
       },
+      peer: {
+        bind: config.a2aPeerBind,
+        allowNonLoopbackBind: config.a2aPeerAllowNonLoopbackBind,
+        logPath: config.a2aPeerLogPath,
+        logMaxBytes: config.a2aPeerLogMaxBytes,
+        signatureMaxAgeMs: config.a2aPeerSignatureMaxAgeMs,
+        maxNonces: config.a2aPeerMaxNonces,
+        onMessage: (m) =>
+          this.host.recordEvent('a2a.peer_message', null, `message from peer ${m.peer.label ?? m.peer.slug}`, {
+            subject: m.identity.subject,
+            peer: m.peer.slug,
+            message_id: m.messageId,
+            context_id: m.contextId,
+            text: m.text.slice(0, config.a2aPeerEventTextChars),
+            truncated: m.text.length > config.a2aPeerEventTextChars,
+          }),
+      },
+    });
+    this.a2ui = new A2uiService({
+      limits: {
+        maxSurfaces: config.a2uiMaxSurfaces,
+        maxSurfacesPerOwner: config.a2uiMaxSurfacesPerOwner,
+        maxComponentsPerSurface: config.a2uiMaxComponentsPerSurface,
+        maxComponentsBytes: config.a2uiMaxComponentsBytes,
+        maxDataModelBytes: config.a2uiMaxDataModelBytes,
+        maxMessagesPerCall: config.a2uiMaxMessagesPerCall,
+        loopMaxIterations: config.a2uiLoopMaxIterations,
+        oscillationWindow: config.a2uiOscillationWindow,
+      },
+      surfaceIdleMs: config.a2uiSurfaceIdleMs,
+      hostEvent: (kind, message, payload) => void this.host.recordEvent(kind, null, message, payload),
     });
     this.voice = new VoiceService({
       searchPath: config.voiceSearchPath,
@@ -266,6 +307,7 @@ export class ServerState implements ServerContext {
     for (const session of this.sessions.values()) session.channel.close(code, reason);
     await this.a2a.close();
     if (this.sessions.size === 0) {
+      await this.frameParser?.close();
       await this.runs.close();
       await this.trajectories.close();
       return this.memory.close();
@@ -280,6 +322,7 @@ export class ServerState implements ServerContext {
       }
       this.sessionWaiters.add(done);
     });
+    await this.frameParser?.close();
     await this.runs.close();
     await this.trajectories.close();
     await this.memory.close();

@@ -122,6 +122,19 @@ test('flags and settings', () => {
   }
 });
 
+test('--a2a-peer-listen: off by default; host:port on the loopback, off it only with --a2a-peer-allow-lan, never a wildcard', () => {
+  const none = resolveSettings(parseCliArgs([]), {});
+  assert.equal(none.a2aPeerBind, undefined);
+  assert.deepEqual(resolveSettings(parseCliArgs(['--a2a-peer-listen', '127.0.0.1:8731']), {}).a2aPeerBind, '127.0.0.1:8731');
+  assert.throws(() => resolveSettings(parseCliArgs(['--a2a-peer-listen', '192.168.1.5:8731']), {}), /--a2a-peer-allow-lan/);
+  const lan = resolveSettings(parseCliArgs(['--a2a-peer-listen', '192.168.1.5:8731', '--a2a-peer-allow-lan']), {});
+  assert.deepEqual([lan.a2aPeerBind, lan.a2aPeerAllowLan], ['192.168.1.5:8731', true]);
+  for (const bind of ['0.0.0.0:8731', '[::]:8731', '8731', 'peer.example:8731']) {
+    assert.throws(() => resolveSettings(parseCliArgs(['--a2a-peer-listen', bind, '--a2a-peer-allow-lan']), {}), UsageError, bind);
+  }
+  assert.throws(() => resolveSettings(parseCliArgs(['--a2a-peer-allow-lan']), {}), /needs --a2a-peer-listen/);
+});
+
 test('tokens are 43 characters of base64url and unique', () => {
   const tokens = new Set(Array.from({ length: 100 }, mintToken));
   assert.equal(tokens.size, 100);
