@@ -16,6 +16,7 @@ import {
   type JsonRpcResponse,
 } from './messages.js';
 import { isThenable } from '../util/values.js';
+import type { FrameParser, ParseOutcome } from './frame-parser.js';
 
 export type { InboundContext, InboundHandler } from './inbound.js';
 
@@ -40,6 +41,12 @@ export interface PeerOptions {
   mapError?: (err: unknown) => RpcError;
   /** The error a call gets when its deadline (`InboundContext.setDeadline`) passes. */
   deadlineError?: (method: string, ms: number) => RpcError;
+  /**
+   * Text frames of at least `fromBytes` bytes are decoded and parsed by `parser`, off the main
+   * thread. Frames are still handled in arrival order: later frames wait for a big one, and the
+   * transport stops reading meanwhile.
+   */
+  largeFrames?: { parser: FrameParser; fromBytes: number };
 }
 
 export type { OutboundOptions } from './outbound.js';
@@ -74,6 +81,9 @@ export class Peer implements CallOwner {
   /** Notification handlers still running; they count against `maxInFlight` like requests. */
   private readonly runningNotifications = new Set<InboundCall>();
   private readonly sendReplyFn = (reply: JsonRpcResponse): void => this.sendReply(reply);
+  /** Set while a big frame is being parsed elsewhere; frames that arrive meanwhile wait in `waiting`. */
+  private parsing: AbortController | undefined;
+  private readonly waiting: (string | Uint8Array)[] = [];
 
   constructor(
     readonly transport: FrameTransport,
@@ -86,6 +96,10 @@ export class Peer implements CallOwner {
     this.deadlineError = options.deadlineError ?? defaultDeadlineError;
     this.outbound = new OutboundCalls((text) => this.transport.send(text));
     transport.onframe = (text) => this.onFrame(text);
+    if (options.largeFrames !== undefined) {
+      transport.rawTextFromBytes = options.largeFrames.fromBytes;
+      transport.onrawtext = (bytes) => this.onFrame(bytes);
+    }
     transport.onclose = (info) => this.onTransportClose(info);
   }
 
@@ -138,22 +152,66 @@ export class Peer implements CallOwner {
     this.transport.close(code, reason);
   }
 
-  private onFrame(text: string): void {
+  /** A text frame: as a string, or as UTF-8 bytes when it is large enough to be parsed elsewhere. */
+  private onFrame(frame: string | Uint8Array): void {
+    if (this.parsing !== undefined) {
+      this.waiting.push(frame);
+      return;
+    }
+    if (typeof frame === 'string') {
+      this.onText(frame);
+      return;
+    }
+    const parsing = new AbortController();
+    this.parsing = parsing;
+    this.transport.pause?.();
+    void this.options.largeFrames!.parser.parse(frame, this.options.maxJsonDepth, parsing.signal).then((outcome) => {
+      if (parsing.signal.aborted) return;
+      this.parsing = undefined;
+      this.onParsed(outcome);
+      while (this.parsing === undefined && this.waiting.length > 0) this.onFrame(this.waiting.shift()!);
+      if (this.parsing === undefined) this.transport.resume?.();
+    });
+  }
+
+  private onParsed(outcome: ParseOutcome): void {
+    if (outcome.ok) return this.onValue(outcome.value);
+    switch (outcome.reason) {
+      case 'depth':
+        return this.sendReply(this.tooDeep());
+      case 'syntax':
+        return this.sendReply(this.parseError(outcome.message));
+      case 'failed':
+        return this.sendReply(errorResponse(null, { code: ErrorCode.InternalError, message: outcome.message }));
+      case 'aborted':
+        return;
+    }
+  }
+
+  private tooDeep(): JsonRpcResponse {
+    return invalidRequest(null, `invalid request: JSON nesting deeper than ${this.options.maxJsonDepth} levels`);
+  }
+
+  private parseError(message: string): JsonRpcResponse {
+    return errorResponse(null, { code: ErrorCode.ParseError, message: `parse error: ${message}` });
+  }
+
+  private onText(text: string): void {
     if (exceedsJsonDepth(text, this.options.maxJsonDepth)) {
-      this.sendReply(
-        invalidRequest(null, `invalid request: JSON nesting deeper than ${this.options.maxJsonDepth} levels`),
-      );
+      this.sendReply(this.tooDeep());
       return;
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
-      this.sendReply(
-        errorResponse(null, { code: ErrorCode.ParseError, message: `parse error: ${(err as Error).message}` }),
-      );
+      this.sendReply(this.parseError((err as Error).message));
       return;
     }
+    this.onValue(value);
+  }
+
+  private onValue(value: unknown): void {
     if (Array.isArray(value)) {
       this.onBatch(value);
       return;
@@ -418,6 +476,8 @@ export class Peer implements CallOwner {
   private onTransportClose(info: CloseInfo): void {
     if (this.closeInfo) return;
     this.closeInfo = info;
+    this.parsing?.abort();
+    this.waiting.length = 0;
     const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
     this.deadlines.clear();
     this.timedNotifications.clear();

@@ -90,6 +90,13 @@ export interface ServerStateOptions {
   policyFileMaxBytes: number;
   /** Largest inbound WebSocket message, in bytes. */
   maxPayloadBytes: number;
+  /**
+   * Text frames of at least this many bytes are decoded and parsed on a parser thread, handed
+   * back in slices, so one big frame never stalls the other connections. Smaller ones are parsed inline.
+   */
+  workerParseThresholdBytes: number;
+  /** Parser threads for big frames, daemon-wide (started on demand); 0 parses every frame inline. */
+  maxFrameParseWorkers: number;
   /** Most fragments one inbound message may be split into. */
   maxFragments: number;
   /** Most buffered inbound chunks per connection. */
@@ -349,6 +356,8 @@ const DEFAULTS: ServerStateOptions = {
   policiesDir: null,
   policyFileMaxBytes: 1024 * 1024,
   maxPayloadBytes: 16 * 1024 * 1024,
+  workerParseThresholdBytes: 1024 * 1024,
+  maxFrameParseWorkers: 2,
   maxFragments: 64,
   maxBufferedChunks: 4096,
   maxOutboundBufferedBytes: 32 * 1024 * 1024,
@@ -497,6 +506,8 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly policiesDir!: string | null;
   readonly policyFileMaxBytes!: number;
   readonly maxPayloadBytes!: number;
+  readonly workerParseThresholdBytes!: number;
+  readonly maxFrameParseWorkers!: number;
   readonly maxFragments!: number;
   readonly maxBufferedChunks!: number;
   readonly maxOutboundBufferedBytes!: number;
@@ -720,6 +731,7 @@ function validate(o: ServerStateOptions): void {
     'maxHostSubscribersTotalBytes',
     'maxHostRegistrationsPerSession',
     'maxHostRecordBytes',
+    'workerParseThresholdBytes',
     'maxReplyBytes',
     'maxConnections',
     'maxUnauthenticatedConnections',
@@ -822,7 +834,7 @@ function validate(o: ServerStateOptions): void {
   if (permits !== null && (typeof permits !== 'number' || !Number.isInteger(permits) || permits < 1)) {
     throw new RangeError(`ServerStateConfig.inferenceMaxConcurrent must be a positive integer or null, got ${String(permits)}`);
   }
-  for (const key of ['inferenceQueueMax', 'inferenceMaxRetries'] as const) {
+  for (const key of ['inferenceQueueMax', 'inferenceMaxRetries', 'maxFrameParseWorkers'] as const) {
     const v = o[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
       throw new RangeError(`ServerStateConfig.${key} must be a non-negative integer, got ${String(v)}`);

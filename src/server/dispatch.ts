@@ -73,6 +73,7 @@ export function runDispatch(
     logger: config.logger,
     mapError: toRpcError,
     deadlineError,
+    largeFrames: state.frameParser === null ? undefined : { parser: state.frameParser, fromBytes: config.workerParseThresholdBytes },
   });
   const channel = new WsChannel(peer);
   const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);

@@ -24,6 +24,7 @@ import { createGatePipeline } from './pipeline.js';
 import { ClientSession as Session } from './session.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
+import { FrameParser } from '../rpc/frame-parser.js';
 
 export type ServerMode = 'standalone' | 'embedded';
 
@@ -78,6 +79,11 @@ export class ServerState implements ServerContext {
   /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
   readonly meetings: MeetingService;
   readonly voiceTurns = new VoiceTurns();
+  /**
+   * The threads that parse frames of `workerParseThresholdBytes` or more, shared by every
+   * connection; null when `maxFrameParseWorkers` is 0 (every frame is parsed inline).
+   */
+  readonly frameParser: FrameParser | null;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -86,6 +92,7 @@ export class ServerState implements ServerContext {
     methods: Iterable<MethodSpec>,
   ) {
     const gate = config.approvalGate;
+    this.frameParser = config.maxFrameParseWorkers > 0 ? new FrameParser({ workers: config.maxFrameParseWorkers }) : null;
     this.methods = new MethodTable([...methods, ...config.methods], {
       handshakeGated: config.handshakeGated,
       approvalMethods: gate.methods,
@@ -283,6 +290,7 @@ export class ServerState implements ServerContext {
     for (const session of this.sessions.values()) session.channel.close(code, reason);
     await this.a2a.close();
     if (this.sessions.size === 0) {
+      await this.frameParser?.close();
       await this.runs.close();
       await this.trajectories.close();
       return this.memory.close();
@@ -297,6 +305,7 @@ export class ServerState implements ServerContext {
       }
       this.sessionWaiters.add(done);
     });
+    await this.frameParser?.close();
     await this.runs.close();
     await this.trajectories.close();
     await this.memory.close();

@@ -14,6 +14,16 @@ export interface FrameTransport {
   onframe: ((text: string) => void) | undefined;
   onbinary: ((data: Uint8Array) => void) | undefined;
   onclose: ((info: CloseInfo) => void) | undefined;
+  /**
+   * When set, text frames of at least `rawTextFromBytes` bytes arrive here as undecoded UTF-8
+   * instead of at `onframe`, for a consumer that decodes big frames elsewhere. Transports that
+   * only carry strings ignore it.
+   */
+  onrawtext?: ((bytes: Uint8Array) => void) | undefined;
+  rawTextFromBytes?: number;
+  /** Stop delivering inbound frames until `resume` (frames already read may still arrive). */
+  pause?(): void;
+  resume?(): void;
   /** Queue one text frame. Returns false when the transport is closed or refused the frame. */
   send(text: string): boolean;
   /** Queue one binary frame, where the transport carries them (same bounds as `send`). */

@@ -25,6 +25,8 @@ export class WsTransport implements FrameTransport {
   onframe: ((text: string) => void) | undefined;
   onbinary: ((data: Uint8Array) => void) | undefined;
   onclose: ((info: CloseInfo) => void) | undefined;
+  onrawtext: ((bytes: Uint8Array) => void) | undefined;
+  rawTextFromBytes = Number.POSITIVE_INFINITY;
   readonly kind: TransportKind;
   readonly remoteAddress: string | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -45,6 +47,7 @@ export class WsTransport implements FrameTransport {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       this.alive = true;
       if (isBinary) this.onbinary?.(toBytes(data));
+      else if (this.onrawtext !== undefined && byteLength(data) >= this.rawTextFromBytes) this.onrawtext(toBytes(data));
       else this.onframe?.(toText(data));
     });
     ws.on('pong', () => {
@@ -82,6 +85,14 @@ export class WsTransport implements FrameTransport {
     this.hold();
     this.ws.send(text);
     return true;
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
   }
 
   /** Gather this turn's frames: the socket stays corked until the current tick's work is done. */
@@ -145,6 +156,11 @@ function toText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.byteLength, 0);
+  return data.byteLength;
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -69,6 +69,7 @@ describe('ServerStateConfig', () => {
     ['maxHostSubscribersTotalBytes', 64 * 1024 * 1024],
     ['maxHostRegistrationsPerSession', 256],
     ['maxHostRecordBytes', 64 * 1024],
+    ['workerParseThresholdBytes', 1024 * 1024],
     ['maxReplyBytes', 16 * 1024 * 1024],
     ['maxConnections', 1024],
     ['maxUnauthenticatedConnections', 64],
@@ -99,6 +100,14 @@ describe('ServerStateConfig', () => {
     ['multiMaxConcurrency', 64],
     ['multiMaxSubtasks', 16],
   ];
+  test('limit maxFrameParseWorkers: defaults to 2; 0 parses inline; a negative or fractional count is refused', () => {
+    assert.equal(new ServerStateConfig().maxFrameParseWorkers, 2);
+    assert.equal(new ServerStateConfig({ maxFrameParseWorkers: 0 }).maxFrameParseWorkers, 0);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      assert.throws(() => new ServerStateConfig({ maxFrameParseWorkers: bad }), /ServerStateConfig\.maxFrameParseWorkers must be/);
+    }
+  });
+
   for (const [key, value] of limits) {
     test(`limit ${key}: defaults to ${value}; a negative, fractional or non-number value is refused`, () => {
       assert.equal(new ServerStateConfig()[key], value);
