@@ -140,10 +140,16 @@ function failureText(outcomes: ActionOutcome[]): string {
   return errors.length === 0 ? 'no action ran' : errors.join('; ');
 }
 
+const PEER_SUBJECT = /^(car-)?peer:/i;
+
 function callerOf(message: Message): A2aCaller | undefined {
   const meta = message.metadata;
   if (!isObject(meta)) return undefined;
   const out: A2aCaller = {};
-  for (const key of CALLER_KEYS) if (typeof meta[key] === 'string') out[key] = meta[key] as string;
+  for (const key of CALLER_KEYS) {
+    const v = meta[key];
+    // Unverified metadata never poses as a peer identity: those names come from the peer listener only.
+    if (typeof v === 'string' && !PEER_SUBJECT.test(v)) out[key] = v;
+  }
   return Object.keys(out).length === 0 ? undefined : out;
 }

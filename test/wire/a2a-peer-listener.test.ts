@@ -201,6 +201,23 @@ describe('peer listener bounds', () => {
   });
 });
 
+describe('peer listener trust follows the configuration and the peer list', () => {
+  test('a2aPeerSignatureMaxAgeMs is the window the listener uses; a2a.peers.remove withdraws a key at once (403)', async (t) => {
+    const home = tempDir(t, 'car-a2a-peer-');
+    const { server, bound } = await peerServer(home, { a2aPeerSignatureMaxAgeMs: 5_000 });
+    t.after(() => server.close());
+    const friend = ephemeralKey();
+    const c = await server.authed();
+    const { slug } = await c.result('a2a.peers.add', { url: 'http://127.0.0.1:1/', publicKey: friend.publicKeyBase64 });
+    const old = await post(bound, sendBody([{ text: 'ten seconds ago' }]), friend, { now: Date.now() - 10_000 });
+    assert.equal(old.status, 401, 'inside the default 60 s window, outside the configured 5 s');
+    assert.equal((await post(bound, sendBody([{ text: 'now' }]), friend)).status, 200);
+    assert.deepEqual(await c.result('a2a.peers.remove', { slug }), { removed: true });
+    const gone = await post(bound, sendBody([{ text: 'still there?' }]), friend);
+    assert.equal(gone.status, 403);
+  });
+});
+
 describe('off by default', () => {
   const server = useServer();
 
