@@ -312,18 +312,16 @@ export class A2uiSurfaceStore {
 
   /**
    * A renderer's report on how a surface rendered. It opens one loop iteration: the next patch an
-   * agent sends for the surface goes through the guards. With the budget spent, nothing is
-   * awaited (`skipped`), and the agent is not to be asked until the surface is recreated.
+   * agent sends for the surface goes through the guards. With the budget spent the report says
+   * `skipped` (the agent is not to be asked until the surface is recreated), and a patch that
+   * comes anyway is refused.
    */
   renderReport(surfaceId: string, report: Record<string, unknown>, now = Date.now()): LoopState & { skipped?: RefusalReason } {
     const surface = this.require(surfaceId);
     this.reports.set(surfaceId, { report: structuredClone(report), revision: surface.revision, at: now });
-    if (this.budget.remaining(surfaceId) <= 0) {
-      this.awaiting.delete(surfaceId);
-      return { ...this.loopState(surfaceId), skipped: 'budget_exhausted' };
-    }
     this.awaiting.add(surfaceId);
-    return this.loopState(surfaceId);
+    const state = this.loopState(surfaceId);
+    return state.remaining <= 0 ? { ...state, skipped: 'budget_exhausted' } : state;
   }
 
   /** Remove the surfaces `select` picks; their ids. */

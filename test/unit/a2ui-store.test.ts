@@ -166,7 +166,9 @@ describe('the UI-improvement loop guards in the store', () => {
     assert.equal(store.loopState('s').remaining, 0);
     const skipped = store.renderReport('s', { n: 4 });
     assert.equal(skipped.skipped, 'budget_exhausted');
-    assert.equal(skipped.awaitingPatch, false);
+    const late = store.apply([components('s', [text('root', 'v4')])], opts);
+    assert.deepEqual(late.refused.map((r) => [r.reason, r.remaining]), [['budget_exhausted', 0]], 'a patch sent anyway is refused');
+    assert.equal(store.require('s').components.get('root')!.text, 'v3');
     store.apply([components('s', [text('root', 'host edit')])], opts);
     assert.equal(store.require('s').components.get('root')!.text, 'host edit', 'with no report awaited, an update is not a loop patch');
 
