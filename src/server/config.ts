@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
 import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
 import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
+import { DEFAULT_POLICY_FILE_MAX_BYTES } from '../engine/policy/file-policies.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
@@ -373,7 +374,7 @@ const DEFAULTS: ServerStateOptions = {
   toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
   messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
   policiesDir: null,
-  policyFileMaxBytes: 1024 * 1024,
+  policyFileMaxBytes: DEFAULT_POLICY_FILE_MAX_BYTES,
   maxPayloadBytes: 16 * 1024 * 1024,
   workerParseThresholdBytes: 1024 * 1024,
   maxFrameParseWorkers: 2,
