@@ -11,7 +11,7 @@ export function daemonMcpHost(state: ServerState): McpHost {
   return {
     name: 'daemon',
     version: config.serverVersion,
-    limits: { maxVerifyActions: config.maxVerifyActions, resourcePageSize: config.mcpResourcePageSize },
+    limits: { maxVerifyActions: config.maxVerifyActions, resourcePageSize: config.mcpResourcePageSize, policyFileMaxBytes: config.policyFileMaxBytes },
     logger: config.logger.child({ component: 'mcp' }),
     memory: () => state.memory.forBinding({ memoryNamespace: null, agentId: null }),
     policyDirs: config.carHome === null ? [] : [join(config.carHome, 'policies')],

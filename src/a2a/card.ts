@@ -1,13 +1,11 @@
 import { AgentCard } from '@a2a-js/sdk';
 import { sign } from 'node:crypto';
+import { A2UI_EXTENSION_URI, A2UI_MEDIA_TYPE, SUPPORTED_CATALOG_IDS } from '../a2ui/catalog.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { A2UI_MEDIA_TYPE } from './parts.js';
 import type { A2aTool } from './runtime.js';
 import type { SigningKey } from './signing-key.js';
 
-/** The A2UI extension the card declares, and the catalogs surfaces may use. */
-export const A2UI_EXTENSION_URI = 'https://a2ui.org/a2a-extension/a2ui/v0.9.1';
-export const A2UI_BASIC_CATALOG_ID = 'https://a2ui.org/specification/v0_9/basic_catalog.json';
+export { A2UI_EXTENSION_URI };
 
 /** Who the card says the agent is (the host's `AgentCardSource`). */
 export interface CardIdentity {
@@ -50,7 +48,7 @@ export function buildCard(identity: CardIdentity, publicUrl: string, tools: read
           uri: A2UI_EXTENSION_URI,
           description: 'A2UI surfaces in data parts',
           required: false,
-          params: { supportedCatalogIds: [A2UI_BASIC_CATALOG_ID] },
+          params: { supportedCatalogIds: [...SUPPORTED_CATALOG_IDS], acceptsInlineCatalogs: false },
         },
       ],
     },

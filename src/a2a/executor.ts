@@ -17,7 +17,8 @@ interface ActionOutcome {
 /**
  * Runs A2A messages on the daemon, by the CAR mapping: each `data` part `{tool, parameters}` is
  * one `tool_call` action of a single proposal (text rides along as `context.a2a_text`), one
- * artifact per action result; free text alone goes to the shared chat, or is acknowledged.
+ * artifact per action result; free text alone goes to the shared chat, or is acknowledged. A2UI
+ * parts go onto the host's surfaces first, owned by the task and its context.
  * States go SUBMITTED → WORKING → COMPLETED / FAILED, or CANCELED at once on cancel: a tool call
  * already running finishes, and its result is dropped.
  */
@@ -55,11 +56,15 @@ export class CarAgentExecutor implements AgentExecutor {
     };
     status(TaskState.TASK_STATE_WORKING);
     try {
+      const ingest = this.runtime.ingestA2ui;
+      const a2ui = content.a2ui.length > 0 && ingest !== undefined ? ingest(content.a2ui, { taskId, contextId }) : undefined;
       if (content.tools.length > 0) {
         await this.runTools(ctx, bus, content.tools, content.text, live, status);
       } else {
         const reply = this.runtime.chat !== null && content.text !== '' ? await this.runtime.chat(content.text, this.stopping.signal) : ACKNOWLEDGED;
-        status(TaskState.TASK_STATE_COMPLETED, agentMessage(taskId, contextId, [textPart(reply)]));
+        const message = agentMessage(taskId, contextId, [textPart(reply)]);
+        if (a2ui !== undefined) message.metadata = { a2ui };
+        status(TaskState.TASK_STATE_COMPLETED, message);
       }
     } catch (err) {
       status(TaskState.TASK_STATE_FAILED, agentMessage(taskId, contextId, [textPart(err instanceof Error ? err.message : String(err))]));
@@ -135,10 +140,16 @@ function failureText(outcomes: ActionOutcome[]): string {
   return errors.length === 0 ? 'no action ran' : errors.join('; ');
 }
 
+const PEER_SUBJECT = /^(car-)?peer:/i;
+
 function callerOf(message: Message): A2aCaller | undefined {
   const meta = message.metadata;
   if (!isObject(meta)) return undefined;
   const out: A2aCaller = {};
-  for (const key of CALLER_KEYS) if (typeof meta[key] === 'string') out[key] = meta[key] as string;
+  for (const key of CALLER_KEYS) {
+    const v = meta[key];
+    // Unverified metadata never poses as a peer identity: those names come from the peer listener only.
+    if (typeof v === 'string' && !PEER_SUBJECT.test(v)) out[key] = v;
+  }
   return Object.keys(out).length === 0 ? undefined : out;
 }

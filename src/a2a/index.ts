@@ -12,4 +12,3 @@ export { signPeerRequest, verifyPeerRequest, peerIdentity, type PeerIdentity, ty
 export { PeerMessageLog } from './peer-log.js';
 export type { PeerMessageEvent } from './peer-gate.js';
 export { sendA2aMessage, type A2aRouteAuth, type A2aSendRequest } from './send.js';
-export { IterationBudget, OscillationDetector, DEFAULT_MAX_ITERATIONS, DEFAULT_OSCILLATION_WINDOW } from './ui-loop.js';

@@ -1,9 +1,9 @@
 import { Role, TaskState, type Artifact, type Message, type Part } from '@a2a-js/sdk';
 import { randomUUID } from 'node:crypto';
+import { A2UI_MEDIA_TYPE } from '../a2ui/catalog.js';
 import { isObject } from '../util/values.js';
 
-/** The media type of A2UI payloads in message parts. */
-export const A2UI_MEDIA_TYPE = 'application/a2ui+json';
+export { A2UI_MEDIA_TYPE };
 
 const TERMINAL = new Set<number>([
   TaskState.TASK_STATE_COMPLETED,

@@ -24,6 +24,11 @@ export interface A2aRuntime {
   submit(proposal: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
   /** Hand free text to the host's chat and resolve to its reply; null when no chat is shared. */
   readonly chat: ((text: string, signal: AbortSignal) => Promise<string>) | null;
+  /**
+   * Take the A2UI payloads of an inbound message onto the host's surfaces, owned by its task and
+   * context; resolves to what was applied (reported in the reply's metadata). Absent: A2UI parts are ignored.
+   */
+  readonly ingestA2ui?: (payloads: unknown[], owner: { taskId: string; contextId: string }) => Record<string, unknown>;
 }
 
 /** The caller metadata keys copied into `proposal.context.a2a_caller`. */

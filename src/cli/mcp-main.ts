@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStdioHost, serveStdio } from '../mcp/stdio.js';
 import { DEFAULT_MAX_ACTIONS } from '../engine/verify/index.js';
+import { DEFAULT_POLICY_FILE_MAX_BYTES } from '../engine/policy/index.js';
 import { envFilePath, InvalidCarHomeError, resolveCarHome, type Platform } from '../util/car-paths.js';
 import { loadEnvFile } from './env-file.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     version: packageVersion(),
     memoryDir: values['no-persist'] ? null : join(carHome.dir, 'mcp'),
     policyDirs: [join(carHome.dir, 'policies')],
-    limits: { maxVerifyActions: DEFAULT_MAX_ACTIONS, resourcePageSize: 100 },
+    limits: { maxVerifyActions: DEFAULT_MAX_ACTIONS, resourcePageSize: 100, policyFileMaxBytes: DEFAULT_POLICY_FILE_MAX_BYTES },
     logger,
   });
   const session = await serveStdio(host, process.stdin, process.stdout);

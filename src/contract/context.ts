@@ -20,6 +20,7 @@ import type { ToolRegistry } from '../engine/tool-registry.js';
 import type { HostState } from '../host/host-state.js';
 import type { InferenceService } from '../inference/service.js';
 import type { A2aService } from '../a2a/service.js';
+import type { A2uiService } from '../a2ui/service.js';
 import type { MemoryService } from '../memory/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { JsonRpcId, JsonRpcParams } from '../rpc/messages.js';
@@ -98,6 +99,8 @@ export interface ServerContext {
   readonly inference: InferenceService;
   /** The operator-started A2A listener. */
   readonly a2a: A2aService;
+  /** A2UI surfaces, their subscribers and the UI-improvement loop guards. */
+  readonly a2ui: A2uiService;
   /** Speech in and out. */
   readonly voice: VoiceService;
   readonly meetings: MeetingService;

@@ -30,6 +30,13 @@ button:disabled { opacity: .5; cursor: default; }
 #events { max-height: 420px; overflow: auto; }
 .kind { font-family: ui-monospace, monospace; font-size: 12px; }
 .muted { color: var(--muted); }
+#surfaces-section { grid-column: 1 / -1; }
+.surface { border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px; margin-bottom: 8px; }
+.surface-head { font-size: 12px; margin-bottom: 4px; }
+.a2ui-row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.a2ui-column, .a2ui-list { display: flex; flex-direction: column; gap: 4px; }
+.a2ui-card, .a2ui-tab { border: 1px solid var(--line); border-radius: 4px; padding: 4px 6px; }
+.a2ui-missing { color: var(--bad); font-size: 12px; }
 `;
 
 const BODY = `
@@ -47,6 +54,7 @@ const BODY = `
   <section><h2>Devices <span class="count" id="devices-count"></span></h2><div id="devices"></div></section>
   <section><h2>Sessions <span class="count" id="sessions-count"></span></h2><div id="sessions"></div></section>
   <section><h2>Events <span class="count" id="events-count"></span></h2><div id="events"></div></section>
+  <section id="surfaces-section"><h2>A2UI surfaces (read-only) <span class="count" id="surfaces-count"></span></h2><div id="surfaces"></div></section>
 </main>
 `;
 

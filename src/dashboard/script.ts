@@ -7,7 +7,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 (function () {
   var MAX_EVENTS = 500;
   var $ = function (id) { return document.getElementById(id); };
-  var model = { agents: [], devices: [], approvals: [], events: [], identity: null, supervised: [], chats: [] };
+  var model = { agents: [], devices: [], approvals: [], events: [], identity: null, supervised: [], chats: [], surfaces: [] };
   var ws = null, nextId = 1, pending = new Map(), retryMs = 500, refreshTimers = {};
 
   function isLoopbackName(h) {
@@ -66,6 +66,7 @@ export const DASHBOARD_SCRIPT = String.raw`
       return;
     }
     if (msg.method === 'host.event') onEvent(msg.params || {});
+    else if (msg.method === 'a2ui.event') refresh('surfaces');
     else if (msg.method === 'approval.requested' || msg.method === 'approval.resolved') {
       onEvent({ kind: msg.method, payload: msg.params });
     }
@@ -112,7 +113,14 @@ export const DASHBOARD_SCRIPT = String.raw`
     devices: function () { return call('host.devices').then(function (r) { model.devices = asList(r, 'devices'); }); },
     approvals: function () { return call('host.approvals').then(function (r) { model.approvals = asList(r, 'approvals'); }); },
     supervised: function () { return call('agents.list').then(function (r) { model.supervised = asList(r, 'agents'); }); },
-    chats: function () { return call('agents.chat.list').then(function (r) { model.chats = asList(r, 'sessions'); }); }
+    chats: function () { return call('agents.chat.list').then(function (r) { model.chats = asList(r, 'sessions'); }); },
+    surfaces: function () {
+      return call('a2ui.surfaces').then(function (r) {
+        return Promise.all(asList(r, 'surfaces').map(function (s) {
+          return call('a2ui.get', { surfaceId: s.surfaceId }).then(function (g) { return g && g.surface; }, function () { return null; });
+        }));
+      }).then(function (list) { model.surfaces = list.filter(Boolean); });
+    }
   };
 
   function refresh(what) {
@@ -164,6 +172,7 @@ export const DASHBOARD_SCRIPT = String.raw`
           render();
           refresh('supervised');
           refresh('chats');
+          call('a2ui/subscribe', {}).then(function () { refresh('surfaces'); }, function () { /* a daemon without A2UI */ });
         })
         .catch(function (err) {
           showError('subscribing failed: ' + err.message);
@@ -293,8 +302,99 @@ export const DASHBOARD_SCRIPT = String.raw`
       ['agent', function (e) { return show(e.agent_id); }],
       ['message', function (e) { return show(e.message) || show(e.payload); }, 'details']
     ], model.events);
+    renderSurfaces();
     var id = model.identity;
     $('identity').textContent = id ? ['v' + show(id.version), id.pid !== undefined ? 'pid ' + id.pid : '', id.manifest_role ? 'role ' + id.manifest_role : ''].filter(Boolean).join(' · ') : '';
+  }
+
+  // ---- A2UI surfaces, read-only: the component tree as plain DOM, every value as text ----
+
+  var SURFACE_MAX_DEPTH = 24, SURFACE_MAX_NODES = 400;
+
+  function renderSurfaces() {
+    var box = $('surfaces');
+    box.textContent = '';
+    $('surfaces-count').textContent = '(' + model.surfaces.length + ')';
+    if (model.surfaces.length === 0) { box.appendChild(el('div', { className: 'empty', text: 'none' })); return; }
+    model.surfaces.forEach(function (s) {
+      var owner = s.owner || {};
+      var head = el('div', { className: 'surface-head' }, [
+        el('span', { className: 'kind', text: show(s.surfaceId) }),
+        el('span', { className: 'muted', text: ' · ' + show(owner.source) + (owner.contextId ? ' ' + show(owner.contextId) : '') + ' · rev ' + show(s.revision) })
+      ]);
+      var byId = new Map();
+      (Array.isArray(s.components) ? s.components : []).forEach(function (c) { if (c && typeof c.id === 'string') byId.set(c.id, c); });
+      var ctx = { byId: byId, data: s.dataModel, nodes: 0 };
+      var body = byId.has('root') ? renderNode(ctx, 'root', '', 0, []) : el('div', { className: 'empty', text: 'no root component yet' });
+      box.appendChild(el('div', { className: 'surface', 'data-surface': show(s.surfaceId) }, [head, body]));
+    });
+  }
+
+  function lookup(data, scope, path) {
+    var abs = path.charAt(0) === '/' ? path : scope + '/' + path;
+    var v = data;
+    abs.split('/').slice(1).forEach(function (t) {
+      if (t === '') return;
+      var key = t.replace(/~1/g, '/').replace(/~0/g, '~');
+      v = v !== null && typeof v === 'object' && Object.prototype.hasOwnProperty.call(v, key) ? v[key] : undefined;
+    });
+    return v;
+  }
+
+  /** A literal, a data binding {path}, or a function call (not run here: shown as nothing). */
+  function value(ctx, v, scope) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if (typeof v.path === 'string') return lookup(ctx.data, scope, v.path);
+      if (typeof v.call === 'string') return undefined;
+    }
+    return v;
+  }
+
+  function textOf(ctx, v, scope) { return show(value(ctx, v, scope)); }
+
+  function renderNode(ctx, id, scope, depth, stack) {
+    if (typeof id !== 'string') return el('span', { className: 'a2ui-missing', text: '[bad reference]' });
+    var c = ctx.byId.get(id);
+    if (!c) return el('span', { className: 'a2ui-missing', text: '[' + id + ']' });
+    if (depth > SURFACE_MAX_DEPTH || stack.indexOf(id) !== -1 || ++ctx.nodes > SURFACE_MAX_NODES) return el('span', { className: 'muted', text: '…' });
+    var inner = stack.concat([id]);
+    var child = function (ref) { return renderNode(ctx, ref, scope, depth + 1, inner); };
+    var node;
+    switch (c.component) {
+      case 'Text': node = el('div', { className: 'a2ui-text', text: textOf(ctx, c.text, scope) }); break;
+      case 'Row': case 'Column': case 'List':
+        node = el('div', { className: 'a2ui-' + c.component.toLowerCase() }, children(ctx, c.children, scope, depth, inner)); break;
+      case 'Card': node = el('div', { className: 'a2ui-card' }, [child(c.child)]); break;
+      case 'Button': node = el('button', { className: 'a2ui-button', disabled: '' }, [child(c.child)]); break;
+      case 'Divider': node = el('hr', { className: 'a2ui-divider' }); break;
+      case 'Tabs':
+        node = el('div', { className: 'a2ui-tabs' }, (Array.isArray(c.tabs) ? c.tabs : []).map(function (t) {
+          return el('div', { className: 'a2ui-tab' }, [el('div', { className: 'muted', text: textOf(ctx, t && t.title, scope) }), child(t && t.child)]);
+        })); break;
+      case 'Modal': node = el('div', { className: 'a2ui-modal' }, [child(c.trigger)]); break;
+      case 'TextField': case 'DateTimeInput': case 'ChoicePicker': case 'Slider':
+        node = el('div', { className: 'a2ui-input', text: textOf(ctx, c.label, scope) + (c.label !== undefined ? ': ' : '') + textOf(ctx, c.value, scope) }); break;
+      case 'CheckBox':
+        node = el('div', { className: 'a2ui-input', text: (value(ctx, c.value, scope) === true ? '[x] ' : '[ ] ') + textOf(ctx, c.label, scope) }); break;
+      case 'Image': case 'Video': case 'AudioPlayer':
+        node = el('div', { className: 'a2ui-media muted', text: '[' + c.component + ': ' + textOf(ctx, c.url, scope) + ']' }); break;
+      case 'Icon': node = el('span', { className: 'muted', text: '[icon ' + textOf(ctx, c.name, scope) + ']' }); break;
+      default: node = el('div', { className: 'muted', text: '[' + show(c.component) + ']' });
+    }
+    node.setAttribute('data-component', id);
+    return node;
+  }
+
+  /** A static list of ids, or a template repeated over the list at its path. */
+  function children(ctx, list, scope, depth, stack) {
+    if (Array.isArray(list)) return list.map(function (ref) { return renderNode(ctx, ref, scope, depth + 1, stack); });
+    if (list && typeof list === 'object' && typeof list.path === 'string') {
+      var items = lookup(ctx.data, scope, list.path);
+      var base = list.path.charAt(0) === '/' ? list.path : scope + '/' + list.path;
+      if (!Array.isArray(items)) return [];
+      return items.map(function (_, i) { return renderNode(ctx, list.componentId, base + '/' + i, depth + 1, stack); });
+    }
+    return [];
   }
 
   /** Sessions as far as the host state shows them: whoever owns an agent, a device or an approval. */

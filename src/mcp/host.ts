@@ -9,6 +9,8 @@ export interface McpLimits {
   maxVerifyActions: number;
   /** Resources per `resources/list` page. */
   resourcePageSize: number;
+  /** Largest policy file `policy_check` reads. */
+  policyFileMaxBytes: number;
 }
 
 /**

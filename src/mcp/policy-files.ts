@@ -1,12 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'smol-toml';
-import { addFileRules, checkFileRules, emptyRules, ruleCount, type FileRules, type RuleFinding } from '../engine/policy/file-rules.js';
+import { FilePolicySet, PolicyFileError, readPolicyDir, type FileRule } from '../engine/policy/file-policies.js';
 
 export interface PolicySource {
   path: string;
   exists: boolean;
   rules: number;
+}
+
+export interface RuleFinding {
+  source: 'policy_rules';
+  rule: string;
+  severity: 'deny';
+  reason: string;
 }
 
 export interface PolicyCheck {
@@ -18,45 +22,38 @@ export interface PolicyCheck {
   policy_sources: PolicySource[];
 }
 
-/** Read every `*.toml` of `dirs` (each directory's files in name order); a missing directory is fine. */
-export async function loadPolicyDirs(dirs: readonly string[]): Promise<{ rules: FileRules; sources: PolicySource[]; error: string | null }> {
-  const rules = emptyRules();
+/** Every directory's rules, in order, read with the same reader WS sessions use for their proposals. */
+function loadPolicyDirs(dirs: readonly string[], maxBytes: number): { rules: FileRule[]; sources: PolicySource[]; error: string | null } {
+  const rules: FileRule[] = [];
   const sources: PolicySource[] = [];
   for (const dir of dirs) {
-    let names: string[];
     try {
-      names = (await readdir(dir)).filter((n) => n.endsWith('.toml')).sort();
+      const read = readPolicyDir(dir, maxBytes);
+      sources.push({ path: dir, exists: read.exists, rules: read.rules.length });
+      rules.push(...read.rules);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        sources.push({ path: dir, exists: false, rules: 0 });
-        continue;
-      }
-      return { rules, sources, error: `${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      if (!(err instanceof PolicyFileError)) throw err;
+      sources.push({ path: dir, exists: true, rules: 0 });
+      return { rules, sources, error: err.message };
     }
-    const before = ruleCount(rules);
-    for (const name of names) {
-      try {
-        addFileRules(rules, parse(await readFile(join(dir, name), 'utf8')) as Record<string, unknown>);
-      } catch (err) {
-        sources.push({ path: dir, exists: true, rules: ruleCount(rules) - before });
-        return { rules, sources, error: `${name}: ${(err as Error).message.split('\n')[0]}` };
-      }
-    }
-    sources.push({ path: dir, exists: true, rules: ruleCount(rules) - before });
   }
   return { rules, sources, error: null };
 }
 
-/** `policy_check`: would the file policies allow this call? Read fresh each time, as the daemon does per session. */
-export async function checkToolCall(dirs: readonly string[], tool: string, params: Record<string, unknown>): Promise<PolicyCheck> {
-  const { rules, sources, error } = await loadPolicyDirs(dirs);
-  const loaded = ruleCount(rules);
+/**
+ * `policy_check`: would the file policies allow this call? Read fresh each time, as a new WS
+ * session would; rate limits are reported loaded but not counted, since nothing is admitted.
+ */
+export function checkToolCall(dirs: readonly string[], maxBytes: number, tool: string, params: Record<string, unknown>): PolicyCheck {
+  const { rules, sources, error } = loadPolicyDirs(dirs, maxBytes);
   if (error !== null) {
     const findings: RuleFinding[] = [{ source: 'policy_rules', rule: 'policy_load_failed', severity: 'deny', reason: error }];
-    return { decision: 'deny', basis: 'policy_load_failed', tool, findings, rules_loaded: loaded, policy_sources: sources };
+    return { decision: 'deny', basis: 'policy_load_failed', tool, findings, rules_loaded: rules.length, policy_sources: sources };
   }
-  if (loaded === 0) return { decision: 'allow', basis: 'no_rules_configured', tool, findings: [], rules_loaded: 0, policy_sources: sources };
-  const findings = checkFileRules(rules, tool, params);
+  if (rules.length === 0) return { decision: 'allow', basis: 'no_rules_configured', tool, findings: [], rules_loaded: 0, policy_sources: sources };
+  const findings: RuleFinding[] = new FilePolicySet(rules)
+    .denials({ id: 'policy_check', tool, parameters: params })
+    .map((d) => ({ source: 'policy_rules', rule: d.policy_name, severity: 'deny', reason: d.reason }));
   const denied = findings.length > 0;
-  return { decision: denied ? 'deny' : 'allow', basis: denied ? 'denied_by_rule' : 'passed_rules', tool, findings, rules_loaded: loaded, policy_sources: sources };
+  return { decision: denied ? 'deny' : 'allow', basis: denied ? 'denied_by_rule' : 'passed_rules', tool, findings, rules_loaded: rules.length, policy_sources: sources };
 }

@@ -17,6 +17,6 @@ export const policyCheckTool = defineTool({
   }),
   hints: READ_ONLY,
   async run(p, { host }) {
-    return { ...(await checkToolCall(host.policyDirs, p.tool, p.params ?? {})) };
+    return { ...checkToolCall(host.policyDirs, host.limits.policyFileMaxBytes, p.tool, p.params ?? {}) };
   },
 });

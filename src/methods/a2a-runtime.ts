@@ -1,9 +1,17 @@
 import { ACKNOWLEDGED, filesystemTools, type A2aRuntime } from '../a2a/index.js';
+import { extractA2ui } from '../a2ui/index.js';
 import type { ChatRoute } from '../agents/chat.js';
 import type { ServerContext, SessionContext } from '../contract/index.js';
 import { ensureDir } from '../util/durable-file.js';
 import { CarError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
+import { ingestResult } from './a2ui-route.js';
+
+/** A2UI parts of inbound A2A messages become surfaces owned by the message's task and context. */
+function a2uiIngest(state: ServerContext): NonNullable<A2aRuntime['ingestA2ui']> {
+  return (payloads, owner) =>
+    ingestResult(state.a2ui.apply(extractA2ui(payloads), { owner: { source: 'a2a', ...owner }, atomic: false, at: 'message.parts' }));
+}
 
 function toolsOf(session: SessionContext): A2aRuntime['tools'] {
   return () => session.tools.list().map((t) => ({ name: t.name, description: t.description }));
@@ -19,6 +27,7 @@ export function sharedRuntime(state: ServerContext, session: SessionContext): A2
     tools: toolsOf(session),
     submit: (proposal, signal) => session.call('proposal.submit', { proposal }, signal),
     chat: (text, signal) => hostChat(state, session, text, signal),
+    ingestA2ui: a2uiIngest(state),
   };
 }
 
@@ -38,7 +47,12 @@ export async function ownRuntime(state: ServerContext): Promise<{ runtime: A2aRu
   });
   session.tools.register(tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, idempotent: t.name !== 'write_file' })));
   return {
-    runtime: { tools: toolsOf(session), submit: (proposal, signal) => session.call('proposal.submit', { proposal }, signal), chat: null },
+    runtime: {
+      tools: toolsOf(session),
+      submit: (proposal, signal) => session.call('proposal.submit', { proposal }, signal),
+      chat: null,
+      ingestA2ui: a2uiIngest(state),
+    },
     close: () => session.channel.close(),
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { sendA2aMessage } from '../a2a/index.js';
 import { ownRuntime, sharedRuntime } from './a2a-runtime.js';
+import { ingestA2aReply } from './a2ui-route.js';
 import { noParams } from './schemas.js';
 
 const startParams = z.object({
@@ -137,7 +138,7 @@ export const a2aPeersRemove = defineMethod({
 export const a2aSend = defineMethod({
   name: 'a2a.send',
   summary:
-    'Send a message to another A2A agent: {result, a2ui: {applied}}. routeAuth stays in the daemon; off-loopback endpoints need allowUntrustedEndpoint.',
+    "Send a message to another A2A agent: {result, a2ui: {applied}}. The reply's A2UI messages become surfaces owned by its task (ingestA2ui, default true); routeAuth stays in the daemon; off-loopback endpoints need allowUntrustedEndpoint.",
   params: z
     .object({
       endpoint: z.string().min(1).max(2048),
@@ -154,6 +155,7 @@ export const a2aSend = defineMethod({
       endpoint: p.endpoint,
       message: p.message,
       blocking: p.blocking,
+      ingestA2ui: p.ingestA2ui ?? p.ingest_a2ui ?? true,
       routeAuth: p.routeAuth ?? p.route_auth,
       allowUntrustedEndpoint: p.allowUntrustedEndpoint ?? p.allow_untrusted_endpoint,
     })),
@@ -162,7 +164,8 @@ export const a2aSend = defineMethod({
   async handler(p, ctx) {
     const sign = await ctx.state.a2a.peerSigner(p.endpoint);
     const result = await sendA2aMessage({ ...p, timeoutMs: ctx.state.config.a2aSendTimeoutMs, sign });
-    return { result, a2ui: { applied: [] } };
+    const a2ui = p.ingestA2ui ? ingestA2aReply(ctx.state, result, new URL(p.endpoint).href, p.routeAuth) : { applied: [] };
+    return { result, a2ui };
   },
 });
 

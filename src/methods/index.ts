@@ -24,6 +24,7 @@ import { inferenceMethods } from './inference.js';
 import { modelsMethods } from './models.js';
 import { runnerMethods } from './inference-runner.js';
 import { a2aMethods } from './a2a.js';
+import { a2uiMethods } from './a2ui.js';
 import { voiceMethods } from './voice.js';
 import { meetingMethods } from './meeting.js';
 import { voiceTurnMethods } from './voice-turn.js';
@@ -71,6 +72,7 @@ export function coreMethods(): MethodSpec[] {
     ...modelsMethods,
     ...runnerMethods,
     ...a2aMethods,
+    ...a2uiMethods,
     ...voiceMethods,
     ...meetingMethods,
     ...voiceTurnMethods,

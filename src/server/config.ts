@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
 import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
 import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
+import { DEFAULT_POLICY_FILE_MAX_BYTES } from '../engine/policy/file-policies.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
 import { DEFAULT_SUPERVISION_HISTORY } from '../engine/supervision/supervisor.js';
 import { DEFAULT_HANDLE_CHUNKS, DEFAULT_HANDLE_REAP_MS } from '../engine/tool-handles.js';
@@ -19,6 +20,7 @@ import {
   MAX_PENDING_APPROVALS_PER_SESSION,
 } from '../host/host-state.js';
 import { DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_QUEUE, DEFAULT_SUBSCRIBERS_TOTAL_BYTES } from '../host/subscribers.js';
+import { DEFAULT_MAX_ITERATIONS, DEFAULT_OSCILLATION_WINDOW } from '../a2ui/ui-loop.js';
 import { DEFAULT_MAX_OPEN_STORES } from '../registry/service.js';
 import { DEFAULT_MEETING_LIMITS, DEFAULT_POCKETSPHINX_MODEL_DIR, DEFAULT_VOICE_LIMITS, DEFAULT_VOICE_SEARCH_PATH } from '../voice/index.js';
 
@@ -240,6 +242,24 @@ export interface ServerStateOptions {
   a2aMaxPeers: number;
   /** Longest an outbound `a2a.send` may take (card fetch and send). */
   a2aSendTimeoutMs: number;
+  /** A2UI surfaces alive at once, daemon-wide; a createSurface past it is refused. */
+  a2uiMaxSurfaces: number;
+  /** A2UI surfaces one owner (an A2A conversation, or one connection's `a2ui.apply`) may hold. */
+  a2uiMaxSurfacesPerOwner: number;
+  /** Components one A2UI surface may hold. */
+  a2uiMaxComponentsPerSurface: number;
+  /** JSON bytes of one A2UI surface's components together. */
+  a2uiMaxComponentsBytes: number;
+  /** JSON bytes of one A2UI surface's data model. */
+  a2uiMaxDataModelBytes: number;
+  /** A2UI messages one call (`a2ui.ingest`, one A2A payload) may carry. */
+  a2uiMaxMessagesPerCall: number;
+  /** Surfaces untouched this long are what `a2ui.reap` removes when given no other filter. */
+  a2uiSurfaceIdleMs: number;
+  /** Agent patches one surface takes in the UI-improvement loop before it must be recreated. */
+  a2uiLoopMaxIterations: number;
+  /** Recent patches per surface the loop's oscillation detector remembers. */
+  a2uiOscillationWindow: number;
   /** `host:port` of the peer-authenticated A2A listener (`ServerState.a2a.listenPeers()`); `null`, the default, serves none. */
   a2aPeerBind: string | null;
   /** Let `a2aPeerBind` name an address off the loopback (a LAN interface). */
@@ -354,7 +374,7 @@ const DEFAULTS: ServerStateOptions = {
   toolCacheMaxBytes: DEFAULT_TOOL_CACHE_LIMITS.maxBytes,
   messagingMaxIdempotencyKeys: DEFAULT_MESSAGING_MAX_KEYS,
   policiesDir: null,
-  policyFileMaxBytes: 1024 * 1024,
+  policyFileMaxBytes: DEFAULT_POLICY_FILE_MAX_BYTES,
   maxPayloadBytes: 16 * 1024 * 1024,
   workerParseThresholdBytes: 1024 * 1024,
   maxFrameParseWorkers: 2,
@@ -430,6 +450,15 @@ const DEFAULTS: ServerStateOptions = {
   a2aMaxFileBytes: 1024 * 1024,
   a2aMaxPeers: 256,
   a2aSendTimeoutMs: 60_000,
+  a2uiMaxSurfaces: 128,
+  a2uiMaxSurfacesPerOwner: 32,
+  a2uiMaxComponentsPerSurface: 1000,
+  a2uiMaxComponentsBytes: 512 * 1024,
+  a2uiMaxDataModelBytes: 256 * 1024,
+  a2uiMaxMessagesPerCall: 256,
+  a2uiSurfaceIdleMs: 60 * 60_000,
+  a2uiLoopMaxIterations: DEFAULT_MAX_ITERATIONS,
+  a2uiOscillationWindow: DEFAULT_OSCILLATION_WINDOW,
   a2aPeerBind: null,
   a2aPeerAllowNonLoopbackBind: false,
   a2aPeerSignatureMaxAgeMs: 60_000,
@@ -580,6 +609,15 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly a2aMaxFileBytes!: number;
   readonly a2aMaxPeers!: number;
   readonly a2aSendTimeoutMs!: number;
+  readonly a2uiMaxSurfaces!: number;
+  readonly a2uiMaxSurfacesPerOwner!: number;
+  readonly a2uiMaxComponentsPerSurface!: number;
+  readonly a2uiMaxComponentsBytes!: number;
+  readonly a2uiMaxDataModelBytes!: number;
+  readonly a2uiMaxMessagesPerCall!: number;
+  readonly a2uiSurfaceIdleMs!: number;
+  readonly a2uiLoopMaxIterations!: number;
+  readonly a2uiOscillationWindow!: number;
   readonly a2aPeerBind!: string | null;
   readonly a2aPeerAllowNonLoopbackBind!: boolean;
   readonly a2aPeerSignatureMaxAgeMs!: number;
@@ -745,6 +783,15 @@ function validate(o: ServerStateOptions): void {
     'a2aMaxPushConfigsPerTask',
     'a2aMaxFileBytes',
     'a2aMaxPeers',
+    'a2uiMaxSurfaces',
+    'a2uiMaxSurfacesPerOwner',
+    'a2uiMaxComponentsPerSurface',
+    'a2uiMaxComponentsBytes',
+    'a2uiMaxDataModelBytes',
+    'a2uiMaxMessagesPerCall',
+    'a2uiSurfaceIdleMs',
+    'a2uiLoopMaxIterations',
+    'a2uiOscillationWindow',
     'a2aPeerMaxNonces',
     'a2aPeerLogMaxBytes',
     'a2aPeerEventTextChars',

@@ -10,6 +10,7 @@ import { TrajectoryStore } from '../engine/trajectories.js';
 import { RegistryService } from '../registry/service.js';
 import { InferenceService } from '../inference/service.js';
 import { A2aService } from '../a2a/service.js';
+import { A2uiService } from '../a2ui/service.js';
 import { VoiceService } from '../voice/service.js';
 import { MeetingService } from '../voice/meetings.js';
 import { VoiceTurns } from '../voice/turns.js';
@@ -74,6 +75,8 @@ export class ServerState implements ServerContext {
   readonly inference: InferenceService;
   /** The operator-started A2A listener and the daemon's signing key; nothing listens until `a2a.start`. */
   readonly a2a: A2aService;
+  /** A2UI surfaces every host UI sees, their subscribers and the UI-improvement loop guards. */
+  readonly a2ui: A2uiService;
   /** Speech in and out: providers, transcription sessions, synthesis streams. */
   readonly voice: VoiceService;
   /** Meetings: transcripts recorded under `meetingsDir` and ingested into memory. */
@@ -161,6 +164,20 @@ export class ServerState implements ServerContext {
             truncated: m.text.length > config.a2aPeerEventTextChars,
           }),
       },
+    });
+    this.a2ui = new A2uiService({
+      limits: {
+        maxSurfaces: config.a2uiMaxSurfaces,
+        maxSurfacesPerOwner: config.a2uiMaxSurfacesPerOwner,
+        maxComponentsPerSurface: config.a2uiMaxComponentsPerSurface,
+        maxComponentsBytes: config.a2uiMaxComponentsBytes,
+        maxDataModelBytes: config.a2uiMaxDataModelBytes,
+        maxMessagesPerCall: config.a2uiMaxMessagesPerCall,
+        loopMaxIterations: config.a2uiLoopMaxIterations,
+        oscillationWindow: config.a2uiOscillationWindow,
+      },
+      surfaceIdleMs: config.a2uiSurfaceIdleMs,
+      hostEvent: (kind, message, payload) => void this.host.recordEvent(kind, null, message, payload),
     });
     this.voice = new VoiceService({
       searchPath: config.voiceSearchPath,

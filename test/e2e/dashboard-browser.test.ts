@@ -209,3 +209,53 @@ test('dashboard in Chromium: an approval raised by a gated call appears, and App
   await page.locator('#approvals button.approve').waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
   await page.locator('#events tr', { hasText: 'approval.resolved' }).first().waitFor({ timeout: UI_TIMEOUT_MS });
 });
+
+test('dashboard in Chromium: live A2UI surfaces render read-only, bound data resolved, markup shown as text', async (t) => {
+  const browser = await launch(t);
+  if (!browser) return;
+  const server = await startServer();
+  t.after(() => server.close());
+  const dash = await dashboard(t, AUTH_TOKEN);
+  const page = await openPage(t, browser, `http://${dash.address}/?ws=${encodeURIComponent(server.url)}`);
+
+  const agent = await server.authed();
+  const catalogId = 'https://a2ui.org/specification/v0_9/catalogs/basic/catalog.json';
+  await agent.result('a2ui.ingest', {
+    contextId: 'ctx-ui',
+    messages: [
+      { version: 'v0.9', createSurface: { surfaceId: 'board', catalogId } },
+      {
+        version: 'v0.9',
+        updateComponents: {
+          surfaceId: 'board',
+          components: [
+            { id: 'root', component: 'Column', children: ['title', 'evil', 'items', 'go'] },
+            { id: 'title', component: 'Text', text: { path: '/title' } },
+            { id: 'evil', component: 'Text', text: '<img src=x onerror=alert(1)><script>alert(2)</script>' },
+            { id: 'items', component: 'List', children: { componentId: 'item', path: '/items' } },
+            { id: 'item', component: 'Text', text: { path: 'name' } },
+            { id: 'go', component: 'Button', child: 'go-label', action: { event: { name: 'go' } } },
+            { id: 'go-label', component: 'Text', text: 'Go' },
+          ],
+        },
+      },
+      { version: 'v0.9', updateDataModel: { surfaceId: 'board', value: { title: 'Build status', items: [{ name: 'lint ok' }, { name: 'tests ok' }] } } },
+    ],
+  });
+  const surface = page.locator('#surfaces .surface[data-surface="board"]');
+  await surface.filter({ hasText: 'Build status' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  const text = (await surface.textContent()) ?? '';
+  assert.match(text, /ctx-ui/);
+  assert.match(text, /lint ok.*tests ok/, 'a template list repeats over the bound array');
+  assert.match(text, /<img src=x onerror=alert\(1\)><script>alert\(2\)<\/script>/, 'markup is text');
+  assert.equal(await page.locator('#surfaces img').count(), 0);
+  assert.equal(await page.locator('#surfaces script').count(), 0);
+  assert.equal(await surface.locator('button[data-component="go"]').isDisabled(), true, 'read-only: buttons do nothing');
+
+  await agent.result('a2ui.ingest', { contextId: 'ctx-ui', messages: [{ version: 'v0.9', updateDataModel: { surfaceId: 'board', path: '/title', value: 'Deploying' } }] });
+  await surface.filter({ hasText: 'Deploying' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  await page.screenshot({ path: '/tmp/dashboard-a2ui.png', fullPage: true });
+
+  await agent.result('a2ui.ingest', { contextId: 'ctx-ui', messages: [{ version: 'v0.9', deleteSurface: { surfaceId: 'board' } }] });
+  await surface.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+});

@@ -170,3 +170,33 @@ describe('peer-messages.jsonl', () => {
     await log.close();
   });
 });
+
+describe('identities on the operator listener', () => {
+  test('message metadata fills a2a_caller only (allow-listed keys), never a2a_caller_verified, and never with a car-peer:/peer: name', async () => {
+    const { SendMessageRequest } = await import('@a2a-js/sdk');
+    const { DefaultExecutionEventBus, RequestContext, ServerCallContext, UnauthenticatedUser } = await import('@a2a-js/sdk/server');
+    const { CarAgentExecutor } = await import('../../src/a2a/executor.js');
+    const proposals: Record<string, unknown>[] = [];
+    const executor = new CarAgentExecutor({
+      tools: () => [],
+      submit: async (proposal) => {
+        proposals.push(proposal);
+        return { results: [{ action_id: 'a1', status: 'succeeded', output: null }] };
+      },
+      chat: null,
+    });
+    const request = SendMessageRequest.fromJSON({
+      message: {
+        messageId: 'm1',
+        role: 'ROLE_USER',
+        parts: [{ data: { tool: 'echo', parameters: {} } }],
+        metadata: { caller_id: 'car-peer:0011223344556677', org_id: 'PEER:x', project_id: 'p1', tenant_id: 't1', a2a_caller_verified: { subject: 'car-peer:0011223344556677' }, extra: 'dropped' },
+      },
+    });
+    const ctx = new RequestContext(request, 'task-1', 'ctx-1', new ServerCallContext({ user: new UnauthenticatedUser() }));
+    await executor.execute(ctx, new DefaultExecutionEventBus());
+    const context = proposals[0]!.context as Record<string, unknown>;
+    assert.deepEqual(context.a2a_caller, { project_id: 'p1', tenant_id: 't1' });
+    assert.equal('a2a_caller_verified' in context, false);
+  });
+});

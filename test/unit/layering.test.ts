@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * subfolders belong to it. Every folder under src/ must be listed, so a new one has to say where
  * it sits.
  */
-const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'multi', 'vision', 'voice', 'a2a'] as const;
+const ENGINES = ['engine', 'memory', 'host', 'registry', 'inference', 'agents', 'multi', 'vision', 'voice', 'a2a', 'a2ui'] as const;
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: ['.', 'server', 'methods', 'contract', 'dashboard', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
   '.': ['server', 'methods', 'contract', 'dashboard', 'client', 'mcp', ...ENGINES, 'rpc', 'transport', 'util'],
@@ -27,8 +27,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   registry: ['memory', 'util'],
   // Inference hands memory an embedder built on a model.
   inference: ['memory', 'util'],
-  // A2A runs its work through a runtime the daemon hands it.
-  a2a: ['util'],
+  // A2A runs its work through a runtime the daemon hands it; its card names A2UI's catalogs.
+  a2a: ['a2ui', 'util'],
+  // A2UI surfaces and the UI-improvement loop guards, free of JSON-RPC and of A2A.
+  a2ui: ['util'],
   voice: ['util'],
   // MCP on the official SDK: tools over the engines, HTTP origin rules from transport; no CAR JSON-RPC.
   mcp: ['engine', 'memory', 'inference', 'transport', 'util'],

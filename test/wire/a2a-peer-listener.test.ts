@@ -169,6 +169,21 @@ describe('the peer-authenticated A2A listener', () => {
     assert.equal(text.json.result.status.message.parts[0].text, 'Acknowledged.');
   });
 
+  test('signed but malformed requests get JSON-RPC errors, the body bound holds before any check, and the listener stays up', async () => {
+    const before = logLines(log).length;
+    assert.equal((await post(bound, 'not json', friend)).json.error.code, -32700);
+    assert.equal((await post(bound, JSON.stringify([JSON.parse(sendBody([{ text: 'a' }]))]), friend)).json.error.code, -32600);
+    assert.equal((await post(bound, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'SendMessage', params: {} }), friend)).json.error.code, -32602);
+    assert.equal((await post(bound, JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'SendMessage', params: { message: { parts: 'x' } } }), friend)).json.error.code, -32602);
+    const dup = await fetch(`http://${bound}/`, { method: 'POST', headers: [['x-car-peer-key', friend.publicKeyBase64], ['x-car-peer-key', friend.publicKeyBase64]], body: '{}' });
+    assert.equal(dup.status, 401);
+    const big = await fetch(`http://${bound}/`, { method: 'POST', body: 'x'.repeat(4 * 1024 * 1024 + 1) });
+    assert.equal(big.status, 413);
+    assert.equal(logLines(log).length, before);
+    const ok = await post(bound, sendBody([{ text: 'still here' }]), friend);
+    assert.equal(ok.json.result.task.status.message.parts[0].text, 'Acknowledged.');
+  });
+
   test('the operator listener (a2a.start) is unaffected: no peer identity there, and its card still lists tools', async () => {
     const c = await server.authed();
     const { bound: open } = await c.result('a2a.start', { bind: '127.0.0.1:0' });
@@ -198,6 +213,23 @@ describe('peer listener bounds', () => {
     const full = await post(bound, sendBody([{ text: 'b' }]), friend);
     assert.equal(full.status, 503);
     assert.match(full.json.error.message, /2 signed requests/);
+  });
+});
+
+describe('peer listener trust follows the configuration and the peer list', () => {
+  test('a2aPeerSignatureMaxAgeMs is the window the listener uses; a2a.peers.remove withdraws a key at once (403)', async (t) => {
+    const home = tempDir(t, 'car-a2a-peer-');
+    const { server, bound } = await peerServer(home, { a2aPeerSignatureMaxAgeMs: 5_000 });
+    t.after(() => server.close());
+    const friend = ephemeralKey();
+    const c = await server.authed();
+    const { slug } = await c.result('a2a.peers.add', { url: 'http://127.0.0.1:1/', publicKey: friend.publicKeyBase64 });
+    const old = await post(bound, sendBody([{ text: 'ten seconds ago' }]), friend, { now: Date.now() - 10_000 });
+    assert.equal(old.status, 401, 'inside the default 60 s window, outside the configured 5 s');
+    assert.equal((await post(bound, sendBody([{ text: 'now' }]), friend)).status, 200);
+    assert.deepEqual(await c.result('a2a.peers.remove', { slug }), { removed: true });
+    const gone = await post(bound, sendBody([{ text: 'still there?' }]), friend);
+    assert.equal(gone.status, 403);
   });
 });
 

@@ -11,7 +11,7 @@ import { CarError } from '../../util/errors.js';
  * Policies read from `*.toml` files in a directory, merged in file-name order. Rule names follow
  * the upstream: `deny_tool:deploy`, `deny_tool_param:http_request.url`, `rate_limit_tool:x`.
  */
-type FileRule =
+export type FileRule =
   | { name: string; kind: 'deny_tool'; tool: string }
   | { name: string; kind: 'deny_keyword'; keyword: string }
   | { name: string; kind: 'deny_tool_param'; tool: string; param: string; equals?: string; contains?: string }
@@ -78,7 +78,7 @@ export function parsePolicyFile(file: string, text: string): FileRule[] {
           const tool = field(file, key, t, 'tool') as string;
           const param = field(file, key, t, 'param') as string;
           const rule: FileRule = { name: `deny_tool_param:${tool}.${param}`, kind: 'deny_tool_param', tool, param };
-          const equals = field(file, key, t, 'equals', true);
+          const equals = typeof t.equals === 'number' || typeof t.equals === 'boolean' ? String(t.equals) : field(file, key, t, 'equals', true);
           const contains = field(file, key, t, 'contains', true);
           if (equals !== undefined) rule.equals = equals;
           if (contains !== undefined) rule.contains = contains;
@@ -100,7 +100,7 @@ export function parsePolicyFile(file: string, text: string): FileRule[] {
           const pattern = field(file, key, t, 'matches') as string;
           let matches: RegExp | null;
           try {
-            matches = new RegExp(pattern);
+            matches = compileRegex(pattern);
           } catch {
             matches = null; // a bad expression denies the tool outright
           }
@@ -120,6 +120,12 @@ export function parsePolicyFile(file: string, text: string): FileRule[] {
     }
   }
   return rules;
+}
+
+/** Rules are written for Rust's regex crate: a leading `(?i)`-style flag group becomes JS flags. */
+function compileRegex(pattern: string): RegExp {
+  const flags = /^\(\?([ims]+)\)/.exec(pattern);
+  return flags ? new RegExp(pattern.slice(flags[0].length), flags[1]) : new RegExp(pattern);
 }
 
 function denial(rule: FileRule, subject: PolicySubject): string | null {
@@ -171,13 +177,19 @@ export class FilePolicySet {
     return this.rules.length;
   }
 
-  check(subject: PolicySubject, _state: StateLookup): PolicyDenial[] {
+  /** Every rule that denies this call, in file order, without counting it against any rate limit. */
+  denials(subject: PolicySubject): PolicyDenial[] {
     let out: PolicyDenial[] | undefined;
     for (const rule of this.rules) {
       const reason = denial(rule, subject);
       if (reason !== null) (out ??= []).push({ policy_name: rule.name, reason });
     }
-    if (out !== undefined || subject.tool === undefined) return out ?? [];
+    return out ?? [];
+  }
+
+  check(subject: PolicySubject, _state: StateLookup): PolicyDenial[] {
+    const out = this.denials(subject);
+    if (out.length > 0 || subject.tool === undefined) return out;
     for (const rule of this.rules) {
       if (rule.kind !== 'rate_limit_tool' || rule.tool !== subject.tool) continue;
       if (!this.limiter.tryAcquire(`${rule.name}`, rule.limit)) {
@@ -188,17 +200,26 @@ export class FilePolicySet {
   }
 }
 
+export const DEFAULT_POLICY_FILE_MAX_BYTES = 1024 * 1024;
+
+/** One directory's rules; `exists` is false when the directory is missing (which means no rules). */
+export interface PolicyDirRules {
+  exists: boolean;
+  rules: FileRule[];
+}
+
 /**
- * Read every `*.toml` in `dir`, in file-name order. A missing directory gives an empty set; a file
+ * Read every `*.toml` in `dir`, in file-name order. A missing directory gives no rules; a file
  * larger than `maxBytes`, unreadable or malformed throws a PolicyFileError naming it (by base name).
  */
-export function loadPolicyDir(dir: string, maxBytes: number): FilePolicySet {
+export function readPolicyDir(dir: string, maxBytes: number): PolicyDirRules {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith('.toml')).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FilePolicySet([]);
-    throw new PolicyFileError(`the policy directory cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { exists: false, rules: [] };
+    throw new PolicyFileError(`the policy directory cannot be read (${code ?? 'error'})`);
   }
   const rules: FileRule[] = [];
   for (const name of names) {
@@ -213,5 +234,10 @@ export function loadPolicyDir(dir: string, maxBytes: number): FilePolicySet {
     }
     rules.push(...parsePolicyFile(name, text));
   }
-  return new FilePolicySet(rules);
+  return { exists: true, rules };
+}
+
+/** The checker for one connection over the rules of `dir` (see readPolicyDir). */
+export function loadPolicyDir(dir: string, maxBytes: number): FilePolicySet {
+  return new FilePolicySet(readPolicyDir(dir, maxBytes).rules);
 }

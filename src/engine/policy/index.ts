@@ -13,4 +13,4 @@ export {
   type PolicySubject,
 } from './rules.js';
 export { PolicyEngine, PolicySet, recordLookup, type PolicyDenial, type PolicyLimits, type PolicyScope } from './policy-engine.js';
-export { FilePolicySet, PolicyFileError, loadPolicyDir, parsePolicyFile } from './file-policies.js';
+export { DEFAULT_POLICY_FILE_MAX_BYTES, FilePolicySet, PolicyFileError, loadPolicyDir, parsePolicyFile, readPolicyDir, type FileRule, type PolicyDirRules } from './file-policies.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test, { describe } from 'node:test';
-import { DEFAULT_MAX_ITERATIONS, IterationBudget, OscillationDetector } from '../../src/a2a/ui-loop.js';
+import { DEFAULT_MAX_ITERATIONS, IterationBudget, OscillationDetector } from '../../src/a2ui/ui-loop.js';
 
 describe('ui_agent_loop guards', () => {
   test('IterationBudget: 20 per surface by default, exactly; surfaces are independent; reset on recreation', () => {
