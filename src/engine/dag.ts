@@ -70,29 +70,36 @@ export function buildDag(actions: readonly Action[]): Dag {
   for (const a of actions) {
     const preds = predecessors.get(a.id) as Set<string>;
     remaining.set(a.id, preds.size);
+    if (preds.size === 0) continue;
     for (const p of preds) {
       const list = successors.get(p);
       if (list) list.push(a.id);
       else successors.set(p, [a.id]);
     }
   }
-  const order = new Map(actions.map((a, i) => [a.id, i]));
-  const byOrder = (x: string, y: string): number => (order.get(x) as number) - (order.get(y) as number);
+  let order: Map<string, number> | undefined;
+  const byOrder = (x: string, y: string): number => {
+    order ??= new Map(actions.map((a, i) => [a.id, i]));
+    return (order.get(x) as number) - (order.get(y) as number);
+  };
   const levels: string[][] = [];
-  let current = actions.filter((a) => remaining.get(a.id) === 0).map((a) => a.id);
+  let current: string[] = [];
+  for (const a of actions) if (remaining.get(a.id) === 0) current.push(a.id);
   let placed = 0;
   while (current.length > 0) {
     levels.push(current);
     placed += current.length;
     const next: string[] = [];
     for (const id of current) {
-      for (const s of successors.get(id) ?? []) {
+      const waiting = successors.get(id);
+      if (waiting === undefined) continue;
+      for (const s of waiting) {
         const left = (remaining.get(s) as number) - 1;
         remaining.set(s, left);
         if (left === 0) next.push(s);
       }
     }
-    current = next.sort(byOrder);
+    current = next.length > 1 ? next.sort(byOrder) : next;
   }
   const cyclic = placed === actions.length ? [] : actions.filter((a) => (remaining.get(a.id) as number) > 0).map((a) => a.id);
   return { writers, predecessors, successors, levels, cyclic };

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { eventHash, GENESIS_HASH, verifyChain, type ChainVerdict } from './events/chain.js';
 import type { EventJournal } from './events/journal.js';
 import { Fifo } from './events/fifo.js';
 import { costByAgent, RunningTotals, summarize, type AgentCost, type MetricsSummary } from './events/metrics.js';
 import { queryEvents, type EventFilter } from './events/query.js';
 import { evictionCount, normalizeRetention, type RetentionPolicy } from './events/retention.js';
+import { fastUuid } from '../util/uuid.js';
 
 /** One thing the runtime did, as recorded in a session's event log (and sent on the wire as is). */
 export interface RuntimeEvent {
@@ -52,6 +52,9 @@ export class EventLog {
   private readonly journal: EventJournal | null;
   private readonly now: () => number;
   private readonly capacity: number;
+  /** The last timestamp made, reused by every event appended within the same millisecond. */
+  private stampMs = Number.NaN;
+  private stamp = '';
 
   constructor(options: EventLogOptions = {}) {
     this.journal = options.journal ?? null;
@@ -66,9 +69,9 @@ export class EventLog {
   append(kind: string, fields: EventFields = {}): RuntimeEvent {
     const event: RuntimeEvent = {
       seq: this.nextSeq++,
-      id: randomUUID(),
+      id: fastUuid(),
       kind,
-      timestamp: new Date(this.now()).toISOString(),
+      timestamp: this.timestamp(),
       data: this.chainHead !== null ? jsonCopy(fields.data ?? {}) : { ...fields.data },
     };
     if (fields.proposal_id !== undefined) event.proposal_id = fields.proposal_id;
@@ -83,6 +86,15 @@ export class EventLog {
     this.journal?.append(event);
     this.enforceRetention();
     return event;
+  }
+
+  private timestamp(): string {
+    const ms = this.now();
+    if (ms !== this.stampMs) {
+      this.stampMs = ms;
+      this.stamp = new Date(ms).toISOString();
+    }
+    return this.stamp;
   }
 
   /** Events currently held (after retention). */

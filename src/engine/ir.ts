@@ -92,35 +92,46 @@ export function shortId(): string {
 const EMPTY_LIST: never[] = Object.freeze([]) as unknown as never[];
 const EMPTY_MAP: Record<string, never> = Object.freeze({}) as Record<string, never>;
 
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+
+/**
+ * Checks the fields of one object. The caller reads each field itself (`r.string('tool',
+ * raw.tool)`): a load by a constant name stays fast where one by a variable key does not.
+ */
 class Reader {
+  /** Where the object sits, e.g. `actions[3]`; given as an action index, it is spelled out only for an error. */
   constructor(
-    private readonly obj: Record<string, unknown>,
-    private readonly path: string,
+    private readonly at: string | number,
     private readonly actionId?: string,
   ) {}
+
+  private get path(): string {
+    return typeof this.at === 'number' ? `actions[${this.at}]` : this.at;
+  }
 
   fail(field: string, message: string): never {
     const where = this.actionId !== undefined ? `${this.path}.${field} (action '${this.actionId}')` : `${this.path}.${field}`;
     throw new ProposalError(`${where} ${message}`, `${this.path}.${field}`, this.actionId);
   }
 
-  optional<T>(field: string, check: (v: unknown) => v is T, expected: string): T | undefined {
-    const v = this.obj[field];
+  optional<T>(field: string, v: unknown, check: (v: unknown) => v is T, expected: string): T | undefined {
     if (v === undefined || v === null) return undefined;
     if (!check(v)) this.fail(field, `must be ${expected}`);
     return v;
   }
 
-  string(field: string): string | undefined {
-    return this.optional(field, (v): v is string => typeof v === 'string', 'a string');
+  string(field: string, v: unknown): string | undefined {
+    return this.optional(field, v, isString, 'a string');
   }
 
-  object(field: string): Record<string, unknown> {
-    return this.optional(field, isObject, 'an object') ?? EMPTY_MAP;
+  object(field: string, v: unknown): Record<string, unknown> {
+    return this.optional(field, v, isObject, 'an object') ?? EMPTY_MAP;
   }
 
-  stringArray(field: string): string[] {
-    const arr = this.optional(field, Array.isArray, 'an array');
+  stringArray(field: string, v: unknown): string[] {
+    const arr = this.optional(field, v, Array.isArray, 'an array');
     if (arr === undefined || arr.length === 0) return EMPTY_LIST;
     for (let i = 0; i < arr.length; i++) {
       if (typeof arr[i] !== 'string') this.fail(`${field}[${i}]`, 'must be a string');
@@ -128,13 +139,12 @@ class Reader {
     return arr as string[];
   }
 
-  array(field: string): unknown[] {
-    const arr = this.optional(field, Array.isArray, 'an array');
+  array(field: string, v: unknown): unknown[] {
+    const arr = this.optional(field, v, Array.isArray, 'an array');
     return arr === undefined || arr.length === 0 ? EMPTY_LIST : arr;
   }
 
-  enumOf<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
-    const v = this.obj[field];
+  enumOf<T extends string>(field: string, v: unknown, allowed: readonly T[], fallback: T): T {
     if (v === undefined || v === null) return fallback;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
       this.fail(field, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
@@ -142,16 +152,12 @@ class Reader {
     return v as T;
   }
 
-  nonNegativeInt(field: string): number | undefined {
-    return this.optional(
-      field,
-      (v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0,
-      'a non-negative integer',
-    );
+  nonNegativeInt(field: string, v: unknown): number | undefined {
+    return this.optional(field, v, isNonNegativeInt, 'a non-negative integer');
   }
 
-  boolean(field: string): boolean | undefined {
-    return this.optional(field, (v): v is boolean => typeof v === 'boolean', 'a boolean');
+  boolean(field: string, v: unknown): boolean | undefined {
+    return this.optional(field, v, isBoolean, 'a boolean');
   }
 }
 
@@ -192,40 +198,39 @@ function preconditionsOf(raw: unknown[], r: Reader): Precondition[] {
 }
 
 function parseAction(raw: unknown, index: number): Action {
-  const path = `actions[${index}]`;
-  if (!isObject(raw)) throw new ProposalError(`${path} must be an object`, path);
+  if (!isObject(raw)) throw new ProposalError(`actions[${index}] must be an object`, `actions[${index}]`);
   const idRaw = raw.id;
   if (idRaw !== undefined && idRaw !== null && (typeof idRaw !== 'string' || idRaw.length === 0)) {
-    throw new ProposalError(`${path}.id must be a non-empty string`, `${path}.id`);
+    throw new ProposalError(`actions[${index}].id must be a non-empty string`, `actions[${index}].id`);
   }
   const id = (idRaw as string | undefined) ?? shortId();
-  const r = new Reader(raw, path, id);
+  const r = new Reader(index, id);
   if (raw.type === undefined || raw.type === null) r.fail('type', `is required (one of ${ACTION_TYPES.join(', ')})`);
-  const type = r.enumOf('type', ACTION_TYPES, 'tool_call');
-  const tool = r.string('tool');
+  const type = r.enumOf('type', raw.type, ACTION_TYPES, 'tool_call');
+  const tool = r.string('tool', raw.tool);
   if (type === 'tool_call' && (tool === undefined || tool.length === 0)) r.fail('tool', 'is required for a tool_call');
   const action: Action = {
     id,
     type,
-    parameters: r.object('parameters'),
-    dependencies: r.stringArray('dependencies'),
-    preconditions: preconditionsOf(r.array('preconditions'), r),
-    expected_effects: r.object('expected_effects'),
-    state_dependencies: r.stringArray('state_dependencies'),
-    read_set: r.stringArray('read_set'),
-    write_set: r.stringArray('write_set'),
-    assumptions: r.array('assumptions'),
-    invocation_mode: r.enumOf('invocation_mode', INVOCATION_MODES, 'one_shot'),
-    reversibility: r.enumOf('reversibility', REVERSIBILITIES, 'irreversible'),
-    idempotent: r.boolean('idempotent') ?? false,
-    max_retries: r.nonNegativeInt('max_retries') ?? DEFAULT_MAX_RETRIES,
-    failure_behavior: r.enumOf('failure_behavior', FAILURE_BEHAVIORS, 'abort'),
-    metadata: r.object('metadata'),
+    parameters: r.object('parameters', raw.parameters),
+    dependencies: r.stringArray('dependencies', raw.dependencies),
+    preconditions: preconditionsOf(r.array('preconditions', raw.preconditions), r),
+    expected_effects: r.object('expected_effects', raw.expected_effects),
+    state_dependencies: r.stringArray('state_dependencies', raw.state_dependencies),
+    read_set: r.stringArray('read_set', raw.read_set),
+    write_set: r.stringArray('write_set', raw.write_set),
+    assumptions: r.array('assumptions', raw.assumptions),
+    invocation_mode: r.enumOf('invocation_mode', raw.invocation_mode, INVOCATION_MODES, 'one_shot'),
+    reversibility: r.enumOf('reversibility', raw.reversibility, REVERSIBILITIES, 'irreversible'),
+    idempotent: r.boolean('idempotent', raw.idempotent) ?? false,
+    max_retries: r.nonNegativeInt('max_retries', raw.max_retries) ?? DEFAULT_MAX_RETRIES,
+    failure_behavior: r.enumOf('failure_behavior', raw.failure_behavior, FAILURE_BEHAVIORS, 'abort'),
+    metadata: r.object('metadata', raw.metadata),
   };
   if (tool !== undefined) action.tool = tool;
   const compensation = parseCompensation(raw.compensation, r);
   if (compensation) action.compensation = compensation;
-  const timeout = r.nonNegativeInt('timeout_ms');
+  const timeout = r.nonNegativeInt('timeout_ms', raw.timeout_ms);
   if (timeout !== undefined) action.timeout_ms = timeout;
   if ((type === 'state_write' || type === 'state_read') && typeof action.parameters.key !== 'string') {
     r.fail('parameters.key', `is required for a ${type} (a string)`);
@@ -239,7 +244,7 @@ function parseAction(raw: unknown, index: number): Action {
  */
 export function parseProposal(input: unknown): ActionProposal {
   if (!isObject(input)) throw new ProposalError('proposal must be an object', 'proposal');
-  const r = new Reader(input, 'proposal');
+  const r = new Reader('proposal');
   if (!Array.isArray(input.actions)) r.fail('actions', 'is required (an array of actions)');
   const actions = (input.actions as unknown[]).map((a, i) => parseAction(a, i));
   const seen = new Map<string, number>();
@@ -254,24 +259,25 @@ export function parseProposal(input: unknown): ActionProposal {
     }
     seen.set(a.id, i);
   });
-  const ids = new Set(seen.keys());
-  actions.forEach((a, i) => {
-    a.dependencies.forEach((dep, j) => {
-      if (!ids.has(dep)) {
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i] as Action;
+    for (let j = 0; j < a.dependencies.length; j++) {
+      const dep = a.dependencies[j] as string;
+      if (!seen.has(dep)) {
         throw new ProposalError(
           `actions[${i}].dependencies[${j}] (action '${a.id}') names unknown action '${dep}'`,
           `actions[${i}].dependencies[${j}]`,
           a.id,
         );
       }
-    });
-  });
+    }
+  }
   return {
-    id: r.string('id') || shortId(),
-    source: r.string('source') ?? 'unknown',
-    timestamp: r.string('timestamp') ?? new Date().toISOString(),
+    id: r.string('id', input.id) || shortId(),
+    source: r.string('source', input.source) ?? 'unknown',
+    timestamp: r.string('timestamp', input.timestamp) ?? new Date().toISOString(),
     actions,
-    context: r.object('context'),
+    context: r.object('context', input.context),
   };
 }
 

@@ -1,6 +1,5 @@
 import { EventKind } from '../engine/event-kinds.js';
 import type { ActionProposal } from '../engine/ir.js';
-import type { PermissionDecisionRow } from '../engine/permission/evaluate.js';
 import { checkProposalPermissions, permissionDenied, type GateOptions, type PermissionCheck } from '../engine/permission/gate.js';
 import type { MethodContext } from '../contract/context.js';
 import type { RpcError } from '../rpc/errors.js';
@@ -21,25 +20,28 @@ export function enforcePermissionGate(
   ctx: Pick<MethodContext, 'state' | 'session'>,
   proposal: Pick<ActionProposal, 'id' | 'actions'>,
   options: GateOptions = {},
-): PermissionDecisionRow[] {
+): PermissionCheck {
   const { session } = ctx;
   const check = checkProposalPermissions(proposal, session.grantedTier, ctx.state.approvals, {
     tools: session.tools,
     ...options,
   });
   // Allowed actions are recorded as one event per proposal (their runs are audited one by one by
-  // the executor); every action that is not allowed gets its own event.
-  let allowed = 0;
-  for (const d of check.decisions) {
-    if (d.decision === 'allow') {
-      allowed++;
-      continue;
+  // the executor); every action that is not allowed gets its own event. A check that passed holds
+  // only allowed actions.
+  let allowed = check.ok ? proposal.actions.length : 0;
+  if (!check.ok) {
+    for (const d of check.decisions) {
+      if (d.decision === 'allow') {
+        allowed++;
+        continue;
+      }
+      session.events.append(EventKind.PermissionDecision, {
+        proposal_id: proposal.id,
+        action_id: d.action_id,
+        data: { fingerprint: d.fingerprint, decision: d.decision, required: d.required, granted: d.granted, count: 1 },
+      });
     }
-    session.events.append(EventKind.PermissionDecision, {
-      proposal_id: proposal.id,
-      action_id: d.action_id,
-      data: { fingerprint: d.fingerprint, decision: d.decision, required: d.required, granted: d.granted, count: 1 },
-    });
   }
   if (allowed > 0) {
     session.events.append(EventKind.PermissionDecision, {
@@ -47,7 +49,7 @@ export function enforcePermissionGate(
       data: { decision: 'allow', count: allowed, granted: session.grantedTier },
     });
   }
-  if (check.ok) return check.decisions;
+  if (check.ok) return check;
   const error = permissionDenied(check);
   session.events.append(EventKind.GateRejection, {
     proposal_id: proposal.id,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import test, { describe } from 'node:test';
 import {
   createMemoryPair,
@@ -199,6 +200,27 @@ describe('Peer: timeouts, cancellation and close', () => {
     controller.abort();
     await assert.rejects(pending, (err: unknown) => err instanceof RequestAbortedError && err.reason === 'aborted');
     assert.equal(client.pendingCount, 0);
+  });
+
+  test('one signal over many pending requests: one listener, every request cancelled in order, none left behind', async () => {
+    const { client } = peers((method) => (method === 'quick' ? 'done' : new Promise(() => undefined)));
+    const controller = new AbortController();
+    const opts = { signal: controller.signal, timeoutMs: 10_000 };
+    assert.equal(await client.request('quick', {}, opts), 'done');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'an answered request leaves no listener');
+    const order: number[] = [];
+    const pending = [0, 1, 2].map((n) =>
+      client.request('never', { n }, opts).catch((err: unknown) => {
+        order.push(n);
+        throw err;
+      }),
+    );
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
+    controller.abort();
+    for (const p of pending) await assert.rejects(p, (err: unknown) => err instanceof RequestAbortedError && err.reason === 'aborted');
+    assert.deepEqual(order, [0, 1, 2]);
+    assert.equal(client.pendingCount, 0);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 
   test('an already-aborted signal rejects without sending', async () => {

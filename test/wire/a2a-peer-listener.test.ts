@@ -169,6 +169,21 @@ describe('the peer-authenticated A2A listener', () => {
     assert.equal(text.json.result.status.message.parts[0].text, 'Acknowledged.');
   });
 
+  test('signed but malformed requests get JSON-RPC errors, the body bound holds before any check, and the listener stays up', async () => {
+    const before = logLines(log).length;
+    assert.equal((await post(bound, 'not json', friend)).json.error.code, -32700);
+    assert.equal((await post(bound, JSON.stringify([JSON.parse(sendBody([{ text: 'a' }]))]), friend)).json.error.code, -32600);
+    assert.equal((await post(bound, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'SendMessage', params: {} }), friend)).json.error.code, -32602);
+    assert.equal((await post(bound, JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'SendMessage', params: { message: { parts: 'x' } } }), friend)).json.error.code, -32602);
+    const dup = await fetch(`http://${bound}/`, { method: 'POST', headers: [['x-car-peer-key', friend.publicKeyBase64], ['x-car-peer-key', friend.publicKeyBase64]], body: '{}' });
+    assert.equal(dup.status, 401);
+    const big = await fetch(`http://${bound}/`, { method: 'POST', body: 'x'.repeat(4 * 1024 * 1024 + 1) });
+    assert.equal(big.status, 413);
+    assert.equal(logLines(log).length, before);
+    const ok = await post(bound, sendBody([{ text: 'still here' }]), friend);
+    assert.equal(ok.json.result.task.status.message.parts[0].text, 'Acknowledged.');
+  });
+
   test('the operator listener (a2a.start) is unaffected: no peer identity there, and its card still lists tools', async () => {
     const c = await server.authed();
     const { bound: open } = await c.result('a2a.start', { bind: '127.0.0.1:0' });

@@ -189,9 +189,7 @@ class ProposalRun implements RunnerContext {
     while (this.abortReason === null && this.running < this.cap && this.head < this.ready.length) {
       const i = this.ready[this.head++] as number;
       this.running++;
-      const out = this.runAction(i, this.actions[i] as Action);
-      if (out === undefined) this.settled(i);
-      else out.then(() => this.afterAsync(i), (err: unknown) => this.afterAsync(i, err));
+      if (!this.runAction(i, this.actions[i] as Action)) this.settled(i);
     }
     this.pumping = false;
     if (this.running === 0 && (this.head >= this.ready.length || this.abortReason !== null)) {
@@ -201,14 +199,15 @@ class ProposalRun implements RunnerContext {
     }
   }
 
-  private readonly afterAsync = (i: number, err?: unknown): void => {
+  /** An action that went asynchronous has settled (or its runner threw `err`). */
+  private afterAsync(i: number, err?: unknown): void {
     if (err !== undefined && (this.results[i] as ActionResult).status === 'proposed') {
       // A runner bug must not leave the proposal hanging.
       this.fail(i, this.actions[i] as Action, performance.now(), `internal error: ${describeReason(err)}`);
     }
     this.settled(i);
     this.pump();
-  };
+  }
 
   /** One action settled: in eager mode its successors whose last predecessor this was are ready. */
   private settled(i: number): void {
@@ -222,7 +221,8 @@ class ProposalRun implements RunnerContext {
     }
   }
 
-  private runAction(i: number, action: Action): Promise<void> | undefined {
+  /** Start one action; true when it went asynchronous (`afterAsync` follows), false when it settled. */
+  private runAction(i: number, action: Action): boolean {
     const t0 = performance.now();
     const preds = this.dag.predecessors.get(action.id);
     if (preds !== undefined && preds.size > 0) {
@@ -230,7 +230,7 @@ class ProposalRun implements RunnerContext {
         const status = (this.results[this.indexOf.get(dep) as number] as ActionResult).status;
         if (status !== 'succeeded') {
           this.reject(i, action, t0, `dependency '${dep}' did not succeed (${status})`);
-          return undefined;
+          return false;
         }
       }
     }
@@ -238,18 +238,21 @@ class ProposalRun implements RunnerContext {
     const admission = admit(action, this.options, this.resolve);
     if (admission.kind === 'rejected') {
       this.reject(i, action, t0, admission.reason);
-      return undefined;
+      return false;
     }
     if (admission.kind === 'failed') {
       this.emitFailed(action, admission.error, t0, 1, false);
       this.fail(i, action, t0, admission.error);
-      return undefined;
+      return false;
     }
     return this.attempt(i, action, t0, admission.parameters, 1);
   }
 
-  /** Attempts from `attempt` on; synchronous until an attempt has to wait for a tool. */
-  private attempt(i: number, action: Action, t0: number, parameters: Record<string, unknown>, attempt: number): Promise<void> | undefined {
+  /**
+   * Attempts from `attempt` on; synchronous until an attempt has to wait for a tool. True when it
+   * did (`afterAsync` follows once the action settles), false when the action settled.
+   */
+  private attempt(i: number, action: Action, t0: number, parameters: Record<string, unknown>, attempt: number): boolean {
     for (; ; attempt++) {
       if (attempt > 1) this.retries++;
       const authorization = authorizeAttempt(action, parameters, attempt, this.options, this.lookup);
@@ -259,26 +262,40 @@ class ProposalRun implements RunnerContext {
           this.emit(EventKind.PolicyViolation, action.id, { policy_name: d.policy_name, reason: d.reason });
         }
         this.reject(i, action, t0, authorization.reason);
-        return undefined;
+        return false;
       }
       if (attempt === 1) {
         const unsupported = unsupportedMode(action, this.options);
         if (unsupported !== null) {
           this.emitFailed(action, unsupported, t0, 1, false);
           this.fail(i, action, t0, unsupported);
-          return undefined;
+          return false;
         }
       }
       const unmet = failedPrecondition(action, this.lookup);
       const pending: AttemptOutcome | Promise<AttemptOutcome> =
         unmet === null ? runAttempt(this, action, parameters, attempt) : { ok: false, error: unmet, retryable: true };
       if (pending instanceof Promise) {
-        return pending.then((outcome) =>
-          this.finishAttempt(i, action, t0, attempt, outcome) ? this.attempt(i, action, t0, parameters, attempt + 1) : undefined,
+        pending.then(
+          (outcome) => this.landed(i, action, t0, parameters, attempt, outcome),
+          (err: unknown) => this.afterAsync(i, err),
         );
+        return true;
       }
-      if (!this.finishAttempt(i, action, t0, attempt, pending)) return undefined;
+      if (!this.finishAttempt(i, action, t0, attempt, pending)) return false;
     }
+  }
+
+  /** An attempt that waited for its tool has its outcome: settle it, or go on with the next attempt. */
+  private landed(i: number, action: Action, t0: number, parameters: Record<string, unknown>, attempt: number, outcome: AttemptOutcome): void {
+    let async = false;
+    try {
+      if (this.finishAttempt(i, action, t0, attempt, outcome)) async = this.attempt(i, action, t0, parameters, attempt + 1);
+    } catch (err) {
+      this.afterAsync(i, err);
+      return;
+    }
+    if (!async) this.afterAsync(i);
   }
 
   /** Settle an attempt's outcome; true when another attempt should follow. */

@@ -28,9 +28,12 @@ export function outputPreview(output: unknown): string | undefined {
   return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
 }
 
+/** Shared by every unsettled result: settling an action always gives it its own change set. */
+const UNSETTLED_CHANGES: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 /** A result that has not been settled yet; every action starts here. */
 export function pendingResult(actionId: string): ActionResult {
-  return { action_id: actionId, status: 'proposed', output: null, error: null, state_changes: {}, duration_ms: 0, timestamp: '' };
+  return { action_id: actionId, status: 'proposed', output: null, error: null, state_changes: UNSETTLED_CHANGES, duration_ms: 0, timestamp: '' };
 }
 
 export interface Counters {

@@ -135,18 +135,33 @@ class TierAccumulator {
   tier: Tier = 'read_only';
   /** A dangerous command or destructive phrase was found in the parameters. */
   commandOrPhrase = false;
-  private readonly notes: { tier: Tier; note: string }[] = [];
+  /** Notes of every raise above read_only, first come first; made on the first one. */
+  private notes: { tier: Tier; note: string }[] | null = null;
+
+  /** Without notes it only finds the tier. */
+  constructor(private readonly keepNotes: boolean) {}
 
   raise(tier: Tier, note: string): void {
     if (compareTiers(tier, this.tier) > 0) this.tier = tier;
-    if (tier !== 'read_only' && !this.notes.some((n) => n.note === note)) this.notes.push({ tier, note });
+    if (tier === 'read_only' || !this.keepNotes) return;
+    if (this.notes === null) {
+      this.notes = [{ tier, note }];
+      return;
+    }
+    for (const n of this.notes) if (n.note === note) return;
+    this.notes.push({ tier, note });
   }
 
+  /** The notes of the raises that reached the final tier, at most 8. */
   reasons(): string[] {
-    return this.notes
-      .filter((n) => n.tier === this.tier)
-      .map((n) => n.note)
-      .slice(0, 8);
+    const out: string[] = [];
+    if (this.notes === null) return out;
+    for (const n of this.notes) {
+      if (n.tier !== this.tier) continue;
+      out.push(n.note);
+      if (out.length === 8) break;
+    }
+    return out;
   }
 }
 
@@ -257,6 +272,18 @@ function classifyString(path: string, value: string, acc: TierAccumulator): void
   }
 }
 
+/** What a parameter key itself says: the credential it names, and whether it holds a command line. */
+interface KeyVerdict {
+  credential: string | undefined;
+  command: boolean;
+}
+
+const keyVerdicts = new BoundedMemo<KeyVerdict>(4096);
+
+function keyVerdict(key: string): KeyVerdict {
+  return { credential: isCredentialKey(key), command: COMMAND_PARAMS.includes(key.toLowerCase()) };
+}
+
 function walkParameters(value: unknown, path: string, acc: TierAccumulator, depth: number): void {
   if (depth > 64) return;
   if (typeof value === 'string') {
@@ -268,13 +295,18 @@ function walkParameters(value: unknown, path: string, acc: TierAccumulator, dept
     return;
   }
   if (typeof value !== 'object' || value === null) return;
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const v = record[key];
+    // Numbers, booleans and nulls under an ordinary key say nothing: no path is needed for them.
+    const verdict = keyVerdicts.get(key, keyVerdict);
+    if (verdict.credential === undefined && !verdict.command && (typeof v !== 'object' || v === null) && typeof v !== 'string') continue;
     const at = path === '' ? key : `${path}.${key}`;
-    const credential = isCredentialKey(key);
-    if (credential !== undefined && v !== null && v !== undefined && v !== '') {
-      acc.raise('full_access', `parameter '${at}' carries a credential ('${credential}')`);
+    if (verdict.credential !== undefined && v !== null && v !== undefined && v !== '') {
+      acc.raise('full_access', `parameter '${at}' carries a credential ('${verdict.credential}')`);
     }
-    if (COMMAND_PARAMS.includes(key.toLowerCase())) classifyCommand(at, v, acc);
+    if (verdict.command) classifyCommand(at, v, acc);
     walkParameters(v, at, acc, depth + 1);
   }
 }
@@ -301,12 +333,22 @@ function inferReversibility(action: Pick<ActionLike, 'type' | 'tool'>, acc: Tier
   return reversibilityVerdicts.get(action.tool, toolReversibility);
 }
 
-/** The tier that may authorize one action, and what is known about undoing it. */
-export function classifyAction(action: ActionLike, _options: ClassifyOptions = {}): ActionClassification {
-  const acc = new TierAccumulator();
+function accumulate(action: ActionLike, keepNotes: boolean): TierAccumulator {
+  const acc = new TierAccumulator(keepNotes);
   if (action.type === 'state_write') acc.raise('sandbox_edit', 'writes session state');
   if (action.type === 'tool_call' && action.tool !== undefined) classifyToolName(action.tool, acc);
   walkParameters(action.parameters, '', acc, 0);
+  return acc;
+}
+
+/** The tier that may authorize one action: `classifyAction(action).required_tier`, nothing else. */
+export function requiredTier(action: ActionLike, _options: ClassifyOptions = {}): Tier {
+  return accumulate(action, false).tier;
+}
+
+/** The tier that may authorize one action, and what is known about undoing it. */
+export function classifyAction(action: ActionLike, _options: ClassifyOptions = {}): ActionClassification {
+  const acc = accumulate(action, true);
   return {
     action_id: action.id,
     tool: action.tool ?? null,

@@ -1,5 +1,5 @@
 import type { Action, Reversibility } from '../ir.js';
-import { classifyAction, type ClassifyOptions } from './classifier.js';
+import { classifyAction, requiredTier, type ActionClassification, type ClassifyOptions } from './classifier.js';
 import { actionFingerprint } from './fingerprint.js';
 import type { ApprovalRecord } from './ledger.js';
 import { compareTiers, type Tier } from './tiers.js';
@@ -63,20 +63,7 @@ export function evaluateAction(
   const c = classifyAction(action, options);
   const needsHuman = c.required_tier === 'full_access';
   const exceeds = compareTiers(c.required_tier, granted) > 0;
-  if (!needsHuman && !exceeds && approvals.size === 0) {
-    // Nothing recorded can deny it: the fingerprint is computed only if someone reads it.
-    let fingerprint: string | undefined;
-    return {
-      action_id: action.id,
-      get fingerprint(): string {
-        return (fingerprint ??= actionFingerprint(action));
-      },
-      decision: 'allow',
-      required: c.required_tier,
-      reversibility: c.reversibility,
-      granted,
-    };
-  }
+  if (!needsHuman && !exceeds && approvals.size === 0) return allowRow(action, c, granted);
   const fingerprint = actionFingerprint(action);
   const record = approvals.get(fingerprint);
   const row: PermissionDecisionRow = {
@@ -106,6 +93,31 @@ export function evaluateAction(
     row.reason += `; the recorded approval covers only ${record.required_tier}`;
   }
   return row;
+}
+
+/**
+ * Whether an action is allowed whatever its fingerprint: within the granted tier, not full_access,
+ * and no decision recorded at all (so none can deny it). Such an action's row is `allowRow`.
+ */
+export function allowedOutright(action: ActionLike, granted: Tier, approvals: ApprovalLookup, options: ClassifyOptions = {}): boolean {
+  if (approvals.size !== 0) return false;
+  const required = requiredTier(action, options);
+  return required !== 'full_access' && compareTiers(required, granted) <= 0;
+}
+
+/** The row of an action allowed outright; its fingerprint is computed only if someone reads it. */
+export function allowRow(action: ActionLike, c: ActionClassification, granted: Tier): PermissionDecisionRow {
+  let fingerprint: string | undefined;
+  return {
+    action_id: action.id,
+    get fingerprint(): string {
+      return (fingerprint ??= actionFingerprint(action));
+    },
+    decision: 'allow',
+    required: c.required_tier,
+    reversibility: c.reversibility,
+    granted,
+  };
 }
 
 /** Decide every action of a proposal against a granted tier and the standing approvals. */

@@ -17,8 +17,8 @@
  */
 import { CarError } from '../../util/errors.js';
 import type { ActionProposal } from '../ir.js';
-import type { ClassifyOptions } from './classifier.js';
-import { evaluateProposal, type ApprovalLookup, type PermissionDecisionRow } from './evaluate.js';
+import { classifyAction, type ClassifyOptions } from './classifier.js';
+import { allowedOutright, allowRow, effectiveTier, evaluateProposal, type ApprovalLookup, type PermissionDecisionRow } from './evaluate.js';
 import type { Tier } from './tiers.js';
 
 export interface BlockedAction {
@@ -56,6 +56,18 @@ export function checkProposalPermissions(
   ledger: ApprovalLookup,
   options: GateOptions = {},
 ): PermissionCheck {
+  const effective = effectiveTier(grantedTier, options.ceiling);
+  if (proposal.actions.every((a) => allowedOutright(a, effective, ledger, options))) {
+    // The usual case: every row would be a plain allow, so they are built only if someone reads them.
+    let rows: PermissionDecisionRow[] | undefined;
+    const actions = proposal.actions;
+    return {
+      ok: true,
+      get decisions(): PermissionDecisionRow[] {
+        return (rows ??= actions.map((a) => allowRow(a, classifyAction(a, options), effective)));
+      },
+    };
+  }
   const { decisions } = evaluateProposal(proposal, grantedTier, ledger, options);
   const blocked: BlockedAction[] = [];
   for (const d of decisions) {
