@@ -64,7 +64,9 @@ export function readMessage(message: Message): MessageContent {
     if (c.$case === 'text') texts.push(c.value);
     else if (c.$case === 'data') {
       const v: unknown = c.value;
-      if (part.mediaType === A2UI_MEDIA_TYPE || (isObject(v) && 'a2ui' in v)) out.a2ui.push(v);
+      // v0.3 senders mark the media type in the part's metadata (`mimeType`).
+      const media = part.mediaType !== '' ? part.mediaType : isObject(part.metadata) ? part.metadata.mimeType : undefined;
+      if (media === A2UI_MEDIA_TYPE || (isObject(v) && 'a2ui' in v)) out.a2ui.push(v);
       else if (isObject(v) && typeof v.tool === 'string') {
         out.tools.push({ tool: v.tool, parameters: isObject(v.parameters) ? v.parameters : {} });
       }

@@ -89,7 +89,8 @@ export const a2aDispatchMethods: MethodSpec[] = A2A_DISPATCH_NAMES.flatMap(([v1,
 ]);
 
 
-const routeAuth = z.discriminatedUnion('type', [
+/** `A2aRouteAuth` as params: credentials an outbound call carries, kept in the daemon. */
+export const routeAuth = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
   z.object({ type: z.literal('bearer'), token: z.string().min(1).max(8192) }),
   z.object({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9-]{1,128}$/), value: z.string().max(8192) }),

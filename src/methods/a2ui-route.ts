@@ -65,7 +65,8 @@ export async function sendActionContinuation(
     const m: Record<string, unknown> = {
       messageId: randomUUID(),
       role: 'ROLE_USER',
-      parts: [{ data: { version: A2UI_ACTION_VERSION, action }, mediaType: A2UI_MEDIA_TYPE }],
+      // The media type twice: v1.0 reads `mediaType`, a v0.3 agent the part's `metadata.mimeType`.
+      parts: [{ data: { version: A2UI_ACTION_VERSION, action }, mediaType: A2UI_MEDIA_TYPE, metadata: { mimeType: A2UI_MEDIA_TYPE } }],
       metadata,
     };
     if (route.contextId !== undefined) m.contextId = route.contextId;

@@ -14,6 +14,7 @@ import {
 import { defineMethod, type MethodSpec } from '../contract/index.js';
 import { CarError } from '../util/errors.js';
 import { isObject } from '../util/values.js';
+import { routeAuth } from './a2a.js';
 import { ingestA2aReply, ingestResult, isTrustedLoopbackPeer, sendActionContinuation } from './a2ui-route.js';
 import { noParams } from './schemas.js';
 
@@ -21,11 +22,6 @@ import { noParams } from './schemas.js';
 
 const MESSAGE_KEYS = ['createSurface', 'updateComponents', 'updateDataModel', 'deleteSurface'];
 const id = z.string().min(1).max(256);
-const routeAuth = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('bearer'), token: z.string().min(1).max(8192) }),
-  z.object({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9-]{1,128}$/), value: z.string().max(8192) }),
-]);
 
 /** The one message `a2ui.apply` carries: the params themselves, or under `envelope`, `message` or `a2ui`. */
 function envelopeOf(p: Record<string, unknown>): { envelope: unknown; at: string } {

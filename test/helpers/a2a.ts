@@ -1,6 +1,16 @@
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
-import { SendMessageRequest, Task, type Message } from '@a2a-js/sdk';
+import { AgentCard, SendMessageRequest, Task, type Message } from '@a2a-js/sdk';
+import {
+  DefaultRequestHandler,
+  InMemoryTaskStore,
+  JsonRpcTransportHandler,
+  ServerCallContext,
+  UnauthenticatedUser,
+  type AgentExecutor,
+} from '@a2a-js/sdk/server';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RawClient } from './raw-client.js';
 
 /** Answer every `tools.execute` on `c` with `answer(tool, parameters)` (a thrown error is a tool error reply). */
@@ -42,4 +52,46 @@ export async function postRpc(url: string, body: unknown, headers: Record<string
     json = text;
   }
   return { status: res.status, json };
+}
+
+/**
+ * An A2A agent built with the SDK alone on loopback HTTP: its card (extra card fields in `card`)
+ * at every GET, JSON-RPC 1.0 at every POST, run by `executor`. `onRequest` sees each POST's headers
+ * before the executor runs. Close it with `close()`.
+ */
+export async function sdkAgentServer(
+  executor: AgentExecutor,
+  card: Record<string, unknown>,
+  onRequest: (headers: IncomingHttpHeaders) => void = () => {},
+): Promise<{ url: string; close: () => void }> {
+  let base = '';
+  const cardOf = () =>
+    AgentCard.fromJSON({
+      version: '1',
+      supportedInterfaces: [{ url: `${base}/`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' }],
+      defaultInputModes: ['text/plain'],
+      defaultOutputModes: ['text/plain'],
+      skills: [],
+      ...card,
+    });
+  const store = new InMemoryTaskStore();
+  const server = createServer((req, res) => {
+    if (req.method === 'GET') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(AgentCard.toJSON(cardOf())));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      onRequest(req.headers);
+      const handler = new JsonRpcTransportHandler(new DefaultRequestHandler(cardOf(), store, executor));
+      const out = await handler.handle(Buffer.concat(chunks).toString('utf8'), new ServerCallContext({ user: new UnauthenticatedUser(), requestedVersion: '1.0' }));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(out));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: base, close: () => (server.closeAllConnections(), server.close()) };
 }

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import test, { describe, type TestContext } from 'node:test';
-import { AgentCard, Message, TaskState, type Part } from '@a2a-js/sdk';
-import {
-  AgentEvent,
-  DefaultRequestHandler,
-  InMemoryTaskStore,
-  JsonRpcTransportHandler,
-  ServerCallContext,
-  UnauthenticatedUser,
-  type AgentExecutor,
-} from '@a2a-js/sdk/server';
+import { Message, TaskState, type Part } from '@a2a-js/sdk';
+import { AgentEvent, type AgentExecutor } from '@a2a-js/sdk/server';
 import { BASIC_CATALOG } from '../../src/a2ui/index.js';
-import { sdkClient, sendRequest, taskJson } from '../helpers/a2a.js';
+import { postRpc, sdkAgentServer, sdkClient, sendRequest, taskJson } from '../helpers/a2a.js';
 import { waitFor, type Frame, type RawClient } from '../helpers/raw-client.js';
 import { useServer } from '../helpers/server.js';
 
@@ -73,39 +64,19 @@ async function uiAgent(t: TestContext, opts: { finish?: boolean } = {}): Promise
     },
     async cancelTask() {},
   };
-  let base = '';
-  const card = () =>
-    AgentCard.fromJSON({
+  const agent = await sdkAgentServer(
+    executor,
+    {
       name: 'sdk ui agent',
       description: 'shows a form',
-      version: '1',
-      supportedInterfaces: [{ url: `${base}/`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' }],
       capabilities: { streaming: false, extensions: [{ uri: 'https://a2ui.org/a2a-extension/a2ui/v0.9.1', required: false, params: {} }] },
       defaultInputModes: ['text/plain', A2UI],
       defaultOutputModes: ['text/plain', A2UI],
-      skills: [],
-    });
-  const store = new InMemoryTaskStore();
-  const server = createServer((req, res) => {
-    if (req.method === 'GET') {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(AgentCard.toJSON(card())));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      headers = req.headers;
-      const handler = new JsonRpcTransportHandler(new DefaultRequestHandler(card(), store, executor));
-      const out = await handler.handle(Buffer.concat(chunks).toString('utf8'), new ServerCallContext({ user: new UnauthenticatedUser(), requestedVersion: '1.0' }));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(out));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t.after(() => (server.closeAllConnections(), server.close()));
-  return { url: base, received };
+    },
+    (h) => (headers = h),
+  );
+  t.after(agent.close);
+  return { url: agent.url, received };
 }
 
 const events = (c: RawClient, method: string): Frame[] => c.received.filter((f) => f?.method === method).map((f) => f.params);
@@ -199,5 +170,27 @@ describe('A2UI over A2A, with agents built on the SDK', () => {
     await waitFor(() => events(c, 'a2ui.event').filter((e) => e.surfaceId === 'inbound').length === 3, undefined, 'three a2ui.event');
     const out = await c.result('a2ui.action', { surfaceId: 'inbound', name: 'confirm', sourceComponentId: 'ok' });
     assert.equal(out.routed, 'host', 'an inbound caller cannot be called back');
+  });
+
+  test('inbound v0.3: message/send with a kind-tagged data part marked by metadata.mimeType', async (t) => {
+    const c = await server.authed();
+    const { bound } = await c.result('a2a.start', { bind: '127.0.0.1:0' });
+    t.after(() => c.result('a2a.stop', {}));
+    t.after(() => c.result('a2ui.reap', { surfaceIds: ['legacy'] }));
+    const [create] = surfaceMessages('legacy');
+    const sent = await postRpc(`http://${bound}/`, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'message/send',
+      params: {
+        message: { kind: 'message', messageId: 'm-legacy', role: 'user', parts: [{ kind: 'data', data: create, metadata: { mimeType: A2UI } }] },
+        configuration: { blocking: true },
+      },
+    });
+    assert.equal(sent.status, 200, JSON.stringify(sent.json));
+    const task = sent.json.result;
+    assert.equal(task.status.state, 'completed');
+    const { surface } = await c.result('a2ui.get', { surfaceId: 'legacy' });
+    assert.deepEqual(surface.owner, { source: 'a2a', taskId: task.id, contextId: task.contextId });
   });
 });
