@@ -5,6 +5,7 @@ import type { ChatMessage, GenerateRequest, GenerateResult, ToolSpec } from '../
 import { CarError } from '../util/errors.js';
 import type { McpHost } from './host.js';
 import type { McpSessionState, McpTool } from './tool.js';
+import { IdleSweeper } from '../util/idle-sweeper.js';
 
 export interface AssistantLimits {
   /** Runs in progress at once; one more start is refused. */
@@ -63,7 +64,7 @@ const SYSTEM = [
  */
 export class AssistantRuns extends EventEmitter {
   private readonly runs = new Map<string, Run>();
-  private sweeper: NodeJS.Timeout | null = null;
+  private readonly sweeper: IdleSweeper;
   private readonly specs: ToolSpec[];
 
   constructor(
@@ -73,6 +74,7 @@ export class AssistantRuns extends EventEmitter {
     readonly limits: AssistantLimits,
   ) {
     super();
+    this.sweeper = new IdleSweeper(limits.idleMs, 60_000, () => this.sweep());
     this.specs = tools.map((t) => ({ name: t.name, description: t.description, parameters: z.toJSONSchema(z.object(t.input), { io: 'input' }) as Record<string, unknown> }));
   }
 
@@ -99,7 +101,7 @@ export class AssistantRuns extends EventEmitter {
       abort: new AbortController(),
     };
     this.runs.set(run.id, run);
-    this.arm();
+    this.sweeper.arm();
     this.record(run, 'started', { task: req.task, ...(req.invoked_by !== undefined && { invoked_by: req.invoked_by }) });
     void this.loop(run);
     return { run_id: run.id, status: 'running', poll_after_ms: 2000, sandbox: this.sandbox(req) };
@@ -134,7 +136,7 @@ export class AssistantRuns extends EventEmitter {
       run.cancelRequested = true;
       run.abort.abort(new CarError('unavailable', 'the daemon is shutting down'));
     }
-    this.disarm();
+    this.sweeper.disarm();
   }
 
   private get(runId: string): Run {
@@ -204,18 +206,6 @@ export class AssistantRuns extends EventEmitter {
     }
   }
 
-  private arm(): void {
-    if (this.sweeper) return;
-    const every = Math.min(60_000, Math.max(10, Math.floor(this.limits.idleMs / 4)));
-    this.sweeper = setInterval(() => this.sweep(), every);
-    this.sweeper.unref();
-  }
-
-  private disarm(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = null;
-  }
-
   private sweep(): void {
     const now = Date.now();
     for (const [id, run] of this.runs) {
@@ -227,6 +217,6 @@ export class AssistantRuns extends EventEmitter {
         this.runs.delete(id);
       }
     }
-    if (this.runs.size === 0) this.disarm();
+    if (this.runs.size === 0) this.sweeper.disarm();
   }
 }

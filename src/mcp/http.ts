@@ -9,6 +9,7 @@ import type { AssistantRuns } from './assistant.js';
 import type { McpHost } from './host.js';
 import { McpSession } from './server.js';
 import type { McpTool } from './tool.js';
+import { IdleSweeper } from '../util/idle-sweeper.js';
 
 export const MCP_PATH = '/mcp';
 export const MCP_HEALTH_PATH = '/mcp/health';
@@ -43,11 +44,12 @@ interface Entry {
  */
 export class McpHttpEndpoint extends EventEmitter {
   private readonly sessions = new Map<string, Entry>();
-  private sweeper: NodeJS.Timeout | null = null;
+  private readonly sweeper: IdleSweeper;
   private readonly allowedHosts: Set<string>;
 
   constructor(private readonly opts: McpHttpOptions) {
     super();
+    this.sweeper = new IdleSweeper(opts.sessionIdleMs, 30_000, () => this.sweep());
     this.allowedHosts = new Set((opts.allowedHosts ?? []).map((h) => h.toLowerCase()));
   }
 
@@ -164,7 +166,7 @@ export class McpHttpEndpoint extends EventEmitter {
     // Registered before the initialize is handled; removed again if the initialize fails.
     this.sessions.set(sessionId, entry);
     void session.server.connect(transport);
-    this.arm();
+    this.sweeper.arm();
     this.emit('session', sessionId);
     return entry;
   }
@@ -186,21 +188,9 @@ export class McpHttpEndpoint extends EventEmitter {
     if (!entry) return;
     this.sessions.delete(id);
     entry.session.close();
-    if (this.sessions.size === 0) this.disarm();
+    if (this.sessions.size === 0) this.sweeper.disarm();
     await entry.session.server.close().catch(() => {});
     this.emit('sessionClosed', id, reason);
-  }
-
-  private arm(): void {
-    if (this.sweeper) return;
-    const every = Math.min(30_000, Math.max(10, Math.floor(this.opts.sessionIdleMs / 4)));
-    this.sweeper = setInterval(() => this.sweep(), every);
-    this.sweeper.unref();
-  }
-
-  private disarm(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = null;
   }
 
   private sweep(): void {

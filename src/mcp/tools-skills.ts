@@ -1,26 +1,9 @@
 import { z } from 'zod';
-import { statsOf } from '../memory/skills.js';
-import type { SkillRecord } from '../memory/types.js';
+import { skillView as view } from '../memory/skills.js';
 import { defineTool, READ_ONLY, type McpTool } from './tool.js';
 
 const name = z.string().min(1).max(256);
 const skill = z.object({ name: z.string(), code: z.string(), stats: z.object({}).loose() }).loose();
-
-function view(s: SkillRecord): Record<string, unknown> {
-  return {
-    name: s.name,
-    code: s.code,
-    platform: s.platform,
-    persona: s.persona,
-    url_pattern: s.url_pattern,
-    task_keywords: s.task_keywords,
-    description: s.description,
-    domain: s.domain,
-    deprecated: s.deprecated,
-    superseded_by: s.superseded_by,
-    stats: statsOf(s),
-  };
-}
 
 export const skillIngest = defineTool({
   name: 'skill_ingest',

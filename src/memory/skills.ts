@@ -48,6 +48,27 @@ export function isDegraded(s: Pick<SkillRecord, 'success_count' | 'fail_count'>)
   return s.fail_count > s.success_count + 2;
 }
 
+/** How a skill is shown to clients (WS and MCP alike): the record plus its stats. */
+export function skillView(s: SkillRecord) {
+  const stats = statsOf(s);
+  return {
+    name: s.name,
+    code: s.code,
+    platform: s.platform,
+    persona: s.persona,
+    url_pattern: s.url_pattern,
+    task_keywords: s.task_keywords,
+    description: s.description,
+    domain: s.domain,
+    when_to_apply: s.when_to_apply,
+    source: s.source,
+    deprecated: s.deprecated,
+    superseded_by: s.superseded_by,
+    degraded: stats.degraded,
+    stats,
+  };
+}
+
 export function statsOf(s: SkillRecord): SkillStats {
   const total = s.success_count + s.fail_count;
   const degraded = isDegraded(s);

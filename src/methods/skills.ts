@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_EVOLUTION_THRESHOLD, statsOf, type SkillInput } from '../memory/skills.js';
-import type { SkillRecord } from '../memory/types.js';
+import { DEFAULT_EVOLUTION_THRESHOLD, skillView as view, statsOf, type SkillInput } from '../memory/skills.js';
 import { CarError } from '../util/errors.js';
 import { defineMethod, type MethodContext } from '../contract/index.js';
 import { distillPrompt, evolvePrompt, parseDistilled, parseRepair, repairPrompt, type SkillPrompt } from '../memory/skill-distill.js';
@@ -10,27 +9,6 @@ import { scopeOf, tenantId } from './memory-common.js';
 
 const name = z.string().min(1).max(256);
 const keywords = z.array(z.string().max(256)).max(256).optional();
-
-/** How skills appear on the wire: the record plus its stats. */
-function view(s: SkillRecord) {
-  const stats = statsOf(s);
-  return {
-    name: s.name,
-    code: s.code,
-    platform: s.platform,
-    persona: s.persona,
-    url_pattern: s.url_pattern,
-    task_keywords: s.task_keywords,
-    description: s.description,
-    domain: s.domain,
-    when_to_apply: s.when_to_apply,
-    source: s.source,
-    deprecated: s.deprecated,
-    superseded_by: s.superseded_by,
-    degraded: stats.degraded,
-    stats,
-  };
-}
 
 export const skillIngest = defineMethod({
   name: 'skill.ingest',
