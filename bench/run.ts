@@ -17,6 +17,7 @@ import { killAllChildrenSync } from './spawn.js';
 import { SERVERS, startTarget, type Target } from './targets.js';
 import { runVerifyBench } from './verify.js';
 import { runVoiceBench } from './voice.js';
+import { runFramesBench } from './frames.js';
 
 /**
  * Orchestrator: pin, start every server under test with a connected client, run the phases,
@@ -26,7 +27,7 @@ import { runVoiceBench } from './voice.js';
 /** Hard stop, far above a normal run (about 40 s). */
 const WATCHDOG_MS = 240_000;
 
-const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'agents', 'a2a', 'voice'] as const;
+const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'agents', 'a2a', 'voice', 'frames'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `BENCH_SECTIONS=dispatch,proposal` runs only those sections; all of them by default. */
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     if (sections.has('a2a')) await runA2aBench();
     if (sections.has('agents')) await runAgentsBench();
     if (sections.has('voice')) await runVoiceBench();
+    if (sections.has('frames')) await runFramesBench();
   } finally {
     for (const t of targets) t.client.close();
     await Promise.all(targets.map((t) => t.child.kill()));

@@ -22,6 +22,12 @@ const END = 3;
 const STRING = 4;
 const MORE = 5;
 
+/**
+ * Characters of one part of a long string. Copying a string costs far less than rebuilding objects,
+ * and a part this long is born outside the young generation, so the collector never copies it.
+ */
+const STRING_PART = 1024 * 1024;
+
 /** Rough JSON length of every container, recorded for those over `min` (the ones that get split). */
 function measure(value: unknown, big: Map<object, number>, min: number): number {
   if (typeof value === 'string') return value.length + 2;
@@ -64,8 +70,9 @@ export function* sliceJson(root: unknown, batchBytes: number): Generator<SliceOp
       stack.push({ value: value as Open['value'], keys: isArray ? null : Object.keys(value), next: 0 });
       used += 2;
     } else if (typeof value === 'string' && value.length > batchBytes) {
-      batch.push([STRING, key, value.slice(0, batchBytes)]);
-      stack.push({ text: value, at: batchBytes });
+      const part = Math.max(batchBytes, STRING_PART);
+      batch.push([STRING, key, value.slice(0, part)]);
+      stack.push({ text: value, at: part });
       used += batchBytes;
     } else {
       batch.push([SET, key, value]);
@@ -79,10 +86,10 @@ export function* sliceJson(root: unknown, batchBytes: number): Generator<SliceOp
       if (top.at >= top.text.length) {
         stack.pop();
       } else {
-        const part = top.text.slice(top.at, top.at + batchBytes);
+        const part = top.text.slice(top.at, top.at + Math.max(batchBytes, STRING_PART));
         batch.push([MORE, part]);
         top.at += part.length;
-        used += part.length;
+        used += batchBytes;
       }
     } else {
       const length = top.keys === null ? (top.value as unknown[]).length : top.keys.length;

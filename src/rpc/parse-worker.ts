@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { exceedsJsonDepth } from './depth.js';
 import { sliceJson, type SliceOp } from './json-slices.js';
@@ -8,6 +10,20 @@ import type { ParseReply, ParseRequest } from './frame-parser.js';
  * back in slices, one batch each time the main thread asks for the next.
  */
 const port = parentPort!;
+
+/**
+ * Parsing is background work: on Linux, where a thread has an id of its own, this thread yields the
+ * CPU to the event loop (nice 10). Elsewhere it runs at the process's priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not Linux, or not allowed: nothing to do.
+  }
+}
+lowerPriority();
 
 interface Job {
   batches: Generator<SliceOp[], void, void>;

@@ -17,6 +17,7 @@ import {
 } from './messages.js';
 import { isThenable } from '../util/values.js';
 import type { FrameParser, ParseOutcome } from './frame-parser.js';
+import { JsonWriter, jsonSizeOver } from './json-text.js';
 
 export type { InboundContext, InboundHandler } from './inbound.js';
 
@@ -44,7 +45,8 @@ export interface PeerOptions {
   /**
    * Text frames of at least `fromBytes` bytes are decoded and parsed by `parser`, off the main
    * thread. Frames are still handled in arrival order: later frames wait for a big one, and the
-   * transport stops reading meanwhile.
+   * transport stops reading meanwhile. Replies of about `fromBytes` or more are serialised a
+   * slice per event-loop turn; frames sent meanwhile wait behind them, so order is kept both ways.
    */
   largeFrames?: { parser: FrameParser; fromBytes: number };
 }
@@ -55,6 +57,9 @@ const defaultDeadlineError = (method: string, ms: number): RpcError =>
   new RpcError(ErrorCode.DeadlineExceeded, `'${method}' got no reply within ${ms} ms`);
 
 type Reply = JsonRpcResponse | undefined;
+
+/** JSON text serialised per event-loop turn for a big reply. */
+const SLICE_BYTES = 256 * 1024;
 
 /** A request whose reply the peer sends itself once the handler's promise settles. */
 const DEFERRED = Symbol('deferred');
@@ -84,6 +89,10 @@ export class Peer implements CallOwner {
   /** Set while a big frame is being parsed elsewhere; frames that arrive meanwhile wait in `waiting`. */
   private parsing: AbortController | undefined;
   private readonly waiting: (string | Uint8Array)[] = [];
+  /** Outbound frames behind a reply still being serialised; empty almost always. */
+  private readonly outQueue: { text: string | undefined; after: (() => void) | undefined }[] = [];
+  /** Replies serialised in slices so far. */
+  slicedReplies = 0;
 
   constructor(
     readonly transport: FrameTransport,
@@ -94,7 +103,7 @@ export class Peer implements CallOwner {
     this.log = options.logger ?? silentLogger;
     this.mapError = options.mapError ?? RpcError.from;
     this.deadlineError = options.deadlineError ?? defaultDeadlineError;
-    this.outbound = new OutboundCalls((text) => this.transport.send(text));
+    this.outbound = new OutboundCalls((text) => this.write(text));
     transport.onframe = (text) => this.onFrame(text);
     if (options.largeFrames !== undefined) {
       transport.rawTextFromBytes = options.largeFrames.fromBytes;
@@ -145,7 +154,7 @@ export class Peer implements CallOwner {
       this.log.debug({ method }, 'notification not sent: larger than the frame limit');
       return false;
     }
-    return this.transport.send(text);
+    return this.write(text);
   }
 
   close(code: number = CloseCode.Normal, reason = ''): void {
@@ -240,8 +249,9 @@ export class Peer implements CallOwner {
     const finish = (done: Reply[]): void => {
       const out = done.filter((r): r is JsonRpcResponse => r !== undefined);
       if (out.length === 0) return;
-      this.sendText(this.batchText(out));
-      this.closeIfAsked(out);
+      const after = (): void => this.closeIfAsked(out);
+      if (this.isLarge(out)) this.writeSliced(out, (text) => (text === undefined || this.oversized(text) !== 0 ? this.batchText(out) : text), after);
+      else this.write(this.batchText(out), after);
     };
     if (replies.some(isThenable)) void Promise.all(replies).then(finish);
     else finish(replies as Reply[]);
@@ -435,8 +445,7 @@ export class Peer implements CallOwner {
   }
 
   /** The reply's text, or a limit error for its id when it would not fit in one frame. */
-  private replyText(reply: JsonRpcResponse): string {
-    const text = this.stringify(reply);
+  private replyText(reply: JsonRpcResponse, text = this.stringify(reply)): string {
     const bytes = this.oversized(text);
     return bytes === 0 ? text : JSON.stringify(this.tooLarge(reply.id ?? null, bytes));
   }
@@ -454,8 +463,66 @@ export class Peer implements CallOwner {
 
   private sendReply(reply: Reply): void {
     if (reply === undefined) return;
-    this.sendText(this.replyText(reply));
-    if (this.closesAsked > 0) this.closeIfAsked([reply]);
+    const after = this.closesAsked > 0 ? () => this.closeIfAsked([reply]) : undefined;
+    if (this.isLarge(reply)) this.writeSliced(reply, (text) => (text === undefined ? this.replyText(reply) : this.replyText(reply, text)), after);
+    else this.write(this.replyText(reply), after);
+  }
+
+  /** Whether a reply (or a batch of them) is big enough to be serialised in slices. */
+  private isLarge(reply: JsonRpcResponse | JsonRpcResponse[]): boolean {
+    const from = this.options.largeFrames?.fromBytes;
+    if (from === undefined) return false;
+    const value = Array.isArray(reply) ? reply : 'result' in reply ? reply.result : undefined;
+    if (typeof value === 'string') return value.length >= from;
+    return typeof value === 'object' && value !== null && jsonSizeOver(value, from) >= from;
+  }
+
+  /**
+   * Serialise `value` a slice per turn, then send `finish(text)` (`finish(undefined)` when it
+   * could not be serialised). Frames sent meanwhile queue behind it.
+   */
+  private writeSliced(value: unknown, finish: (text: string | undefined) => string, after: (() => void) | undefined): void {
+    this.slicedReplies++;
+    const entry: { text: string | undefined; after: (() => void) | undefined } = { text: undefined, after };
+    this.outQueue.push(entry);
+    let writer: JsonWriter | undefined;
+    const step = (): void => {
+      if (this.closeInfo !== undefined) return;
+      let text: string | undefined;
+      try {
+        writer ??= new JsonWriter(value, SLICE_BYTES);
+        if (!writer.step()) {
+          setImmediate(step);
+          return;
+        }
+        text = writer.text();
+      } catch {
+        text = undefined;
+      }
+      entry.text = finish(text);
+      this.flush();
+    };
+    setImmediate(step);
+  }
+
+  /** Send the frames at the head of the queue that are ready. */
+  private flush(): void {
+    while (this.outQueue.length > 0 && this.outQueue[0]!.text !== undefined) {
+      const entry = this.outQueue.shift()!;
+      if (this.closeInfo === undefined) this.transport.send(entry.text!);
+      entry.after?.();
+    }
+  }
+
+  /** Send one frame now, or queue it behind a reply being serialised. False when the transport refused it. */
+  private write(text: string, after?: () => void): boolean {
+    if (this.outQueue.length > 0) {
+      this.outQueue.push({ text, after });
+      return this.closeInfo === undefined;
+    }
+    const sent = this.closeInfo === undefined && this.transport.send(text);
+    after?.();
+    return sent;
   }
 
   private closeIfAsked(replies: JsonRpcResponse[]): void {
@@ -468,16 +535,12 @@ export class Peer implements CallOwner {
     }
   }
 
-  private sendText(text: string): void {
-    if (this.closeInfo) return;
-    this.transport.send(text);
-  }
-
   private onTransportClose(info: CloseInfo): void {
     if (this.closeInfo) return;
     this.closeInfo = info;
     this.parsing?.abort();
     this.waiting.length = 0;
+    this.outQueue.length = 0;
     const reason = new RequestAbortedError('closed', `connection closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
     this.deadlines.clear();
     this.timedNotifications.clear();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import test, { after, describe } from 'node:test';
 import { FrameParser } from '../../src/rpc/frame-parser.js';
 import { JsonRebuild, sliceJson } from '../../src/rpc/json-slices.js';
+import { JsonWriter, jsonSizeOver } from '../../src/rpc/json-text.js';
 
 function roundTrip(value: unknown, batchBytes: number): { value: unknown; batches: number } {
   const rebuild = new JsonRebuild();
@@ -95,5 +96,52 @@ describe('FrameParser', () => {
     controller.abort();
     assert.deepEqual(await pending, { ok: false, reason: 'aborted' });
     assert.deepEqual(await parser.parse('[1]', 64), { ok: true, value: [1] });
+  });
+});
+
+describe('JsonWriter: JSON text in slices', () => {
+  const write = (value: unknown, slice: number): { text: string; steps: number } => {
+    const w = new JsonWriter(value, slice);
+    let steps = 1;
+    while (!w.step()) steps++;
+    return { text: w.text(), steps };
+  };
+  class Point {
+    constructor(
+      readonly x: number,
+      readonly y: number,
+    ) {}
+  }
+  const values: [string, unknown][] = [
+    ['many small objects', Array.from({ length: 2000 }, (_, i) => ({ i, s: `v${i}`, n: [i, null, false] }))],
+    ['a long string', 'q"\\\n😀'.repeat(5000)],
+    ['a long string cut between the halves of a surrogate pair', `x${'😀'.repeat(1000)}`],
+    ['nested big containers', { a: { b: [Array.from({ length: 300 }, (_, i) => i), 'x'.repeat(3000)], c: {} }, d: [[], [{}]] }],
+    ['members JSON leaves out, holes and odd numbers', { list: [undefined, () => 1, Number.NaN, -0, Infinity, ...Array(300).fill(1)], skip: undefined, fn: () => 2, keep: Array(300).fill('k') }],
+    ['toJSON, class instances and a null prototype', { when: new Date(0), p: Array.from({ length: 300 }, (_, i) => new Point(i, -i)), bare: Object.assign(Object.create(null), { big: 'z'.repeat(5000) }) }],
+    ['a scalar', 7],
+    ['a small object', { ok: true }],
+  ];
+  for (const [label, value] of values) {
+    test(`${label}: the same text as JSON.stringify`, () => {
+      assert.equal(write(value, 512).text, JSON.stringify(value));
+    });
+  }
+
+  test('a big value takes many steps, each about one slice of text', () => {
+    const value = Array.from({ length: 5000 }, (_, i) => ({ i }));
+    const { text, steps } = write(value, 1024);
+    assert.ok(steps >= text.length / 2048, `${steps} steps for ${text.length} characters`);
+  });
+
+  test('a cycle throws as JSON.stringify does', () => {
+    const a: unknown[] = Array(500).fill(1);
+    a.push({ back: a });
+    assert.throws(() => write(a, 64), /circular/);
+  });
+
+  test('jsonSizeOver stops counting past its cap', () => {
+    assert.ok(jsonSizeOver(Array(1_000_000).fill({ a: 1 }), 1000) < 1100);
+    assert.equal(jsonSizeOver('abc', 1000), 5);
   });
 });

@@ -138,6 +138,44 @@ describe('workerParseThresholdBytes', () => {
   });
 });
 
+describe('big replies are serialised in slices', () => {
+  const server = useServer({ workerParseThresholdBytes: THRESHOLD, maxReplyBytes: 8 * THRESHOLD });
+  const objects = (n: number): { i: number; s: string }[] => Array.from({ length: n }, (_, i) => ({ i, s: `v${i}` }));
+
+  test('the text is what JSON.stringify gives, and frames sent after a big reply come after it', async () => {
+    const c = await server.authed();
+    const value = { list: objects(5000), tail: 'é'.repeat(THRESHOLD) };
+    assert.equal(await c.result('state.set', { key: 'big', value }), 'ok');
+    c.send({ jsonrpc: '2.0', id: 1, method: 'state.get', params: { key: 'big' } });
+    c.send({ jsonrpc: '2.0', id: 2, method: 'state.get', params: { key: 'none' } });
+    c.send([
+      { jsonrpc: '2.0', id: 3, method: 'state.get', params: { key: 'big' } },
+      { jsonrpc: '2.0', id: 4, method: 'state.exists', params: { key: 'big' } },
+    ]);
+    c.send({ jsonrpc: '2.0', id: 5, method: 'state.exists', params: { key: 'big' } });
+    const first = await c.next();
+    assert.deepEqual(first, { jsonrpc: '2.0', id: 1, result: value });
+    assert.deepEqual(await c.next(), { jsonrpc: '2.0', id: 2, result: null });
+    assert.deepEqual(await c.next(), [
+      { jsonrpc: '2.0', id: 3, result: value },
+      { jsonrpc: '2.0', id: 4, result: true },
+    ]);
+    assert.deepEqual(await c.next(), { jsonrpc: '2.0', id: 5, result: true });
+  });
+
+  test('a big reply over maxReplyBytes still becomes the -32603 limit error for its id', async () => {
+    const c = await server.authed();
+    const value = objects(40_000);
+    await c.result('state.set', { key: 'huge', value });
+    const bytes = Buffer.byteLength(JSON.stringify({ jsonrpc: '2.0', id: 9, result: value }));
+    assert.ok(bytes > 8 * THRESHOLD);
+    const reply = await c.call('state.get', { key: 'huge' }, { id: 9 });
+    assert.equal(reply.error.code, -32603);
+    assert.deepEqual(reply.error.data, { kind: 'limit', limit: 8 * THRESHOLD, bytes });
+    assert.equal(await c.result('state.exists', { key: 'huge' }), true, 'the connection lives on');
+  });
+});
+
 describe('maxFrameParseWorkers: 0 parses every frame inline', () => {
   const server = useServer({ workerParseThresholdBytes: THRESHOLD, maxFrameParseWorkers: 0 });
 
