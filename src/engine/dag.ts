@@ -37,70 +37,106 @@ const NO_PREDECESSORS: Set<string> = new Set();
 
 /** Whether the action writes state at all (most tool calls do not): spares the key sets. */
 function writesAny(action: Action): boolean {
-  return action.type === 'state_write' || action.write_set.length > 0 || Object.keys(action.expected_effects).length > 0;
+  if (action.type === 'state_write' || action.write_set.length > 0) return true;
+  for (const key in action.expected_effects) if (Object.hasOwn(action.expected_effects, key)) return true;
+  return false;
 }
 
-export function buildDag(actions: readonly Action[]): Dag {
-  const writers = new Map<string, string[]>();
-  for (const a of actions) {
+/** The same graph over action positions (proposal order): what the executor walks. */
+export interface DagIndex {
+  /** State key → positions of the actions that write it, in proposal order. */
+  writers: Map<string, number[]>;
+  /** Positions each action waits for: its dependencies, then the writers of its state_dependencies. */
+  predecessors: (readonly number[])[];
+  /** Positions waiting on each action, in proposal order. */
+  successors: (readonly number[])[];
+  /** Topological levels of positions, each in proposal order. */
+  levels: number[][];
+  /** Positions caught in a dependency cycle, in proposal order. */
+  cyclic: number[];
+}
+
+const NONE: readonly number[] = Object.freeze([]) as readonly number[];
+
+/**
+ * Order a proposal's actions by position. An action naming an id the proposal does not have
+ * (a parsed proposal never does) can never start: it ends up among the cyclic ones.
+ */
+export function dagIndex(actions: readonly Action[]): DagIndex {
+  const n = actions.length;
+  const writers = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const a = actions[i] as Action;
     if (!writesAny(a)) continue;
     for (const key of writesOf(a)) {
       const list = writers.get(key);
-      if (list) list.push(a.id);
-      else writers.set(key, [a.id]);
+      if (list) list.push(i);
+      else writers.set(key, [i]);
     }
   }
-  const predecessors = new Map<string, Set<string>>();
-  for (const a of actions) {
+  // Ids are looked up only when some action names another.
+  let positions: Map<string, number> | undefined;
+  const remaining = new Int32Array(n);
+  const predecessors: (readonly number[])[] = new Array<readonly number[]>(n);
+  const successors: number[][] = new Array<number[]>(n);
+  for (let i = 0; i < n; i++) {
+    const a = actions[i] as Action;
     if (a.dependencies.length === 0 && a.state_dependencies.length === 0) {
-      // Shared, never written: every consumer only reads predecessor sets.
-      predecessors.set(a.id, NO_PREDECESSORS);
+      predecessors[i] = NONE;
       continue;
     }
-    const preds = new Set<string>(a.dependencies);
+    positions ??= new Map(actions.map((b, j) => [b.id, j]));
+    const preds = new Set<number>();
+    let unknown = 0;
+    for (const dep of a.dependencies) {
+      const p = positions.get(dep);
+      if (p === undefined) unknown++;
+      else preds.add(p);
+    }
     for (const key of a.state_dependencies) {
-      for (const w of writers.get(key) ?? []) if (w !== a.id) preds.add(w);
+      const list = writers.get(key);
+      if (list !== undefined) for (const w of list) if (w !== i) preds.add(w);
     }
-    preds.delete(a.id);
-    predecessors.set(a.id, preds);
+    preds.delete(i);
+    const list = [...preds];
+    predecessors[i] = list.length === 0 ? NONE : list;
+    remaining[i] = list.length + unknown;
+    for (const p of list) (successors[p] ??= []).push(i);
   }
+  for (let i = 0; i < n; i++) successors[i] ??= NONE as number[];
 
-  const remaining = new Map<string, number>();
-  const successors = new Map<string, string[]>();
-  for (const a of actions) {
-    const preds = predecessors.get(a.id) as Set<string>;
-    remaining.set(a.id, preds.size);
-    if (preds.size === 0) continue;
-    for (const p of preds) {
-      const list = successors.get(p);
-      if (list) list.push(a.id);
-      else successors.set(p, [a.id]);
-    }
-  }
-  let order: Map<string, number> | undefined;
-  const byOrder = (x: string, y: string): number => {
-    order ??= new Map(actions.map((a, i) => [a.id, i]));
-    return (order.get(x) as number) - (order.get(y) as number);
-  };
-  const levels: string[][] = [];
-  let current: string[] = [];
-  for (const a of actions) if (remaining.get(a.id) === 0) current.push(a.id);
+  const levels: number[][] = [];
+  let current: number[] = [];
+  for (let i = 0; i < n; i++) if (remaining[i] === 0) current.push(i);
   let placed = 0;
   while (current.length > 0) {
     levels.push(current);
     placed += current.length;
-    const next: string[] = [];
-    for (const id of current) {
-      const waiting = successors.get(id);
-      if (waiting === undefined) continue;
-      for (const s of waiting) {
-        const left = (remaining.get(s) as number) - 1;
-        remaining.set(s, left);
-        if (left === 0) next.push(s);
-      }
+    const next: number[] = [];
+    for (const i of current) {
+      for (const s of successors[i] as number[]) if (--remaining[s]! === 0) next.push(s);
     }
-    current = next.length > 1 ? next.sort(byOrder) : next;
+    current = next.length > 1 ? next.sort((x, y) => x - y) : next;
   }
-  const cyclic = placed === actions.length ? [] : actions.filter((a) => (remaining.get(a.id) as number) > 0).map((a) => a.id);
+  const cyclic: number[] = [];
+  if (placed < n) for (let i = 0; i < n; i++) if (remaining[i]! > 0) cyclic.push(i);
   return { writers, predecessors, successors, levels, cyclic };
+}
+
+/** The graph by action id (see `dagIndex`). */
+export function buildDag(actions: readonly Action[]): Dag {
+  const d = dagIndex(actions);
+  const id = (i: number): string => (actions[i] as Action).id;
+  const writers = new Map<string, string[]>();
+  for (const [key, list] of d.writers) writers.set(key, list.map(id));
+  const predecessors = new Map<string, Set<string>>();
+  const successors = new Map<string, string[]>();
+  actions.forEach((a, i) => {
+    const preds = d.predecessors[i] as readonly number[];
+    // Shared, never written: every consumer only reads predecessor sets.
+    predecessors.set(a.id, preds.length === 0 ? NO_PREDECESSORS : new Set(preds.map(id)));
+    const next = d.successors[i] as readonly number[];
+    if (next.length > 0) successors.set(a.id, next.map(id));
+  });
+  return { writers, predecessors, successors, levels: d.levels.map((level) => level.map(id)), cyclic: d.cyclic.map(id) };
 }

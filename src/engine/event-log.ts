@@ -67,15 +67,19 @@ export class EventLog {
    * once the chain is on it is stored as a JSON copy, so no later change by a caller can break it.
    */
   append(kind: string, fields: EventFields = {}): RuntimeEvent {
-    const event: RuntimeEvent = {
-      seq: this.nextSeq++,
-      id: fastUuid(),
-      kind,
-      timestamp: this.timestamp(),
-      data: this.chainHead !== null ? jsonCopy(fields.data ?? {}) : { ...fields.data },
-    };
-    if (fields.proposal_id !== undefined) event.proposal_id = fields.proposal_id;
-    if (fields.action_id !== undefined) event.action_id = fields.action_id;
+    const seq = this.nextSeq++;
+    const id = fastUuid();
+    const timestamp = this.timestamp();
+    const data = this.chainHead !== null ? jsonCopy(fields.data ?? {}) : { ...fields.data };
+    const { proposal_id, action_id } = fields;
+    // The usual shapes are built whole, in the same key order as when fields are added one by one.
+    let event: RuntimeEvent;
+    if (proposal_id !== undefined && action_id !== undefined) event = { seq, id, kind, timestamp, data, proposal_id, action_id };
+    else {
+      event = { seq, id, kind, timestamp, data };
+      if (proposal_id !== undefined) event.proposal_id = proposal_id;
+      if (action_id !== undefined) event.action_id = action_id;
+    }
     if (this.chainHead !== null) {
       event.prev_hash = this.chainHead;
       event.hash = eventHash(event);
@@ -158,7 +162,8 @@ export class EventLog {
   }
 
   private enforceRetention(): number {
-    const drop = Math.max(evictionCount(this.events, this.policy, this.now()), this.events.length - this.capacity);
+    const unbounded = this.policy.max_age_secs === undefined && this.policy.max_events === undefined;
+    const drop = Math.max(unbounded ? 0 : evictionCount(this.events, this.policy, this.now()), this.events.length - this.capacity);
     if (drop === 0) return 0;
     this.events.dropFront(drop);
     if (this.journal !== null) {

@@ -4,6 +4,7 @@ import type { EventFields } from '../engine/event-log.js';
 import type { ToolOutcome } from '../engine/trajectories.js';
 import { DEFAULT_MAX_RETRIES } from '../engine/ir.js';
 import { schemaViolations } from '../engine/verify/schema.js';
+import type { PolicySet } from '../engine/policy/index.js';
 import { defineMethod, type HandlerConfig, type MethodContext, type SessionHalt } from '../contract/index.js';
 import type { Action } from '../engine/ir.js';
 import { EventKind } from '../engine/event-kinds.js';
@@ -82,8 +83,10 @@ export const proposalSubmit = defineMethod({
       tools: (name) => session.tools.get(name),
       toolCache: session.toolCache,
       rateLimiter: session.rateLimiter,
-      checkParameters: (tool, parameters) =>
-        schemaViolations(parameters, tool.parameters).map((v) => `${v.path} ${v.message}`),
+      checkParameters: (tool, parameters) => {
+        const violations = schemaViolations(parameters, tool.parameters);
+        return violations.length === 0 ? NO_PROBLEMS : violations.map((v) => `${v.path} ${v.message}`);
+      },
       maxConcurrency: state.config.maxActionConcurrency,
       signal,
       // tools.execute carries the open run's id unless the proposal named a policy session
@@ -107,9 +110,15 @@ export const proposalSubmit = defineMethod({
   },
 });
 
-/** File policies first, then the registered ones; every denial of both is reported. */
-function bothPolicies(files: PolicyChecker | null, registered: PolicyChecker): PolicyChecker {
-  if (files === null) return registered;
+const NO_PROBLEMS: readonly string[] = [];
+
+/**
+ * File policies first, then the registered ones; every denial of both is reported. None at all
+ * when neither holds a policy, so the executor has nothing to ask.
+ */
+function bothPolicies(files: PolicyChecker | null, registered: PolicySet): PolicyChecker | undefined {
+  if (files === null) return registered.size === 0 ? undefined : registered;
+  if (registered.size === 0) return files;
   return {
     check(subject, state) {
       const a = files.check(subject, state);

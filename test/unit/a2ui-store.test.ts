@@ -76,6 +76,7 @@ describe('A2uiSurfaceStore', () => {
     throwsCar(() => store.apply([components('s', [{ id: 'x', component: 'Tabs', tabs: [{ title: 'a' }] }])], opts), 'invalid', 'messages[0].updateComponents.components[0].tabs[0].child');
     throwsCar(() => store.apply([components('s', [text('a', '1'), text('a', '2')])], opts), 'invalid', 'messages[0].updateComponents.components[1].id');
     throwsCar(() => store.apply([{ version: 'v2', deleteSurface: { surfaceId: 's' } }], opts), 'invalid', 'messages[0].version');
+    assert.equal(store.apply([{ version: 'v0.9.1', updateDataModel: { surfaceId: 's', path: '/a', value: 1 } }], opts).applied.length, 1, 'v0.9.1 is taken');
     throwsCar(() => store.apply([{ createSurface: { surfaceId: 'z', catalogId: BASIC_CATALOG.id }, deleteSurface: { surfaceId: 's' } }], opts), 'invalid', 'messages[0]');
     throwsCar(() => store.apply([{ deleteSurface: { surfaceId: 's', extra: 1 } }], opts), 'invalid', 'messages[0].deleteSurface.extra');
     throwsCar(() => store.apply([data('s', 'user')], opts), 'invalid', 'messages[0].updateDataModel.path');
@@ -221,6 +222,17 @@ describe('A2uiService events', () => {
     assert.deepEqual(host.map(([k, p]) => [k, p.surfaceId]), [['a2ui.surface_updated', 's']]);
     svc.reap({ idleMs: 0 });
     assert.deepEqual(host.at(-1), ['a2ui.surface_deleted', { surfaceId: 's', reason: 'reaped' }]);
+  });
+});
+
+describe('A2uiService.reap', () => {
+  test('with no filter: surfaces untouched for surfaceIdleMs, exactly at the bound', () => {
+    const svc = new A2uiService({ limits: LIMITS, surfaceIdleMs: 1000, hostEvent: () => {} });
+    svc.apply([create('old')], { ...opts, now: 5_000 });
+    svc.apply([create('new')], { ...opts, now: 5_500 });
+    assert.deepEqual(svc.reap({}, 5_999), []);
+    assert.deepEqual(svc.reap({}, 6_000), ['old']);
+    assert.deepEqual(svc.reap({ idleMs: 0 }, 6_000), ['new']);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Action } from '../ir.js';
 import { StateError } from '../state-store.js';
-import type { ToolExecutor } from '../tool-executor.js';
+import type { ToolExecutor, ToolOutcome } from '../tool-executor.js';
 import type { UndoLog } from './rollback.js';
 import { EventKind } from '../event-kinds.js';
 import type { ToolDefinition } from '../tool-registry.js';
@@ -79,12 +79,44 @@ function cacheKeyOf(ctx: RunnerContext, def: ToolDefinition | undefined, paramet
   return ttl !== undefined && ttl > 0 ? ToolResultCache.key(def.name, parameters) : undefined;
 }
 
+/**
+ * A tool call handed to the executor. Its owner waits on `outcome` and passes what arrives to
+ * `finish`, which turns it into the attempt's outcome (and caches it when the tool allows): one
+ * continuation per call instead of a chain of them.
+ */
+export class ToolDispatch {
+  constructor(
+    readonly outcome: Promise<ToolOutcome>,
+    private readonly ctx: RunnerContext,
+    private readonly action: Action,
+    private readonly def: ToolDefinition | undefined,
+    private readonly cacheKey: string | undefined,
+  ) {}
+
+  finish(outcome: ToolOutcome): AttemptOutcome {
+    if (!outcome.ok) {
+      if (outcome.terminal === true) return { ok: false, error: outcome.error, retryable: false, terminal: true };
+      // Refused before any tool ran: the action is rejected, as by the validator.
+      if (outcome.reason === 'invalid') return { ok: false, error: outcome.error, retryable: false, rejected: true };
+      // A cancelled call, a gone client or a refused request will not go better on a retry.
+      const retryable = outcome.reason === 'tool_error' || outcome.reason === 'timeout';
+      return { ok: false, error: outcome.error, retryable };
+    }
+    const error = toolErrorOf(outcome.output);
+    if (error !== null) return { ok: false, error: `tool '${this.action.tool as string}' returned an error: ${error}`, retryable: true };
+    if (this.cacheKey !== undefined) {
+      (this.ctx.cache as ToolResultCache).set(this.cacheKey, outcome.output, (this.def as ToolDefinition).cache_ttl_secs! * 1000);
+    }
+    return succeeded(this.ctx, this.action, outcome.output);
+  }
+}
+
 function runToolCall(
   ctx: RunnerContext,
   action: Action,
   parameters: Record<string, unknown>,
   attempt: number,
-): AttemptOutcome | Promise<AttemptOutcome> {
+): AttemptOutcome | ToolDispatch {
   const tool = action.tool as string;
   const def = ctx.toolDefinition(tool);
   const cacheKey = cacheKeyOf(ctx, def, parameters);
@@ -105,24 +137,11 @@ function runToolCall(
     };
   }
   ctx.countToolCall();
-  return ctx.executor
-    .execute({ tool, parameters, actionId: action.id, timeoutMs: action.timeout_ms, attempt, sessionId: ctx.sessionId }, ctx.signal)
-    .then((outcome): AttemptOutcome => {
-      if (!outcome.ok) {
-        if (outcome.terminal === true) return { ok: false, error: outcome.error, retryable: false, terminal: true };
-        // Refused before any tool ran: the action is rejected, as by the validator.
-        if (outcome.reason === 'invalid') return { ok: false, error: outcome.error, retryable: false, rejected: true };
-        // A cancelled call, a gone client or a refused request will not go better on a retry.
-        const retryable = outcome.reason === 'tool_error' || outcome.reason === 'timeout';
-        return { ok: false, error: outcome.error, retryable };
-      }
-      const error = toolErrorOf(outcome.output);
-      if (error !== null) return { ok: false, error: `tool '${tool}' returned an error: ${error}`, retryable: true };
-      if (cacheKey !== undefined) {
-        (ctx.cache as ToolResultCache).set(cacheKey, outcome.output, (def as ToolDefinition).cache_ttl_secs! * 1000);
-      }
-      return succeeded(ctx, action, outcome.output);
-    });
+  const outcome = ctx.executor.execute(
+    { tool, parameters, actionId: action.id, timeoutMs: action.timeout_ms, attempt, sessionId: ctx.sessionId },
+    ctx.signal,
+  );
+  return new ToolDispatch(outcome, ctx, action, def, cacheKey);
 }
 
 function stateKey(action: Action, parameters: Record<string, unknown>): string | AttemptOutcome {
@@ -165,14 +184,14 @@ function runAssertion(ctx: RunnerContext, action: Action): AttemptOutcome {
 
 /**
  * Run one attempt of an action whose admission checks and preconditions passed. State actions
- * finish synchronously; only `tool_call` returns a promise.
+ * finish synchronously; a `tool_call` that reaches the executor returns its ToolDispatch.
  */
 export function runAttempt(
   ctx: RunnerContext,
   action: Action,
   parameters: Record<string, unknown>,
   attempt: number,
-): AttemptOutcome | Promise<AttemptOutcome> {
+): AttemptOutcome | ToolDispatch {
   switch (action.type) {
     case 'tool_call':
       return runToolCall(ctx, action, parameters, attempt);

@@ -1,4 +1,4 @@
-import type { Action } from '../ir.js';
+import type { Action, Precondition } from '../ir.js';
 import { describePrecondition, preconditionHolds, type StateLookup } from '../preconditions.js';
 import type { ToolDefinition } from '../tool-registry.js';
 import { interpolate, InterpolationError, type Resolver } from './interpolation.js';
@@ -82,7 +82,9 @@ export function unsupportedMode(action: Action, options: ExecuteOptions): string
 
 /** The first precondition that does not hold, described; null when all hold. */
 export function failedPrecondition(action: Action, state: StateLookup): string | null {
-  for (const p of action.preconditions) {
+  const preconditions = action.preconditions;
+  for (let i = 0; i < preconditions.length; i++) {
+    const p = preconditions[i] as Precondition;
     if (!preconditionHolds(p, state)) return `${describePrecondition(p)} does not hold`;
   }
   return null;

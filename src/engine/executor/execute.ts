@@ -1,14 +1,14 @@
 import { setMaxListeners } from 'node:events';
-import { buildDag, type Dag } from '../dag.js';
+import { dagIndex, type DagIndex } from '../dag.js';
 import { EventKind } from '../event-kinds.js';
 import type { Action, ActionProposal } from '../ir.js';
 import type { StateLookup } from '../preconditions.js';
 import type { StateView } from '../state-store.js';
-import type { ToolExecutor } from '../tool-executor.js';
+import type { ToolExecutor, ToolOutcome } from '../tool-executor.js';
 import type { ToolDefinition } from '../tool-registry.js';
 import type { ToolRateLimiter } from '../rate-limit.js';
 import type { ToolResultCache } from './tool-cache.js';
-import { changesForResult, runAttempt, type AttemptOutcome, type RunnerContext } from './action-runners.js';
+import { changesForResult, runAttempt, ToolDispatch, type AttemptOutcome, type RunnerContext } from './action-runners.js';
 import { admit, authorizeAttempt, failedPrecondition, unsupportedMode } from './admission.js';
 import type { Resolution } from './interpolation.js';
 import { buildCost, nowIso, outputPreview, pendingResult, roundMs } from './result.js';
@@ -30,7 +30,6 @@ export function executeProposal(proposal: ActionProposal, options: ExecuteOption
 }
 
 const PENDING: Resolution = { ok: false, status: 'pending' };
-const NO_IDS: ReadonlySet<string> = new Set();
 
 class ProposalRun implements RunnerContext {
   readonly executor: ToolExecutor;
@@ -38,11 +37,12 @@ class ProposalRun implements RunnerContext {
   readonly sessionId: string | undefined;
   private readonly view: StateView;
   private readonly actions: readonly Action[];
-  private readonly indexOf = new Map<string, number>();
+  /** Action id → position, made when a `$id.output` reference first needs it. */
+  private positions: Map<string, number> | undefined;
   private readonly results: ActionResult[];
   private readonly violations: PolicyViolation[] = [];
   private readonly cap: number;
-  private readonly dag: Dag;
+  private readonly dag: DagIndex;
   /** Stops in-flight tool calls when the proposal aborts (and follows the caller's signal). */
   private readonly controller = new AbortController();
   /** Unsettled predecessors per action (eager scheduling). */
@@ -65,7 +65,8 @@ class ProposalRun implements RunnerContext {
   };
 
   private readonly resolve = (id: string): Resolution | undefined => {
-    const i = this.indexOf.get(id);
+    this.positions ??= new Map(this.actions.map((a, j) => [a.id, j]));
+    const i = this.positions.get(id);
     if (i === undefined) return undefined;
     const r = this.results[i] as ActionResult;
     if (r.status === 'succeeded') return { ok: true, value: r.output };
@@ -81,12 +82,9 @@ class ProposalRun implements RunnerContext {
     this.view = options.store.view(options.tenant);
     this.undo = new UndoLog(this.view);
     this.actions = proposal.actions;
-    this.results = this.actions.map((a, i) => {
-      this.indexOf.set(a.id, i);
-      return pendingResult(a.id);
-    });
+    this.results = this.actions.map((a) => pendingResult(a.id));
     this.cap = Math.max(1, Math.floor(options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY));
-    this.dag = buildDag(this.actions);
+    this.dag = dagIndex(this.actions);
     this.waiting = new Int32Array(this.actions.length);
     // Each in-flight tool call listens on the signal: up to the concurrency cap at once.
     setMaxListeners(this.cap + 16, this.controller.signal);
@@ -132,16 +130,16 @@ class ProposalRun implements RunnerContext {
       if (this.options.schedule === 'levels') {
         for (const level of this.dag.levels) {
           if (this.abortReason !== null) break;
-          await this.drain(level.map((id) => this.indexOf.get(id) as number));
+          await this.drain(level);
         }
       } else {
         const roots: number[] = [];
-        const cyclic = this.dag.cyclic.length > 0 ? new Set(this.dag.cyclic) : NO_IDS;
-        this.actions.forEach((a, i) => {
-          const n = (this.dag.predecessors.get(a.id) as Set<string>).size;
+        const cyclic = this.dag.cyclic.length > 0 ? new Set(this.dag.cyclic) : undefined;
+        for (let i = 0; i < this.actions.length; i++) {
+          const n = (this.dag.predecessors[i] as readonly number[]).length;
           this.waiting[i] = n;
-          if (n === 0 && !cyclic.has(a.id)) roots.push(i);
-        });
+          if (n === 0 && cyclic?.has(i) !== true) roots.push(i);
+        }
         await this.drain(roots);
       }
     } finally {
@@ -166,9 +164,8 @@ class ProposalRun implements RunnerContext {
   /** Actions caught in a dependency cycle can never be ordered: reject them up front. */
   private rejectCycles(): void {
     if (this.dag.cyclic.length === 0) return;
-    const members = this.dag.cyclic.map((id) => `'${id}'`).join(', ');
-    for (const id of this.dag.cyclic) {
-      const i = this.indexOf.get(id) as number;
+    const members = this.dag.cyclic.map((i) => `'${(this.actions[i] as Action).id}'`).join(', ');
+    for (const i of this.dag.cyclic) {
       this.reject(i, this.actions[i] as Action, performance.now(), `dependency cycle among ${members}`);
     }
   }
@@ -213,10 +210,9 @@ class ProposalRun implements RunnerContext {
   private settled(i: number): void {
     this.running--;
     if (this.options.schedule === 'levels') return;
-    const successors = this.dag.successors.get((this.actions[i] as Action).id);
-    if (successors === undefined) return;
-    for (const id of successors) {
-      const j = this.indexOf.get(id) as number;
+    const successors = this.dag.successors[i] as readonly number[];
+    for (let k = 0; k < successors.length; k++) {
+      const j = successors[k] as number;
       if (--this.waiting[j]! === 0) this.ready.push(j);
     }
   }
@@ -224,14 +220,13 @@ class ProposalRun implements RunnerContext {
   /** Start one action; true when it went asynchronous (`afterAsync` follows), false when it settled. */
   private runAction(i: number, action: Action): boolean {
     const t0 = performance.now();
-    const preds = this.dag.predecessors.get(action.id);
-    if (preds !== undefined && preds.size > 0) {
-      for (const dep of preds) {
-        const status = (this.results[this.indexOf.get(dep) as number] as ActionResult).status;
-        if (status !== 'succeeded') {
-          this.reject(i, action, t0, `dependency '${dep}' did not succeed (${status})`);
-          return false;
-        }
+    const predecessors = this.dag.predecessors[i] as readonly number[];
+    for (let k = 0; k < predecessors.length; k++) {
+      const p = predecessors[k] as number;
+      const status = (this.results[p] as ActionResult).status;
+      if (status !== 'succeeded') {
+        this.reject(i, action, t0, `dependency '${(this.actions[p] as Action).id}' did not succeed (${status})`);
+        return false;
       }
     }
 
@@ -273,11 +268,11 @@ class ProposalRun implements RunnerContext {
         }
       }
       const unmet = failedPrecondition(action, this.lookup);
-      const pending: AttemptOutcome | Promise<AttemptOutcome> =
+      const pending: AttemptOutcome | ToolDispatch =
         unmet === null ? runAttempt(this, action, parameters, attempt) : { ok: false, error: unmet, retryable: true };
-      if (pending instanceof Promise) {
-        pending.then(
-          (outcome) => this.landed(i, action, t0, parameters, attempt, outcome),
+      if (pending instanceof ToolDispatch) {
+        pending.outcome.then(
+          (outcome) => this.landed(i, action, t0, parameters, attempt, pending, outcome),
           (err: unknown) => this.afterAsync(i, err),
         );
         return true;
@@ -287,10 +282,18 @@ class ProposalRun implements RunnerContext {
   }
 
   /** An attempt that waited for its tool has its outcome: settle it, or go on with the next attempt. */
-  private landed(i: number, action: Action, t0: number, parameters: Record<string, unknown>, attempt: number, outcome: AttemptOutcome): void {
+  private landed(
+    i: number,
+    action: Action,
+    t0: number,
+    parameters: Record<string, unknown>,
+    attempt: number,
+    dispatch: ToolDispatch,
+    outcome: ToolOutcome,
+  ): void {
     let async = false;
     try {
-      if (this.finishAttempt(i, action, t0, attempt, outcome)) async = this.attempt(i, action, t0, parameters, attempt + 1);
+      if (this.finishAttempt(i, action, t0, attempt, dispatch.finish(outcome))) async = this.attempt(i, action, t0, parameters, attempt + 1);
     } catch (err) {
       this.afterAsync(i, err);
       return;
@@ -336,10 +339,16 @@ class ProposalRun implements RunnerContext {
   private succeed(i: number, action: Action, t0: number, attempt: number, output: unknown, changes: Record<string, unknown>): void {
     this.settle(i, t0, 'succeeded', output, null, changes);
     if (this.options.events === undefined) return;
-    const data: Record<string, unknown> = { duration_ms: (this.results[i] as ActionResult).duration_ms, attempt };
-    if (action.tool !== undefined) data.tool = action.tool;
-    const preview = outputPreview(output);
-    if (preview !== undefined) data.output_preview = preview;
+    const duration_ms = (this.results[i] as ActionResult).duration_ms;
+    const tool = action.tool;
+    const output_preview = outputPreview(output);
+    let data: Record<string, unknown>;
+    if (tool !== undefined && output_preview !== undefined) data = { duration_ms, attempt, tool, output_preview };
+    else {
+      data = { duration_ms, attempt };
+      if (tool !== undefined) data.tool = tool;
+      if (output_preview !== undefined) data.output_preview = output_preview;
+    }
     this.emit(EventKind.ActionSucceeded, action.id, data);
   }
 

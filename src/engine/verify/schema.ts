@@ -90,5 +90,5 @@ function check(value: unknown, schema: Schema, path: string, out: SchemaViolatio
 export function schemaViolations(parameters: unknown, schema: unknown, path = 'parameters'): SchemaViolation[] {
   const out: SchemaViolation[] = [];
   if (isSchema(schema)) check(parameters, schema, path, out);
-  return out.slice(0, MAX_VIOLATIONS);
+  return out.length <= MAX_VIOLATIONS ? out : out.slice(0, MAX_VIOLATIONS);
 }
