@@ -16,6 +16,10 @@ export interface CliArgs {
   dreamInterval: string | undefined;
   /** --mcp-bind as given (parsed in settings). */
   mcpBind: string | undefined;
+  /** --a2a-bind as given (parsed in settings). */
+  a2aBind: string | undefined;
+  /** --a2a-allow-lan: the --a2a-bind listener may bind an address off the loopback. */
+  a2aAllowLan: boolean;
   /** --a2a-peer-listen as given (parsed in settings). */
   a2aPeerListen: string | undefined;
   /** --a2a-peer-allow-lan: the peer listener may bind an address off the loopback. */
@@ -44,6 +48,10 @@ Options:
   --mcp-bind ADDR  the MCP endpoint (http://ADDR/mcp, health at /mcp/health):
                    host:port, default 127.0.0.1:9102; disabled turns it off.
                    It shares this daemon's memory graph with WebSocket clients
+  --a2a-bind ADDR  serve A2A from the start on host:port (card, JSON-RPC, SSE), as
+                   a2a.start would with no session: the filesystem tools under
+                   $CAR_HOME/a2a/files, through this daemon's proposal gates
+  --a2a-allow-lan  let --a2a-bind bind an address off the loopback
   --a2a-peer-listen ADDR
                    serve the peer-authenticated A2A listener on host:port (off
                    unless given): messages signed by a trusted peer's key
@@ -92,6 +100,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'journal-dir': { type: 'string' },
         'dream-interval': { type: 'string' },
         'mcp-bind': { type: 'string' },
+        'a2a-bind': { type: 'string' },
+        'a2a-allow-lan': { type: 'boolean', default: false },
         'a2a-peer-listen': { type: 'string' },
         'a2a-peer-allow-lan': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -117,6 +127,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     journalDir: values['journal-dir'],
     dreamInterval: values['dream-interval'],
     mcpBind: values['mcp-bind'],
+    a2aBind: values['a2a-bind'],
+    a2aAllowLan: values['a2a-allow-lan'],
     a2aPeerListen: values['a2a-peer-listen'],
     a2aPeerAllowLan: values['a2a-peer-allow-lan'],
     help: values.help,

@@ -161,6 +161,7 @@ export class Daemon {
     const dashboardUrl = await this.startDashboard(authToken, tcp.port);
     const mcpUrl = await this.startMcp(state);
     const peerListener = await this.startPeerListener(state);
+    const a2aListener = await this.startA2a(state);
 
     // A secondary daemon keeps the primary's files and writes its own, named after its port.
     this.tokenFiles = new TokenFiles(this.plan.tokenDir, primacy.primary ? '' : `-${tcp.port}`);
@@ -176,6 +177,7 @@ export class Daemon {
         dashboard: dashboardUrl,
         mcp: mcpUrl,
         a2a_peer_listener: peerListener,
+        a2a_listener: a2aListener,
         token_path: tokenPath,
         host_token_path: this.tokenFiles?.hostTokenPath ?? null,
         auth: authToken !== null,
@@ -189,6 +191,7 @@ export class Daemon {
         ` | token file: ${tokenPath ?? 'none (auth off)'}` +
         ` | dashboard: ${dashboardUrl ?? 'off'}` +
         ` | socket: ${socketPath ?? 'none'}` +
+        (a2aListener === null ? '' : ` | a2a: http://${a2aListener}/`) +
         (peerListener === null ? '' : ` | a2a peers: http://${peerListener}/`) +
         (primacy.primary ? '' : ' | secondary daemon (another one is primary)') +
         '\n',
@@ -278,6 +281,20 @@ export class Daemon {
     } catch (err) {
       if (err instanceof StartupAborted) throw err;
       throw new StartupError(`cannot serve the A2A peer listener on ${state.config.a2aPeerBind} (--a2a-peer-listen): ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The A2A server named by --a2a-bind; failing to bind it fails the start. */
+  private async startA2a(state: ServerState): Promise<string | null> {
+    const bind = this.plan.settings.a2aBind;
+    if (bind === undefined) return null;
+    try {
+      const { bound } = await state.startA2a({ bind, allow_non_loopback_bind: this.plan.settings.a2aAllowLan === true });
+      this.abortIfStopping();
+      return bound;
+    } catch (err) {
+      if (err instanceof StartupAborted) throw err;
+      throw new StartupError(`cannot serve A2A on ${bind} (--a2a-bind): ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -29,6 +29,10 @@ export interface Settings {
   a2aPeerBind?: string;
   /** --a2a-peer-allow-lan: that address may be off the loopback. */
   a2aPeerAllowLan?: true;
+  /** --a2a-bind: the A2A server's host:port, served from the start; absent, it waits for a2a.start. */
+  a2aBind?: string;
+  /** --a2a-allow-lan: that address may be off the loopback. */
+  a2aAllowLan?: true;
 }
 
 export interface McpBind {
@@ -63,7 +67,22 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     ...(args.noDashboard && { dashboard: false as const }),
     mcpBind: parseMcpBind(args.mcpBind ?? nonEmpty(env.CAR_MCP_BIND)),
     ...peerListen(args),
+    ...a2aListen(args),
   };
+}
+
+/** The --a2a-bind address, checked as a2a.start checks its bind. */
+function a2aListen(args: CliArgs): Pick<Settings, 'a2aBind' | 'a2aAllowLan'> {
+  if (args.a2aBind === undefined) {
+    if (args.a2aAllowLan) throw new UsageError('--a2a-allow-lan needs --a2a-bind');
+    return {};
+  }
+  try {
+    parseBind(args.a2aBind, args.a2aAllowLan);
+  } catch (err) {
+    throw new UsageError(`--a2a-bind: ${(err as Error).message.replace('pass allow_non_loopback_bind', 'add --a2a-allow-lan')}`);
+  }
+  return { a2aBind: args.a2aBind.trim(), ...(args.a2aAllowLan && { a2aAllowLan: true as const }) };
 }
 
 /** The peer listener's address, checked as the listener will read it (no wildcard; loopback unless allowed). */

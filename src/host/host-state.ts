@@ -14,6 +14,7 @@ import {
 } from './types.js';
 import { CarError } from '../util/errors.js';
 import { isObject as isRecord } from '../util/values.js';
+import { jsonBytesUpTo } from '../util/json-size.js';
 
 /** Events the ring keeps for `host.events` and the subscribe snapshot, unless told otherwise. */
 export const MAX_HOST_EVENTS = 500;
@@ -27,6 +28,8 @@ export const MAX_HOST_REGISTRATIONS_PER_SESSION = 256;
 export const MAX_APPROVAL_HISTORY = 200;
 /** Bytes of JSON one registered agent or device may hold (metadata, display, names, capabilities together). */
 export const MAX_HOST_RECORD_BYTES = 64 * 1024;
+/** Bytes of a client's host event payload (its JSON) and of its message, each. */
+export const MAX_HOST_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 
 export interface HostStateOptions {
   /** Events the ring keeps (default 500). */
@@ -47,6 +50,8 @@ export interface HostStateOptions {
   maxApprovalHistory?: number;
   /** Bytes of JSON one agent or device may hold (default 64 KiB); past it the write is refused with kind `limit`. */
   maxRecordBytes?: number;
+  /** Bytes of the payload (JSON) and of the message of one client event (default 1 MiB), each. */
+  maxEventPayloadBytes?: number;
 }
 
 export type ApprovalOutcome = 'approved' | 'denied' | 'timeout' | 'aborted';
@@ -61,15 +66,6 @@ function jsonBytes(value: unknown): number {
     return JSON.stringify(value)?.length ?? 0;
   } catch {
     return 0;
-  }
-}
-
-function utf8JsonBytes(value: unknown): number {
-  try {
-    const json = JSON.stringify(value);
-    return json === undefined ? 0 : Buffer.byteLength(json);
-  } catch {
-    return Number.POSITIVE_INFINITY;
   }
 }
 
@@ -111,6 +107,7 @@ export class HostState {
   private readonly maxHistory: number;
   private readonly maxRegistrations: number;
   private readonly maxRecordBytes: number;
+  private readonly maxEventPayloadBytes: number;
   /** Agents plus devices registered, per owning session. */
   private readonly registrations = new Map<string, number>();
 
@@ -121,6 +118,7 @@ export class HostState {
     this.maxHistory = options.maxApprovalHistory ?? MAX_APPROVAL_HISTORY;
     this.maxRegistrations = options.maxRegistrationsPerSession ?? MAX_HOST_REGISTRATIONS_PER_SESSION;
     this.maxRecordBytes = options.maxRecordBytes ?? MAX_HOST_RECORD_BYTES;
+    this.maxEventPayloadBytes = options.maxEventPayloadBytes ?? MAX_HOST_EVENT_PAYLOAD_BYTES;
     this.subscribers = new HostSubscribers({
       queueCapacity: options.subscriberQueue,
       maxBytes: options.subscriberBytes,
@@ -180,21 +178,46 @@ export class HostState {
     else this.registrations.delete(caller);
   }
 
+  /**
+   * Refuse a client's event whose payload JSON or message passes `maxEventPayloadBytes`, before
+   * anything copies it: the check stops counting at the bound, whatever the size.
+   */
+  private checkEvent(message: string | null | undefined, payload: unknown): void {
+    const max = this.maxEventPayloadBytes;
+    for (const [field, bytes] of [
+      ['message', typeof message === 'string' ? (message.length > max ? message.length : Buffer.byteLength(message)) : 0],
+      ['payload', jsonBytesUpTo(payload, max)],
+    ] as const) {
+      if (bytes > max) {
+        throw new CarError('limit', `the event's ${field} is over ${max} bytes${field === 'payload' ? ' of JSON' : ''}; send less, or a reference to it`, {
+          field,
+          limit: max,
+        });
+      }
+    }
+  }
+
+  /** An event a client sends (`host.notify`): bounded by `maxEventPayloadBytes`, then recorded. */
+  notify(kind: string, agentId: string | null, message: string | null, payload: unknown = {}): HostEvent {
+    this.checkEvent(message, payload);
+    return this.recordEvent(kind, agentId, message, payload);
+  }
+
   /** Refuse an agent or device whose JSON would pass `maxRecordBytes`, naming its biggest field. */
-  private checkRecord(what: 'agent' | 'device', record: HostAgent | HostDevice): void {
-    const bytes = utf8JsonBytes(record);
-    if (bytes <= this.maxRecordBytes) return;
+  private checkRecord(what: 'agent' | 'device' | 'approval', record: HostAgent | HostDevice | HostApproval): void {
+    const max = this.maxRecordBytes;
+    const bytes = jsonBytesUpTo(record, max);
+    if (bytes <= max) return;
     let field = 'metadata';
     let most = -1;
     for (const [key, value] of Object.entries(record)) {
-      const n = utf8JsonBytes(value);
-      if (n > most) [field, most] = [key, n];
+      const n = jsonBytesUpTo(value, max);
+      if (n >= most) [field, most] = [key, n];
     }
-    throw new CarError(
-      'limit',
-      `${what} '${record.id}' would be ${bytes} bytes of JSON (${field}: ${most}); one ${what} may hold at most ${this.maxRecordBytes}`,
-      { field, limit: this.maxRecordBytes },
-    );
+    throw new CarError('limit', `${what} '${record.id}' would be over ${max} bytes of JSON (most of it in ${field}); one ${what} may hold at most ${max}`, {
+      field,
+      limit: max,
+    });
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -280,6 +303,7 @@ export class HostState {
   setStatus(caller: string, input: SetStatusInput): HostAgent {
     const agent = this.ownedAgent(caller, input.agent_id);
     this.checkRecord('agent', { ...agent, status: input.status, current_task: input.current_task ?? agent.current_task });
+    this.checkEvent(input.message, input.payload);
     const previous = agent.status;
     agent.status = input.status;
     if (input.current_task !== undefined) agent.current_task = input.current_task;
@@ -377,17 +401,6 @@ export class HostState {
       const agent = this.agents.get(input.agent_id);
       if (agent && agent.session_id !== caller) throw ownedElsewhere(input.agent_id);
     }
-    if (raisedBy !== null) {
-      const open = this.pendingBySession.get(raisedBy) ?? 0;
-      if (open >= this.maxPendingPerSession) {
-        throw new CarError(
-          'limit',
-          `this session already has ${open} approvals waiting (limit ${this.maxPendingPerSession}); wait for one to be decided`,
-          { limit: this.maxPendingPerSession },
-        );
-      }
-      this.pendingBySession.set(raisedBy, open + 1);
-    }
     const approval: HostApproval = {
       id: `approval-${randomUUID()}`,
       agent_id: input.agent_id ?? null,
@@ -405,6 +418,18 @@ export class HostState {
       resolved_by: null,
       notes: null,
     };
+    if (caller !== null) this.checkRecord('approval', approval);
+    if (raisedBy !== null) {
+      const open = this.pendingBySession.get(raisedBy) ?? 0;
+      if (open >= this.maxPendingPerSession) {
+        throw new CarError(
+          'limit',
+          `this session already has ${open} approvals waiting (limit ${this.maxPendingPerSession}); wait for one to be decided`,
+          { limit: this.maxPendingPerSession },
+        );
+      }
+      this.pendingBySession.set(raisedBy, open + 1);
+    }
     this.pending.set(approval.id, approval);
     this.owners.set(approval.id, raisedBy);
     const agent = approval.agent_id === null ? undefined : this.agents.get(approval.agent_id);

@@ -1,4 +1,4 @@
-import { ACKNOWLEDGED, filesystemTools, type A2aRuntime } from '../a2a/index.js';
+import { ACKNOWLEDGED, filesystemTools, type A2aRuntime, type A2aStartRequest } from '../a2a/index.js';
 import { extractA2ui } from '../a2ui/index.js';
 import type { ChatRoute } from '../agents/chat.js';
 import type { ServerContext, SessionContext } from '../contract/index.js';
@@ -55,6 +55,17 @@ export async function ownRuntime(state: ServerContext): Promise<{ runtime: A2aRu
     },
     close: () => session.channel.close(),
   };
+}
+
+/** Serve A2A on a runtime of its own, closed when the server stops or fails to start. */
+export async function startOwnA2a(state: ServerContext, req: A2aStartRequest): Promise<{ bound: string }> {
+  const own = await ownRuntime(state);
+  try {
+    return await state.a2a.start(req, own.runtime, own.close);
+  } catch (err) {
+    own.close();
+    throw err;
+  }
 }
 
 function textOf(delta: unknown): string {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMethod, type MethodContext, type MethodSpec } from '../contract/index.js';
 import { sendA2aMessage } from '../a2a/index.js';
-import { ownRuntime, sharedRuntime } from './a2a-runtime.js';
+import { sharedRuntime, startOwnA2a } from './a2a-runtime.js';
 import { ingestA2aReply } from './a2ui-route.js';
 import { noParams } from './schemas.js';
 
@@ -23,15 +23,8 @@ export const a2aStart = defineMethod({
   params: startParams,
   role: 'owner',
   async handler(p, ctx) {
-    const a2a = ctx.state.a2a;
     if (p.share_session_runtime === true) return startShared(p, ctx);
-    const own = await ownRuntime(ctx.state);
-    try {
-      return await a2a.start(p, own.runtime, own.close);
-    } catch (err) {
-      own.close();
-      throw err;
-    }
+    return startOwnA2a(ctx.state, p);
   },
 });
 

@@ -112,7 +112,7 @@ export const hostSetStatus = defineMethod({
 
 export const hostNotify = defineMethod({
   name: 'host.notify',
-  summary: 'Record a host event and broadcast it to subscribers.',
+  summary: 'Record a host event and broadcast it to subscribers (payload JSON and message up to maxHostEventPayloadBytes each).',
   params: z.object({
     kind: str.optional(),
     agent_id: z.string().optional(),
@@ -120,7 +120,7 @@ export const hostNotify = defineMethod({
     payload: z.unknown().optional(),
   }),
   handler: (p, { state }) =>
-    state.host.recordEvent(p.kind ?? 'host.notification', p.agent_id ?? null, p.message ?? null, p.payload ?? {}),
+    state.host.notify(p.kind ?? 'host.notification', p.agent_id ?? null, p.message ?? null, p.payload ?? {}),
 });
 
 export const hostRegisterDevice = defineMethod({

@@ -16,6 +16,7 @@ import {
   MAX_HOST_EVENT_BYTES,
   MAX_HOST_EVENTS,
   MAX_HOST_RECORD_BYTES,
+  MAX_HOST_EVENT_PAYLOAD_BYTES,
   MAX_HOST_REGISTRATIONS_PER_SESSION,
   MAX_PENDING_APPROVALS_PER_SESSION,
 } from '../host/host-state.js';
@@ -167,8 +168,10 @@ export interface ServerStateOptions {
   maxHostSubscribersTotalBytes: number;
   /** Agents and devices one session may register on the host, together. */
   maxHostRegistrationsPerSession: number;
-  /** Bytes of JSON one registered agent or device may hold (metadata, display, names, capabilities, current task). */
+  /** Bytes of JSON one registered agent or device, or one approval a client raises, may hold (metadata, display, names, context, …). */
   maxHostRecordBytes: number;
+  /** Bytes of a client's host event (`host.notify`, `host.set_status`): its payload's JSON, and its message, each. */
+  maxHostEventPayloadBytes: number;
   /** Finished supervision intents remembered, to tell "already decided" from "unknown". */
   maxSupervisionHistory: number;
   /** Finished runs kept in memory (all of them when there is no runs dir to read them back from). */
@@ -413,6 +416,7 @@ const DEFAULTS: ServerStateOptions = {
   maxHostSubscribersTotalBytes: DEFAULT_SUBSCRIBERS_TOTAL_BYTES,
   maxHostRegistrationsPerSession: MAX_HOST_REGISTRATIONS_PER_SESSION,
   maxHostRecordBytes: MAX_HOST_RECORD_BYTES,
+  maxHostEventPayloadBytes: MAX_HOST_EVENT_PAYLOAD_BYTES,
   maxSupervisionHistory: DEFAULT_SUPERVISION_HISTORY,
   maxFinishedRunsInMemory: DEFAULT_FINISHED_IN_MEMORY,
   maxRegistryStores: DEFAULT_MAX_OPEN_STORES,
@@ -572,6 +576,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly maxHostSubscribersTotalBytes!: number;
   readonly maxHostRegistrationsPerSession!: number;
   readonly maxHostRecordBytes!: number;
+  readonly maxHostEventPayloadBytes!: number;
   readonly maxSupervisionHistory!: number;
   readonly maxFinishedRunsInMemory!: number;
   readonly maxRegistryStores!: number;
@@ -769,6 +774,7 @@ function validate(o: ServerStateOptions): void {
     'maxHostSubscribersTotalBytes',
     'maxHostRegistrationsPerSession',
     'maxHostRecordBytes',
+    'maxHostEventPayloadBytes',
     'workerParseThresholdBytes',
     'maxReplyBytes',
     'maxConnections',

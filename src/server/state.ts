@@ -110,6 +110,7 @@ export class ServerState implements ServerContext {
       subscribersTotalBytes: config.maxHostSubscribersTotalBytes,
       maxRegistrationsPerSession: config.maxHostRegistrationsPerSession,
       maxRecordBytes: config.maxHostRecordBytes,
+      maxEventPayloadBytes: config.maxHostEventPayloadBytes,
       maxPendingApprovalsPerSession: config.maxPendingApprovalsPerSession,
       maxApprovalHistory: config.maxApprovalHistory,
     });

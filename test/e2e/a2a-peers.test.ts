@@ -57,3 +57,20 @@ test('the peer listener is off unless --a2a-peer-listen names it; with it, a tru
   c.close();
   assert.equal((await daemon.stop()).code, 0);
 });
+
+test('--a2a-bind serves A2A from the start: the card is up, a2a.status reports it, and a second a2a.start is refused', async (t) => {
+  const carHome = tempDir(t);
+  const daemon = await startDaemon(t, { carHome, args: ['--a2a-bind', '127.0.0.1:0'] });
+  const bound = String(daemon.listening.a2a_listener);
+  assert.match(bound, /^127\.0\.0\.1:\d+$/);
+  const card = (await (await fetch(`http://${bound}/.well-known/agent-card.json`)).json()) as { name: string; skills: { id: string }[] };
+  assert.equal(typeof card.name, 'string');
+  assert.ok(card.skills.length > 0, 'the filesystem tools are advertised as skills');
+  const c = await owner(t, daemon, carHome);
+  const status = (await c.result('a2a.status', {})) as { running: boolean; bound: string };
+  assert.deepEqual([status.running, status.bound], [true, bound]);
+  const again = await c.error('a2a.start', { bind: '127.0.0.1:0' });
+  assert.match(again.message, /already running/);
+  c.close();
+  assert.equal((await daemon.stop()).code, 0);
+});

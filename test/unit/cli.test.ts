@@ -140,3 +140,15 @@ test('tokens are 43 characters of base64url and unique', () => {
   assert.equal(tokens.size, 100);
   for (const token of tokens) assert.match(token, /^[A-Za-z0-9_-]{43}$/);
 });
+
+test('--a2a-bind: off by default; host:port on the loopback, off it only with --a2a-allow-lan, never a wildcard', () => {
+  assert.equal(resolveSettings(parseCliArgs([]), {}).a2aBind, undefined);
+  assert.equal(resolveSettings(parseCliArgs(['--a2a-bind', '127.0.0.1:0']), {}).a2aBind, '127.0.0.1:0');
+  assert.throws(() => resolveSettings(parseCliArgs(['--a2a-bind', '192.168.1.5:8080']), {}), /--a2a-bind: .*--a2a-allow-lan/);
+  const lan = resolveSettings(parseCliArgs(['--a2a-bind', '192.168.1.5:8080', '--a2a-allow-lan']), {});
+  assert.deepEqual([lan.a2aBind, lan.a2aAllowLan], ['192.168.1.5:8080', true]);
+  for (const bind of ['0.0.0.0:8080', '[::]:8080']) {
+    assert.throws(() => resolveSettings(parseCliArgs(['--a2a-bind', bind, '--a2a-allow-lan']), {}), UsageError, bind);
+  }
+  assert.throws(() => resolveSettings(parseCliArgs(['--a2a-allow-lan']), {}), /needs --a2a-bind/);
+});

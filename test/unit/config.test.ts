@@ -69,6 +69,7 @@ describe('ServerStateConfig', () => {
     ['maxHostSubscribersTotalBytes', 64 * 1024 * 1024],
     ['maxHostRegistrationsPerSession', 256],
     ['maxHostRecordBytes', 64 * 1024],
+    ['maxHostEventPayloadBytes', 1024 * 1024],
     ['workerParseThresholdBytes', 1024 * 1024],
     ['maxReplyBytes', 16 * 1024 * 1024],
     ['maxConnections', 1024],

@@ -187,7 +187,7 @@ describe('maxHostRecordBytes', () => {
     const err = await c.error('host.register_agent', { id: 'm-a', name: 'A', kind: 'k', metadata: { pad: 'x'.repeat(bound - bytes(base) + 1) } });
     assert.equal(err.code, -32603);
     assert.deepEqual(err.data, { kind: 'limit', field: 'metadata', limit: bound });
-    assert.match(err.message, new RegExp(`agent 'm-a' would be ${bound + 1} bytes of JSON .*at most ${bound}`));
+    assert.match(err.message, new RegExp(`agent 'm-a' would be over ${bound} bytes of JSON \\(most of it in metadata\\); one agent may hold at most ${bound}`));
     const [kept] = await c.result('host.agents', {});
     assert.deepEqual(kept.metadata, fits.metadata);
 
@@ -214,5 +214,59 @@ describe('maxHostRecordBytes', () => {
     assert.equal(device.status, 'online');
     assert.deepEqual(device.metadata, fits.metadata);
     await c.result('host.register_agent', { id: 'm-slot', name: 'S', kind: 'k' });
+  });
+});
+
+describe('maxHostRecordBytes for approvals a client raises', () => {
+  const server = useServer({ maxHostRecordBytes: 1000, maxPendingApprovalsPerSession: 1 });
+
+  test('an approval whose JSON would pass the bound is refused naming its biggest field, and takes no pending slot', async () => {
+    const c = await server.authed();
+    const err = await c.error('host.request_approval', { title: 'T', context: { blob: 'c'.repeat(1000) } });
+    assert.equal(err.code, -32603);
+    assert.deepEqual(err.data, { kind: 'limit', field: 'context', limit: 1000 });
+    const huge = await c.error('host.request_approval', { title: 'T', description: 'd'.repeat(4 * 1024 * 1024) });
+    assert.deepEqual(huge.data, { kind: 'limit', field: 'description', limit: 1000 });
+    const ok = await c.result('host.request_approval', { title: 'T', context: { small: true } });
+    assert.equal(ok.status, 'pending');
+  });
+});
+
+describe('maxHostEventPayloadBytes', () => {
+  // Odd, so that a payload of two-byte characters lands exactly on it.
+  const bound = 2001;
+  const server = useServer({ maxHostEventPayloadBytes: bound });
+  const eventCount = (): number => server.state.host.ringSize.events;
+
+  test('host.notify: a payload of exactly the bound (UTF-8 bytes of its JSON) is recorded, one byte more is refused', async () => {
+    const c = await server.authed();
+    // {"blob":"…"} is 11 bytes around the text; é is two bytes.
+    const fits = await c.result('host.notify', { payload: { blob: 'é'.repeat((bound - 11) / 2) } });
+    assert.equal(Buffer.byteLength(JSON.stringify(fits.payload)), bound);
+    const before = eventCount();
+    const err = await c.error('host.notify', { payload: { blob: `${'é'.repeat((bound - 11) / 2)}x` } });
+    assert.equal(err.code, -32603);
+    assert.deepEqual(err.data, { kind: 'limit', field: 'payload', limit: bound });
+    assert.match(err.message, /payload is over 2001 bytes of JSON/);
+    const huge = await c.error('host.notify', { payload: { list: Array(200_000).fill({ a: 1 }) } });
+    assert.deepEqual(huge.data, { kind: 'limit', field: 'payload', limit: bound });
+    assert.equal(eventCount(), before, 'refused events are not recorded');
+  });
+
+  test('host.notify: the message is bounded by the same number of bytes', async () => {
+    const c = await server.authed();
+    assert.equal((await c.result('host.notify', { message: 'm'.repeat(bound) })).message.length, bound);
+    const err = await c.error('host.notify', { message: 'm'.repeat(bound + 1) });
+    assert.deepEqual(err.data, { kind: 'limit', field: 'message', limit: bound });
+  });
+
+  test('host.set_status: its payload too, and a refused change changes nothing', async () => {
+    const c = await server.authed();
+    await c.result('host.register_agent', { id: 'ev-a', name: 'A', kind: 'k' });
+    const err = await c.error('host.set_status', { agent_id: 'ev-a', status: 'running', payload: { blob: 'p'.repeat(bound) } });
+    assert.deepEqual(err.data, { kind: 'limit', field: 'payload', limit: bound });
+    const [agent] = (await c.result('host.agents', {})).filter((a: { id: string }) => a.id === 'ev-a');
+    assert.equal(agent.status, 'idle');
+    assert.equal((await c.result('host.set_status', { agent_id: 'ev-a', status: 'running', payload: { n: 1 } })).status, 'running');
   });
 });
