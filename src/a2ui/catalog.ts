@@ -36,7 +36,8 @@ const button: ComponentSpec = { required: ['child', 'action'], refs: { child: 'i
 /** The basic catalog of A2UI v0.9 (and v0.9.1, which publishes the same catalog id). */
 export const BASIC_CATALOG: Catalog = {
   id: 'https://a2ui.org/specification/v0_9/catalogs/basic/catalog.json',
-  aliases: ['https://a2ui.org/specification/v0_9_1/catalogs/basic/catalog.json'],
+  // The flat `v0_9/basic_catalog.json` form is what the v0.9 drafts and most published examples name.
+  aliases: ['https://a2ui.org/specification/v0_9_1/catalogs/basic/catalog.json', 'https://a2ui.org/specification/v0_9/basic_catalog.json'],
   components: {
     Text: leaf('text'),
     Image: leaf('url'),

@@ -166,6 +166,12 @@ describe('a2ui.* over WebSocket', () => {
     assert.deepEqual(caps.versions, ['v0.9', 'v0.9.1']);
     assert.equal(caps.extensionUri, 'https://a2ui.org/a2a-extension/a2ui/v0.9.1');
     assert.ok(caps.supportedCatalogIds.includes(BASIC_CATALOG.id));
+    const flat = 'https://a2ui.org/specification/v0_9/basic_catalog.json';
+    assert.ok(caps.supportedCatalogIds.includes(flat), 'the flat v0.9 id most published examples use');
+    const made = await c.result('a2ui.apply', { version: 'v0.9', createSurface: { surfaceId: 'flat-id', catalogId: flat } });
+    assert.equal(made.surface.catalogId, flat);
+    await c.result('a2ui.apply', { version: 'v0.9', updateComponents: { surfaceId: 'flat-id', components: [{ id: 'root', component: 'Text', text: 'hi' }] } });
+    await c.result('a2ui.apply', { version: 'v0.9', deleteSurface: { surfaceId: 'flat-id' } });
     assert.ok(caps.catalogs[0].components.includes('Button'));
     assert.deepEqual(caps.loop, { maxIterations: 20, oscillationWindow: 8 });
     assert.equal(caps.limits.maxSurfaces, 128);
