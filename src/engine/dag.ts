@@ -113,8 +113,9 @@ export function dagIndex(actions: readonly Action[]): DagIndex {
     levels.push(current);
     placed += current.length;
     const next: number[] = [];
-    for (const i of current) {
-      for (const s of successors[i] as number[]) if (--remaining[s]! === 0) next.push(s);
+    for (let k = 0; k < current.length; k++) {
+      const waiting = successors[current[k] as number] as number[];
+      for (let w = 0; w < waiting.length; w++) if (--remaining[waiting[w] as number]! === 0) next.push(waiting[w] as number);
     }
     current = next.length > 1 ? next.sort((x, y) => x - y) : next;
   }

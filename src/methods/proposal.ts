@@ -41,7 +41,8 @@ export function proposalDeadlineMs(
 ): number {
   const actions = isObject(rawProposal) && Array.isArray(rawProposal.actions) ? rawProposal.actions : [];
   let budget = 0;
-  for (const a of actions) {
+  for (let i = 0; i < actions.length; i++) {
+    const a: unknown = actions[i];
     if (!isObject(a)) continue;
     const timeout = typeof a.timeout_ms === 'number' && a.timeout_ms >= 0 ? a.timeout_ms : undefined;
     const wait = timeout === undefined ? config.toolTimeoutMs : timeout + config.toolCallbackGraceMs;

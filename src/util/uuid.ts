@@ -6,6 +6,8 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 const random = Buffer.alloc(16 * BATCH);
 const text = Buffer.alloc(36 * BATCH);
+/** The current batch as one string; each id is a slice of it. */
+let batch = '';
 let next = BATCH;
 
 /** Fill the pool with BATCH fresh version-4 UUIDs in their text form. */
@@ -23,16 +25,17 @@ function refill(): void {
       text[t++] = HEX[v & 15]!;
     }
   }
+  batch = text.toString('latin1');
   next = 0;
 }
 
 /**
- * A random (version 4) UUID, like `crypto.randomUUID()` but about five times cheaper: the text of
- * a batch is written at once and each id is one string, where `randomUUID` concatenates twenty.
- * For ids made at a high rate (one per event).
+ * A random (version 4) UUID, like `crypto.randomUUID()` but several times cheaper: the text of a
+ * batch is made at once and each id is a slice of it, where `randomUUID` concatenates twenty
+ * strings per id. For ids made at a high rate (one per event).
  */
 export function fastUuid(): string {
   if (next === BATCH) refill();
   const start = next++ * 36;
-  return text.toString('latin1', start, start + 36);
+  return batch.slice(start, start + 36);
 }

@@ -46,7 +46,8 @@ export function buildCost(results: readonly ActionResult[], counters: Counters, 
   let executed = 0;
   let rejected = 0;
   let skipped = 0;
-  for (const r of results) {
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i] as ActionResult;
     if (r.status === 'succeeded' || r.status === 'failed') executed++;
     else if (r.status === 'rejected') rejected++;
     else if (r.status === 'skipped') skipped++;
