@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HostSubscribers, type HostEventSink } from './subscribers.js';
 import {
   HostError,
+  type AgentStatus,
   type ApprovalInput,
   type HostAgent,
   type HostApproval,
@@ -90,6 +91,8 @@ export class HostState {
   private readonly devices = new Map<string, HostDevice>();
   /** Approvals waiting for a decision. */
   private readonly pending = new Map<string, HostApproval>();
+  /** What an agent was doing before an approval made it wait, restored once none is pending. */
+  private readonly statusBeforeApproval = new Map<string, AgentStatus>();
   /** Decided and expired approvals, oldest first, bounded. */
   private readonly history = new Map<string, HostApproval>();
   /** The session each approval belongs to: its `client_id`, or the session whose gated call raised it. */
@@ -295,6 +298,7 @@ export class HostState {
     if (!this.agents.has(agentId)) return false;
     this.ownedAgent(caller, agentId);
     this.agents.delete(agentId);
+    this.statusBeforeApproval.delete(agentId);
     this.unregister(caller);
     this.recordEvent('agent.unregistered', agentId, null, {});
     return true;
@@ -305,6 +309,7 @@ export class HostState {
     this.checkRecord('agent', { ...agent, status: input.status, current_task: input.current_task ?? agent.current_task });
     this.checkEvent(input.message, input.payload);
     const previous = agent.status;
+    this.statusBeforeApproval.delete(agent.id);
     agent.status = input.status;
     if (input.current_task !== undefined) agent.current_task = input.current_task;
     agent.updated_at = now();
@@ -434,6 +439,7 @@ export class HostState {
     this.owners.set(approval.id, raisedBy);
     const agent = approval.agent_id === null ? undefined : this.agents.get(approval.agent_id);
     if (agent) {
+      if (agent.status !== 'waiting_for_approval') this.statusBeforeApproval.set(agent.id, agent.status);
       agent.status = 'waiting_for_approval';
       agent.updated_at = approval.created_at;
     }
@@ -454,6 +460,7 @@ export class HostState {
     if (approval.status !== 'pending') return approval;
     this.settle(approval, approved ? 'approved' : 'denied', caller, notes ?? null);
     this.recordEvent('approval.resolved', approval.agent_id, approval.title, { approval });
+    this.resumeAgent(approval);
     this.wake(approvalId, approved ? 'approved' : 'denied');
     return approval;
   }
@@ -464,7 +471,26 @@ export class HostState {
     if (!approval) return;
     this.settle(approval, 'expired', null, reason);
     this.recordEvent('approval.resolved', approval.agent_id, approval.title, { approval, reason });
+    this.resumeAgent(approval);
     this.wake(approvalId, 'aborted');
+  }
+
+  /** The agent this approval held goes back to what it was doing once nothing else holds it. */
+  private resumeAgent(approval: HostApproval): void {
+    const id = approval.agent_id;
+    const agent = id === null ? undefined : this.agents.get(id);
+    if (!agent || agent.status !== 'waiting_for_approval') return;
+    for (const other of this.pending.values()) if (other.agent_id === id) return;
+    const status = this.statusBeforeApproval.get(agent.id) ?? 'running';
+    this.statusBeforeApproval.delete(agent.id);
+    agent.status = status;
+    agent.updated_at = now();
+    this.recordEvent('agent.status_changed', agent.id, null, {
+      status,
+      previous_status: 'waiting_for_approval',
+      current_task: agent.current_task,
+      approval_id: approval.id,
+    });
   }
 
   /** Move a pending approval to the bounded history with its final status. */
@@ -552,6 +578,7 @@ export class HostState {
     for (const agent of [...this.agents.values()]) {
       if (agent.session_id !== clientId) continue;
       this.agents.delete(agent.id);
+      this.statusBeforeApproval.delete(agent.id);
       this.unregister(clientId);
       this.recordEvent('agent.unregistered', agent.id, `${agent.name} left with its session`, { reason: 'session closed' });
     }

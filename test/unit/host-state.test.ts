@@ -94,12 +94,33 @@ describe('HostState', () => {
     assert.equal(owned.client_id, 'x');
     assert.throws(() => h.resolveApproval('y', owned.id, true), /requested by another session/);
     assert.equal(h.resolveApproval('x', owned.id, false, 'no').status, 'denied');
+    assert.equal(h.getAgent('ag')!.status, 'idle', 'back to what it was doing before the approval');
     assert.equal(h.resolveApproval('x', owned.id, true).status, 'denied', 'first writer wins');
     const sys = h.createApproval(null, { title: 'gate', action: 'ws.method:m' });
     assert.equal(sys.client_id, null);
     assert.equal(h.resolveApproval('anyone', sys.id, true).status, 'approved');
     assert.throws(() => h.resolveApproval('x', 'approval-nope', true), /unknown approval/);
     assert.throws(() => h.createApproval('y', { agent_id: 'ag', title: 't' }), /owned by another session/);
+  });
+
+  test('an agent waits while any of its approvals is pending, then resumes its earlier status (and an event says so)', () => {
+    const h = new HostState();
+    h.registerAgent('x', { id: 'ag', name: 'A', kind: 'k' });
+    h.setStatus('x', { agent_id: 'ag', status: 'running' });
+    const first = h.createApproval('x', { agent_id: 'ag', title: 'one' });
+    const second = h.createApproval('x', { agent_id: 'ag', title: 'two' });
+    assert.equal(h.getAgent('ag')!.status, 'waiting_for_approval');
+    h.resolveApproval('x', first.id, true);
+    assert.equal(h.getAgent('ag')!.status, 'waiting_for_approval', 'the second still holds it');
+    h.expireApproval(second.id, 'nobody decided');
+    assert.equal(h.getAgent('ag')!.status, 'running');
+    const resumed = h.events(100).find((e) => e.kind === 'agent.status_changed' && (e.payload as { approval_id?: string }).approval_id === second.id);
+    assert.deepEqual([(resumed?.payload as { status: string }).status, (resumed?.payload as { previous_status: string }).previous_status], ['running', 'waiting_for_approval']);
+    h.createApproval('x', { agent_id: 'ag', title: 'three' });
+    h.setStatus('x', { agent_id: 'ag', status: 'paused' });
+    const third = [...h.listApprovals()].find((a) => a.title === 'three')!;
+    h.resolveApproval('x', third.id, true);
+    assert.equal(h.getAgent('ag')!.status, 'paused', 'a status the agent set itself is left alone');
   });
 
   test('waitForResolution wakes on resolve; a timeout or an abort expires the row out of the pending set', async () => {
