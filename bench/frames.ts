@@ -153,18 +153,31 @@ export async function runFramesBench(): Promise<void> {
     }
   }
   const idleOf = (label: string): Row | undefined => rows.find((r) => r.label === `${label.split(':')[0]}: idle`);
+  /** The same load on the daemon that parses inline: the "before" of a parser-threads row. */
+  const inlineOf = (label: string): Row | undefined => rows.find((r) => r.label === label.replace(/^parser threads:/, 'parsed inline:'));
   log(
     `frames: a healthy client's state.get latency (open loop, one every ${FRAMES_SETTINGS.intervalMs} ms, ${FRAMES_SETTINGS.requests} calls) ` +
-      `while another connection keeps ${FRAMES_SETTINGS.inFlight} big frames in flight; ratios against the same daemon idle`,
+      `while another connection keeps ${FRAMES_SETTINGS.inFlight} big frames or big replies in flight; ratios against the same daemon idle, and parser threads against inline under the same load`,
   );
   console.log(
     formatTable(
-      ['daemon: load', 'p50 ms', 'p99 ms', 'max ms', 'p50 vs idle', 'p99 vs idle', 'big ones sent'],
+      ['daemon: load', 'p50 ms', 'p99 ms', 'max ms', 'p50 vs idle', 'p99 vs idle', 'p50 vs inline', 'p99 vs inline', 'big ones sent'],
       rows.map((r) => {
         const idle = idleOf(r.label)!;
-        return [r.label, formatNumber(r.p50), formatNumber(r.p99), formatNumber(r.max), formatRatio(r.p50 / idle.p50), formatRatio(r.p99 / idle.p99), String(r.loaded)];
+        const inline = r.label.startsWith('parser threads:') ? inlineOf(r.label) : undefined;
+        return [
+          r.label,
+          formatNumber(r.p50),
+          formatNumber(r.p99),
+          formatNumber(r.max),
+          formatRatio(r.p50 / idle.p50),
+          formatRatio(r.p99 / idle.p99),
+          inline ? formatRatio(r.p50 / inline.p50) : '',
+          inline ? formatRatio(r.p99 / inline.p99) : '',
+          String(r.loaded),
+        ];
       }),
-      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
 }

@@ -17,7 +17,8 @@ import {
 } from './messages.js';
 import { isThenable } from '../util/values.js';
 import type { FrameParser, ParseOutcome } from './frame-parser.js';
-import { JsonWriter, jsonSizeOver } from './json-text.js';
+import { JsonWriter } from './json-text.js';
+import { jsonSizeOver } from '../util/json-size.js';
 
 export type { InboundContext, InboundHandler } from './inbound.js';
 

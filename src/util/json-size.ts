@@ -33,3 +33,35 @@ export function jsonBytesUpTo(value: unknown, cap: number): number {
   visit(value, 0);
   return n;
 }
+
+/**
+ * Rough JSON length of `value`, counted until it passes `cap` (then a number just over `cap`):
+ * the work is bounded by `cap`, not by the size of the value.
+ */
+export function jsonSizeOver(value: unknown, cap: number): number {
+  let n = 0;
+  const visit = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') {
+      n += v.length + 2;
+    } else if (typeof v !== 'object' || v === null) {
+      n += 6;
+    } else if (depth > 1000) {
+      n = cap + 1;
+    } else if (Array.isArray(v)) {
+      n += 2;
+      for (let i = 0; i < v.length && n <= cap; i++) {
+        n += 1;
+        visit(v[i], depth + 1);
+      }
+    } else {
+      n += 2;
+      for (const key in v) {
+        if (n > cap) break;
+        n += key.length + 4;
+        visit((v as Record<string, unknown>)[key], depth + 1);
+      }
+    }
+  };
+  visit(value, 0);
+  return n;
+}

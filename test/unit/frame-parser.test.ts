@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import test, { after, describe } from 'node:test';
 import { FrameParser } from '../../src/rpc/frame-parser.js';
 import { JsonRebuild, sliceJson } from '../../src/rpc/json-slices.js';
-import { JsonWriter, jsonSizeOver } from '../../src/rpc/json-text.js';
+import { JsonWriter } from '../../src/rpc/json-text.js';
+import { jsonSizeOver } from '../../src/util/json-size.js';
 
 function roundTrip(value: unknown, batchBytes: number): { value: unknown; batches: number } {
   const rebuild = new JsonRebuild();
