@@ -24,8 +24,8 @@ import { runFramesBench } from './frames.js';
  * print the report, and always kill the children, whatever happened.
  */
 
-/** Hard stop, far above a normal run (about 40 s). */
-const WATCHDOG_MS = 240_000;
+/** Hard stop, far above a normal run (every section together takes 4–5 minutes on a busy 2-core machine). */
+const WATCHDOG_MS = 480_000;
 
 const SECTIONS = ['dispatch', 'verify', 'proposal', 'schedule', 'memory', 'mcp', 'host', 'inference', 'agents', 'a2a', 'voice', 'frames'] as const;
 type Section = (typeof SECTIONS)[number];

@@ -5,6 +5,7 @@ import { DEFAULT_GATED_METHODS } from '../contract/protocol.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../engine/executor/execute.js';
 import { DEFAULT_MESSAGING_MAX_KEYS } from '../engine/executor/messaging.js';
 import { DEFAULT_TOOL_CACHE_LIMITS } from '../engine/executor/tool-cache.js';
+import { DEFAULT_JOURNAL_MAX_FILES } from '../engine/events/journal-dir.js';
 import { DEFAULT_POLICY_LIMITS } from '../engine/policy/policy-engine.js';
 import { DEFAULT_POLICY_FILE_MAX_BYTES } from '../engine/policy/file-policies.js';
 import { DEFAULT_FINISHED_IN_MEMORY } from '../engine/runs/run-store.js';
@@ -62,6 +63,8 @@ export interface ServerStateOptions {
   sharedMemoryPath: string | null;
   /** Directory for per-connection event journals (`<client_id>.jsonl`); `null` keeps event logs in memory. */
   journalDir: string | null;
+  /** Most journals kept in `journalDir`: the oldest ones no connection is writing are deleted beyond it. */
+  journalMaxFiles: number;
   /** Where per-tool dispatch outcomes are kept (`tool-outcomes.jsonl`) for `verify.monte_carlo`; `null` keeps them in memory. */
   trajectoriesDir: string | null;
   /** Tool outcomes the trajectory history keeps; the oldest go first. */
@@ -365,6 +368,7 @@ const DEFAULTS: ServerStateOptions = {
   memoryDir: null,
   sharedMemoryPath: null,
   journalDir: null,
+  journalMaxFiles: DEFAULT_JOURNAL_MAX_FILES,
   runsDir: null,
   trajectoriesDir: null,
   maxTrajectoryRecords: 100_000,
@@ -525,6 +529,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly memoryDir!: string | null;
   readonly sharedMemoryPath!: string | null;
   readonly journalDir!: string | null;
+  readonly journalMaxFiles!: number;
   readonly runsDir!: string | null;
   readonly trajectoriesDir!: string | null;
   readonly maxTrajectoryRecords!: number;
@@ -731,6 +736,7 @@ function validate(o: ServerStateOptions): void {
     'maxToolsPerSession',
     'maxStateKeysPerSession',
     'maxEventsPerSession',
+    'journalMaxFiles',
     'supervisionDecisionTimeoutMs',
     'verifyDeadlineMs',
     'toolHandleReapMs',

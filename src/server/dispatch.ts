@@ -76,7 +76,7 @@ export function runDispatch(
     largeFrames: state.frameParser === null ? undefined : { parser: state.frameParser, fromBytes: config.workerParseThresholdBytes },
   });
   const channel = new WsChannel(peer);
-  const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress);
+  const session = new ClientSession(channel, config, transport.kind, options.remoteAddress ?? transport.remoteAddress, state.journals ?? undefined);
   const log = config.logger.child({ client_id: session.clientId });
   pipeline = createGatePipeline(state, session, log);
   session.pipeline = pipeline;

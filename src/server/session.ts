@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { EventLog } from '../engine/event-log.js';
 import { EventJournal } from '../engine/events/journal.js';
+import type { JournalDirectory } from '../engine/events/journal-dir.js';
 import { DEFAULT_REPLAN_CONFIG, type ReplanConfig } from '../engine/replan.js';
 import { DEFAULT_TIER, type Tier } from '../engine/permission/tiers.js';
 import { PolicyEngine } from '../engine/policy/policy-engine.js';
@@ -73,6 +74,7 @@ export class ClientSession implements SessionContext {
     private readonly config: ServerStateConfig,
     readonly transportKind: string,
     readonly remoteAddress: string | undefined,
+    private readonly journals?: JournalDirectory,
   ) {
     this.authenticated = !config.authEnabled;
     this.policies = new PolicyEngine(this.clientId, {
@@ -119,9 +121,17 @@ export class ClientSession implements SessionContext {
   private openJournal(config: ServerStateConfig): EventJournal | null {
     if (config.journalDir === null) return null;
     const path = join(config.journalDir, `${this.clientId}.jsonl`);
+    const journals = this.journals;
     return new EventJournal(path, {
       onError: (err, during) => config.logger.warn({ err, path, during }, 'event journal write failed'),
+      ...(journals !== undefined && { onCreate: () => journals.created(path) }),
     });
+  }
+
+  /** The connection closed: its journal may now be swept like any other. */
+  releaseJournal(): void {
+    const path = this.config.journalDir === null ? null : join(this.config.journalDir, `${this.clientId}.jsonl`);
+    if (path !== null) this.journals?.released(path);
   }
 
   memgineIngestSink(next: VoiceEventSink, graph: IngestTarget, meeting: { id: string; title: string }): WsMemgineIngestSink {

@@ -26,6 +26,7 @@ import { ClientSession as Session } from './session.js';
 import { MethodTable, type MethodSpec } from '../contract/method.js';
 import type { ClientSession } from './session.js';
 import { FrameParser } from '../rpc/frame-parser.js';
+import { JournalDirectory } from '../engine/events/journal-dir.js';
 
 export type ServerMode = 'standalone' | 'embedded';
 
@@ -87,6 +88,8 @@ export class ServerState implements ServerContext {
    * connection; null when `maxFrameParseWorkers` is 0 (every frame is parsed inline).
    */
   readonly frameParser: FrameParser | null;
+  /** Bounds the journal directory to `journalMaxFiles`, when there is one. */
+  readonly journals: JournalDirectory | null;
   private readonly sessionWaiters = new Set<() => void>();
 
   constructor(
@@ -95,6 +98,7 @@ export class ServerState implements ServerContext {
     methods: Iterable<MethodSpec>,
   ) {
     const gate = config.approvalGate;
+    this.journals = config.journalDir === null ? null : new JournalDirectory(config.journalDir, config.journalMaxFiles);
     this.frameParser = config.maxFrameParseWorkers > 0 ? new FrameParser({ workers: config.maxFrameParseWorkers }) : null;
     this.methods = new MethodTable([...methods, ...config.methods], {
       handshakeGated: config.handshakeGated,
@@ -266,6 +270,7 @@ export class ServerState implements ServerContext {
   /** @internal */
   removeSession(session: ClientSession): void {
     this.sessions.delete(session.clientId);
+    session.releaseJournal();
     this.host.dropSession(session.clientId);
     this.supervision.unsubscribe(session.clientId);
     this.runs.connectionClosed(session.clientId);

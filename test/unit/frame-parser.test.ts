@@ -62,6 +62,16 @@ describe('FrameParser', () => {
     assert.equal(parser.parsed, 2);
   });
 
+  test('"__proto__" stays an own member in small pieces too (they travel by structured clone)', async () => {
+    const text = `{"list":[${'{"__proto__":{"p":1}},'.repeat(200)}{}]}`;
+    const outcome = await parser.parse(text, 64);
+    assert.ok(outcome.ok);
+    const item = (outcome.value as { list: Record<string, unknown>[] }).list[0]!;
+    assert.deepEqual(Object.keys(item), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(item), Object.prototype);
+    assert.equal(JSON.stringify(outcome.value), JSON.stringify(JSON.parse(text)));
+  });
+
   test('bad JSON: the syntax error is JSON.parse’s own message', async () => {
     const text = `{"jsonrpc":"2.0","id":1,"method":"m","params":[${'1,'.repeat(1000)}]}`;
     let message = '';

@@ -25,6 +25,8 @@ export interface EventJournalOptions {
   compactMinShrink?: number;
   /** Told about a failed write. After a failed append the journal stops writing. */
   onError?: (err: Error, during: 'append' | 'compact') => void;
+  /** Told just before the journal creates its file (not when it reopens an existing one). */
+  onCreate?: () => void;
   fs?: JournalFs;
 }
 
@@ -127,7 +129,9 @@ export class EventJournal {
 
   private open(): void {
     this.fs.mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    if (this.fs.existsSync(this.path)) {
+    if (!this.fs.existsSync(this.path)) {
+      this.options.onCreate?.();
+    } else {
       // Lines from an earlier writer stay until the first compaction.
       const existing = this.fs.readFileSync(this.path);
       this.fileBytes = existing.length;
