@@ -90,8 +90,13 @@ export class TrajectoryStore {
     if (outcomes.length === 0) return Promise.resolve();
     const run = async (): Promise<void> => {
       await this.load();
-      const added = outcomes.map((o) => ({ t: at, tool: o.tool, ok: o.ok }));
-      this.records.push(...added);
+      const added: OutcomeRecord[] = new Array<OutcomeRecord>(outcomes.length);
+      for (let i = 0; i < outcomes.length; i++) {
+        const o = outcomes[i] as ToolOutcome;
+        const record = { t: at, tool: o.tool, ok: o.ok };
+        added[i] = record;
+        this.records.push(record);
+      }
       this.trim();
       const path = this.path;
       if (path === null) return;

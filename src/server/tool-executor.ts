@@ -24,16 +24,24 @@ export class WsToolExecutor implements ToolExecutor {
     const started = performance.now();
     const id = this.channel.nextRequestId();
     const actionId = call.actionId ?? '';
-    const params: Record<string, unknown> = {
-      action_id: actionId,
-      tool: call.tool,
-      parameters: call.parameters,
-      params: call.parameters,
-      attempt: call.attempt ?? 1,
-      request_id: id,
-    };
-    if (call.timeoutMs !== undefined) params.timeout_ms = call.timeoutMs;
-    if (call.sessionId !== undefined) params.session_id = call.sessionId;
+    const attempt = call.attempt ?? 1;
+    // Built whole in the usual shapes; the key order is the same either way.
+    let params: Record<string, unknown>;
+    if (call.timeoutMs === undefined && call.sessionId !== undefined) {
+      params = {
+        action_id: actionId,
+        tool: call.tool,
+        parameters: call.parameters,
+        params: call.parameters,
+        attempt,
+        request_id: id,
+        session_id: call.sessionId,
+      };
+    } else {
+      params = { action_id: actionId, tool: call.tool, parameters: call.parameters, params: call.parameters, attempt, request_id: id };
+      if (call.timeoutMs !== undefined) params.timeout_ms = call.timeoutMs;
+      if (call.sessionId !== undefined) params.session_id = call.sessionId;
+    }
     // An action's own budget is exact: the callback grace belongs to the outer handler deadline.
     const waitMs = call.timeoutMs ?? this.options.defaultTimeoutMs;
     const elapsed = (): number => Math.round(performance.now() - started);
