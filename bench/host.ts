@@ -73,7 +73,7 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
   }
 }
 
-async function fanOut(url: string, rows: string[][]): Promise<void> {
+async function fanOut(url: string, rows: string[][], dropped: () => number): Promise<void> {
   const s = HOST_SETTINGS;
   let latencies: number[] = [];
   let delivered = 0;
@@ -96,7 +96,9 @@ async function fanOut(url: string, rows: string[][]): Promise<void> {
       Array.from({ length: s.batch }, () => emitter.call('host.notify', { kind: 'bench', payload: { sent_at: performance.now() } })),
     );
   }
-  await until(() => delivered >= s.events * s.subscribers, s.timeoutMs, 'every delivery');
+  await until(() => delivered >= s.events * s.subscribers, s.timeoutMs, 'every delivery').catch((err: Error) => {
+    throw new Error(`${err.message}: ${delivered} of ${s.events * s.subscribers} delivered, ${dropped()} subscribers dropped`);
+  });
   const elapsed = (performance.now() - started) / 1000;
   rows.push([`fan-out to ${s.subscribers} subscribers`, formatNumber(delivered / elapsed), 'deliveries/s']);
   rows.push([`fan-out to ${s.subscribers} subscribers`, formatNumber(s.events / elapsed), 'events/s (each to all)']);
@@ -148,7 +150,7 @@ export async function runHostBench(): Promise<void> {
   const rows: string[][] = [];
   try {
     log('host: event fan-out');
-    await fanOut(url, rows);
+    await fanOut(url, rows, () => state.host.overflowedSubscribers);
     log('host: approval round trip');
     await approvalRoundTrip(url, rows);
   } catch (err) {

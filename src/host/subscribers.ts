@@ -37,6 +37,10 @@ class Subscriber {
   get backlog(): number {
     return this.queuedBytes + (this.sink.backlogBytes ?? 0);
   }
+
+  get sinkBacklog(): number {
+    return this.sink.backlogBytes ?? 0;
+  }
 }
 
 /**
@@ -92,35 +96,48 @@ export class HostSubscribers {
     return this.byClient.get(clientId)?.lost ?? 0;
   }
 
+  /**
+   * Every queue holds a suffix of the same event stream and shares its event objects, so together
+   * they hold the longest queue's bytes once; what each connection has already taken into its own
+   * send buffer is its own copy.
+   */
+  private totalBytes(): number {
+    let buffered = 0;
+    let longest = 0;
+    for (const sub of this.byClient.values()) {
+      buffered += sub.sinkBacklog;
+      if (sub.queuedBytes > longest) longest = sub.queuedBytes;
+    }
+    return buffered + longest;
+  }
+
   publish(event: HostEvent, bytes = 0): void {
     if (this.byClient.size === 0) return;
-    let total = 0;
+    let buffered = 0;
+    let longest = 0;
     for (const sub of [...this.byClient.values()]) {
       if (sub.queue.length >= this.queueCapacity) {
         sub.lost++;
-        total += sub.backlog;
-        continue;
-      }
-      const backlog = sub.backlog + bytes;
-      if (backlog > this.maxBytes) {
+      } else if (sub.backlog + bytes > this.maxBytes) {
         this.overflow(sub, `host.event backlog over ${this.maxBytes} bytes`);
         continue;
+      } else {
+        sub.queue.push(event);
+        sub.queuedBytes += bytes;
+        this.dirty.add(sub);
       }
-      sub.queue.push(event);
-      sub.queuedBytes += bytes;
-      total += backlog;
-      this.dirty.add(sub);
+      buffered += sub.sinkBacklog;
+      if (sub.queuedBytes > longest) longest = sub.queuedBytes;
     }
-    if (total > this.maxTotalBytes) this.shed(total);
+    if (buffered + longest > this.maxTotalBytes) this.shed();
     this.scheduleDrain();
   }
 
   /** Every subscriber together is over the daemon-wide bound: drop the biggest backlogs until it fits. */
-  private shed(total: number): void {
+  private shed(): void {
     const bySize = [...this.byClient.values()].sort((a, b) => b.backlog - a.backlog);
     for (const sub of bySize) {
-      if (total <= this.maxTotalBytes) return;
-      total -= sub.backlog;
+      if (this.totalBytes() <= this.maxTotalBytes) return;
       this.overflow(sub, `host.event backlogs over ${this.maxTotalBytes} bytes in all`);
     }
   }

@@ -137,6 +137,44 @@ describe('a2a.* over the wire', () => {
     assert.equal(http.json.result.id, id);
   });
 
+  test('push configs, cancel and the extended card: every remaining method by its v1.0 name and v0.3 alias, over WS and HTTP alike', async (t) => {
+    const c = await server.authed();
+    const { bound } = await c.result('a2a.start', { bind: '127.0.0.1:0', share_session_runtime: true });
+    t.after(() => c.result('a2a.stop', {}));
+    const overHttp = async (method: string, params: unknown): Promise<any> => {
+      const res = await postRpc(`http://${bound}/`, { jsonrpc: '2.0', id: 1, method, params });
+      if (res.json.error) throw new Error(`${method}: ${res.json.error.message}`);
+      return res.json.result;
+    };
+    const transports: [string, (method: string, params: unknown) => Promise<any>][] = [
+      ['ws', (method, params) => c.result(method, params)],
+      ['http', overHttp],
+    ];
+    for (const [via, call] of transports) {
+      const sent = await call('SendMessage', { message: { messageId: `push-${via}`, role: 'ROLE_USER', parts: [{ text: 'hello' }] } });
+      const taskId: string = sent.task.id;
+      const hook = 'http://127.0.0.1:9/hook';
+      assert.deepEqual(await call('CreateTaskPushNotificationConfig', { taskId, id: 'a', url: `${hook}-a`, token: 'tok' }), { id: 'a', taskId, url: `${hook}-a`, token: 'tok' }, via);
+      const set = await call('tasks/pushNotificationConfig/set', { taskId, pushNotificationConfig: { id: 'b', url: `${hook}-b` } });
+      assert.deepEqual(set, { taskId, pushNotificationConfig: { id: 'b', url: `${hook}-b` } }, via);
+      assert.equal((await call('GetTaskPushNotificationConfig', { taskId, id: 'b' })).url, `${hook}-b`, via);
+      assert.equal((await call('tasks/pushNotificationConfig/get', { id: taskId, pushNotificationConfigId: 'a' })).pushNotificationConfig.url, `${hook}-a`, via);
+      assert.deepEqual((await call('ListTaskPushNotificationConfigs', { taskId })).configs.map((x: { id: string }) => x.id).sort(), ['a', 'b'], via);
+      assert.equal((await call('tasks/pushNotificationConfig/list', { id: taskId })).length, 2, via);
+      await call('DeleteTaskPushNotificationConfig', { taskId, id: 'a' });
+      await call('tasks/pushNotificationConfig/delete', { id: taskId, pushNotificationConfigId: 'b' });
+      assert.deepEqual((await call('ListTaskPushNotificationConfigs', { taskId })).configs ?? [], [], via);
+      for (const cancel of ['CancelTask', 'tasks/cancel']) {
+        await assert.rejects(call(cancel, { id: taskId }), /not cancelable/i, `${via} ${cancel} of a finished task`);
+      }
+      for (const card of ['GetExtendedAgentCard', 'agent/getAuthenticatedExtendedCard']) {
+        const got = await call(card, {});
+        assert.equal(typeof got.name, 'string', `${via} ${card}`);
+        assert.ok(Array.isArray(got.skills), `${via} ${card}`);
+      }
+    }
+  });
+
   test('in-core calls with no server running say so', async () => {
     const c = await server.authed();
     const e = await c.error('GetTask', { id: 'x' });
