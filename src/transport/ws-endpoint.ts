@@ -81,7 +81,6 @@ export class WsEndpoint {
         remoteAddress: kind === 'ws-unix' ? 'unix' : request.socket.remoteAddress,
         maxBufferedBytes: this.options.maxOutboundBufferedBytes,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-        socket: isCorkable(socket) ? socket : undefined,
       });
       this.live.add(transport);
       ws.once('close', () => this.live.delete(transport));
@@ -132,10 +131,6 @@ export class WsEndpoint {
     this.parser = parser;
     return parser;
   }
-}
-
-function isCorkable(socket: Duplex): socket is Duplex & { cork(): void; uncork(): void } {
-  return typeof socket.cork === 'function' && typeof socket.uncork === 'function';
 }
 
 function refuse(socket: Duplex, status: number, statusText: string, body: string): void {

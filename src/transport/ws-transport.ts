@@ -13,11 +13,6 @@ export interface WsTransportOptions {
   maxBufferedBytes: number;
   /** Ping period; a peer that has not answered the previous ping by the next one is terminated. 0 = off. */
   heartbeatIntervalMs: number;
-  /**
-   * The connection's socket, when this side holds it (the server does). Frames sent in one turn of
-   * the event loop are then written together: one system call for a whole burst of replies.
-   */
-  socket?: { cork(): void; uncork(): void } | undefined;
 }
 
 /** Adapts one `ws` WebSocket (either side of the wire) to the FrameTransport interface. */
@@ -32,11 +27,6 @@ export class WsTransport implements FrameTransport {
   private heartbeat: NodeJS.Timeout | undefined;
   private alive = true;
   private closed = false;
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.options.socket?.uncork();
-  };
 
   constructor(
     readonly ws: WebSocket,
@@ -82,7 +72,6 @@ export class WsTransport implements FrameTransport {
       this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
       return false;
     }
-    this.hold();
     this.ws.send(text);
     return true;
   }
@@ -95,15 +84,6 @@ export class WsTransport implements FrameTransport {
     this.ws.resume();
   }
 
-  /** Gather this turn's frames: the socket stays corked until the current tick's work is done. */
-  private hold(): void {
-    const socket = this.options.socket;
-    if (socket === undefined || this.corked) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(this.uncork);
-  }
-
   sendBinary(data: Uint8Array): boolean {
     if (!this.isOpen) return false;
     const unread = this.ws.bufferedAmount;
@@ -111,7 +91,6 @@ export class WsTransport implements FrameTransport {
       this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
       return false;
     }
-    this.hold();
     this.ws.send(data);
     return true;
   }
