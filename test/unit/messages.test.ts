@@ -184,6 +184,25 @@ describe('exceedsJsonDepth', () => {
     assert.equal(exceedsJsonDepth(afterEscape.padEnd(200, ' '), 1), false);
   });
 
+  test('a run of backslashes before a quote: even ends the string, odd escapes the quote', () => {
+    const even = `["\\\\"${'['.repeat(5)}${']'.repeat(5)}]`; // two backslashes: the string ends, 6 levels
+    assert.equal(exceedsJsonDepth(even.padEnd(100, ' '), 5), true);
+    assert.equal(exceedsJsonDepth(even.padEnd(100, ' '), 6), false);
+    const odd = `["\\\\\\"${'['.repeat(5)}"]`; // three backslashes: the quote is escaped, the brackets are string content
+    assert.equal(exceedsJsonDepth(odd.padEnd(100, ' '), 1), false);
+  });
+
+  test('an unterminated string hides nothing after it and is left to the parser', () => {
+    assert.equal(exceedsJsonDepth(`["${'['.repeat(300)}`, 2), false);
+    assert.equal(exceedsJsonDepth(`${'['.repeat(3)}"${'['.repeat(300)}`, 2), true);
+  });
+
+  test('many brackets spread over siblings and strings never count as depth', () => {
+    const wide = JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ id: `a${i}`, p: { s: '{[' }, d: [] })));
+    assert.equal(exceedsJsonDepth(wide, 3), false);
+    assert.equal(exceedsJsonDepth(wide, 2), true);
+  });
+
   test('text too short to exceed the bound is not scanned', () => {
     assert.equal(exceedsJsonDepth('[[]]', 2), false);
     assert.equal(exceedsJsonDepth('', 0), false);
