@@ -12,6 +12,8 @@ export interface CliArgs {
   requireAuth: boolean;
   socket: string | undefined;
   journalDir: string | undefined;
+  /** --agents-manifest as given (resolved like --journal-dir). */
+  agentsManifest: string | undefined;
   /** --dream-interval as given (parsed in settings). */
   dreamInterval: string | undefined;
   /** --mcp-bind as given (parsed in settings). */
@@ -42,6 +44,9 @@ Options:
   --journal-dir DIR
                    where each connection's event journal is written
                    (default $CAR_HOME/journals; a leading ~/.car/ means $CAR_HOME)
+  --agents-manifest FILE
+                   the supervised agents' manifest (default $CAR_HOME/agents.json;
+                   a leading ~/.car/ means $CAR_HOME); its lock is FILE.lock
   --dream-interval T
                    memory consolidation cadence: seconds, or with a unit
                    (ms, s, m, h); default 15m; 0 turns it off
@@ -98,6 +103,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'require-auth': { type: 'boolean', default: false },
         socket: { type: 'string' },
         'journal-dir': { type: 'string' },
+        'agents-manifest': { type: 'string' },
         'dream-interval': { type: 'string' },
         'mcp-bind': { type: 'string' },
         'a2a-bind': { type: 'string' },
@@ -116,6 +122,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values['journal-dir'] !== undefined && values['journal-dir'].length === 0) {
     throw new UsageError('--journal-dir must not be empty');
   }
+  if (values['agents-manifest'] !== undefined && values['agents-manifest'].length === 0) {
+    throw new UsageError('--agents-manifest must not be empty');
+  }
   return {
     port: values.port === undefined ? undefined : parsePort(values.port),
     host: values.host,
@@ -125,6 +134,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     requireAuth: values['require-auth'],
     socket: values.socket,
     journalDir: values['journal-dir'],
+    agentsManifest: values['agents-manifest'],
     dreamInterval: values['dream-interval'],
     mcpBind: values['mcp-bind'],
     a2aBind: values['a2a-bind'],

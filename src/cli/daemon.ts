@@ -6,7 +6,7 @@ import { listenDashboard } from '../dashboard/index.js';
 import { perPortSocketPath, type CarHome, type Platform } from '../util/car-paths.js';
 import { DEFAULT_DREAM_INTERVAL_MS, DreamLoop } from './dream.js';
 import { establishPrimacy, type DaemonLock, type Primacy } from './primacy.js';
-import { resolveJournalDir, type Settings } from './settings.js';
+import { resolveAgentsManifest, resolveJournalDir, type Settings } from './settings.js';
 import { resolveInferenceSettings } from './inference-settings.js';
 import { createEmbedder } from '../inference/embedder.js';
 import { mintToken, removeFile, TokenFiles } from './tokens.js';
@@ -137,7 +137,11 @@ export class Daemon {
         skillsModel: inference.skillsModel,
         mcpAssistantModel: inference.assistantModel,
         voiceSearchPath: voiceSearchPath(this.plan.env.PATH),
-        agentsManifestPath: join(this.plan.carHome.dir, 'agents.json'),
+        agentsManifestPath: resolveAgentsManifest(settings.agentsManifest, {
+          carHome: this.plan.carHome.dir,
+          home: this.plan.platform.home,
+          cwd: this.plan.platform.cwd,
+        }),
         agentsLogDir: join(this.plan.carHome.dir, 'logs', 'agents'),
         agentEnv: this.plan.env,
         chatGoalsPath: join(this.plan.carHome.dir, 'chat-goals.json'),

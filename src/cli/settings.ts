@@ -17,6 +17,8 @@ export interface Settings {
   logLevel: LogLevel;
   /** --journal-dir as given (present only when the flag was); see resolveJournalDir. */
   journalDir?: string;
+  /** --agents-manifest as given (present only when the flag was); see resolveAgentsManifest. */
+  agentsManifest?: string;
   /** Memory consolidation cadence (--dream-interval / CAR_DREAM_INTERVAL), present when either is; 0 = off. */
   dreamIntervalMs?: number;
   /** CAR_INFERENCE_MAX_CONCURRENT: inference permits, present when set. */
@@ -62,6 +64,7 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
     toolTimeoutMs: parseSeconds(env, 'CAR_TOOL_TIMEOUT'),
     logLevel: parseLogLevel(env),
     ...(args.journalDir !== undefined && { journalDir: args.journalDir }),
+    ...(args.agentsManifest !== undefined && { agentsManifest: args.agentsManifest }),
     ...dreamInterval(args.dreamInterval ?? nonEmpty(env.CAR_DREAM_INTERVAL)),
     ...inferencePermits(nonEmpty(env.CAR_INFERENCE_MAX_CONCURRENT)),
     ...(args.noDashboard && { dashboard: false as const }),
@@ -117,8 +120,23 @@ export function parseMcpBind(raw: string | undefined): McpBind | null {
  * leading `~/.car` stands for CAR_HOME (which may have been moved), any other leading `~` for the
  * home directory, and a relative path is taken from the working directory.
  */
-export function resolveJournalDir(flag: string | undefined, where: { carHome: string; home: string; cwd: string }): string {
-  if (flag === undefined) return join(where.carHome, 'journals');
+export function resolveJournalDir(flag: string | undefined, where: FlagPathBase): string {
+  return resolveFlagPath(flag, 'journals', where);
+}
+
+/** --agents-manifest: `$CAR_HOME/agents.json` unless given; read like --journal-dir. */
+export function resolveAgentsManifest(flag: string | undefined, where: FlagPathBase): string {
+  return resolveFlagPath(flag, 'agents.json', where);
+}
+
+export interface FlagPathBase {
+  carHome: string;
+  home: string;
+  cwd: string;
+}
+
+function resolveFlagPath(flag: string | undefined, underHome: string, where: FlagPathBase): string {
+  if (flag === undefined) return join(where.carHome, underHome);
   const underCarHome = /^~[\\/]\.car(?=[\\/]|$)/.exec(flag);
   if (underCarHome) return join(where.carHome, flag.slice(underCarHome[0].length));
   if (/^~(?=[\\/]|$)/.test(flag)) return join(where.home, flag.slice(1));

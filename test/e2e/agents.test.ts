@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -46,4 +46,17 @@ test('binary: a supervised agent gets its identity and chats; a second daemon on
   const pid = row!.pid!;
   await primary.stop();
   assert.throws(() => process.kill(pid, 0), 'the agent stopped with the daemon');
+});
+
+test('binary: --agents-manifest puts the manifest (and its lock) where it says, ~/.car/ meaning CAR_HOME', async (t) => {
+  const carHome = tempDir(t);
+  const daemon = await startDaemon(t, { carHome, args: ['--dream-interval', '0', '--no-dashboard', '--agents-manifest', '~/.car/fleet/agents.json'] });
+  const owner = await RawClient.connect(t, daemon.url);
+  await owner.result('session.auth', { token: readFileSync(authTokenPath(carHome), 'utf8') });
+  await owner.result('agents.upsert', { id: 'moved', command: process.execPath, args: [AGENT, 'chat'] });
+  const manifest = JSON.parse(readFileSync(join(carHome, 'fleet', 'agents.json'), 'utf8'));
+  assert.ok(JSON.stringify(manifest).includes('"moved"'), 'the upserted agent is in the named manifest');
+  assert.equal(existsSync(join(carHome, 'agents.json')), false, 'nothing at the default place');
+  owner.close();
+  assert.equal((await daemon.stop()).code, 0);
 });

@@ -3,7 +3,7 @@ import test from 'node:test';
 import { parseCliArgs } from '../../src/cli/args.js';
 import { loadEnvFile, parseEnvFile } from '../../src/cli/env-file.js';
 import { InvalidCarHomeError, lockPath, perPortSocketPath, resolveCarHome, sharedSocketPath, tokenDir, type Platform } from '../../src/util/car-paths.js';
-import { resolveSettings } from '../../src/cli/settings.js';
+import { resolveAgentsManifest, resolveSettings } from '../../src/cli/settings.js';
 import { mintToken } from '../../src/cli/tokens.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import { writeFileSync } from 'node:fs';
@@ -151,4 +151,14 @@ test('--a2a-bind: off by default; host:port on the loopback, off it only with --
     assert.throws(() => resolveSettings(parseCliArgs(['--a2a-bind', bind, '--a2a-allow-lan']), {}), UsageError, bind);
   }
   assert.throws(() => resolveSettings(parseCliArgs(['--a2a-allow-lan']), {}), /needs --a2a-bind/);
+});
+
+test('--agents-manifest: default $CAR_HOME/agents.json; ~/.car/ means CAR_HOME, relative from cwd; empty refused', () => {
+  const where = { carHome: '/srv/car', home: '/home/u', cwd: '/work' };
+  assert.equal(resolveAgentsManifest(undefined, where), '/srv/car/agents.json');
+  assert.equal(resolveAgentsManifest('~/.car/fleet/a.json', where), '/srv/car/fleet/a.json');
+  assert.equal(resolveAgentsManifest('m.json', where), '/work/m.json');
+  assert.equal(resolveSettings(parseCliArgs(['--agents-manifest', '/x/a.json']), {}).agentsManifest, '/x/a.json');
+  assert.equal('agentsManifest' in resolveSettings(parseCliArgs([]), {}), false);
+  assert.throws(() => parseCliArgs(['--agents-manifest=']), /--agents-manifest must not be empty/);
 });

@@ -147,7 +147,7 @@ describe('a2a.peers.* and a2a.send', () => {
 describe('A2A interop: streaming and the v0.3 dialect', () => {
   const server = useServer();
 
-  test('SendStreamingMessage with the SDK client: task, WORKING, one artifact, then COMPLETED; resubscribe to a finished task', async (t) => {
+  test('SendStreamingMessage with the SDK client: task, WORKING, one artifact, then COMPLETED', async (t) => {
     const c = await server.authed();
     await c.result('tools.register', [{ name: 'echo' }]);
     serveTools(c, (_tool, parameters) => parameters);
@@ -168,6 +168,31 @@ describe('A2A interop: streaming and the v0.3 dialect', () => {
     assert.equal(last, 'TASK_STATE_COMPLETED');
     const got = await client.getTask({ tenant: '', id: taskId });
     assert.equal(Task.toJSON(got) && TaskState[got.status!.state], 'TASK_STATE_COMPLETED');
+  });
+
+  test('SubscribeToTask with the SDK client: a running task streams to its final status once the tool answers', async (t) => {
+    const c = await server.authed();
+    await c.result('tools.register', [{ name: 'slow' }]);
+    const { bound } = await c.result('a2a.start', { bind: '127.0.0.1:0', share_session_runtime: true });
+    t.after(() => c.result('a2a.stop', {}));
+    const client = await sdkClient(`http://${bound}`);
+    const first = await client.sendMessage(sendRequest([{ data: { tool: 'slow', parameters: { n: 1 } } }], { configuration: { returnImmediately: true } }));
+    const id = (first as { id: string }).id;
+    const call = await c.next();
+    assert.equal(call.method, 'tools.execute');
+    const states: string[] = [];
+    const stream = client.resubscribeTask({ tenant: '', id })[Symbol.asyncIterator]();
+    const record = (ev: Awaited<ReturnType<typeof stream.next>>): void => {
+      const p = ev.value?.payload;
+      if (p?.$case === 'statusUpdate') states.push(TaskState[p.value.status!.state]);
+      if (p?.$case === 'task') states.push(TaskState[p.value.status!.state]);
+    };
+    // The first event is the task as it stands: the subscription is open, so the tool may answer.
+    record(await stream.next());
+    assert.equal(states[0], 'TASK_STATE_WORKING');
+    c.send({ jsonrpc: '2.0', id: call.id, result: { done: true } });
+    for (let ev = await stream.next(); !ev.done; ev = await stream.next()) record(ev);
+    assert.equal(states.at(-1), 'TASK_STATE_COMPLETED', states.join(' → '));
   });
 
   test('CancelTask on a running task: CANCELED at once; the tool call still finishes and its result is dropped', async (t) => {
