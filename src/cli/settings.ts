@@ -76,30 +76,28 @@ export function resolveSettings(args: CliArgs, env: Env): Settings {
 
 /** The --a2a-bind address, checked as a2a.start checks its bind. */
 function a2aListen(args: CliArgs): Pick<Settings, 'a2aBind' | 'a2aAllowLan'> {
-  if (args.a2aBind === undefined) {
-    if (args.a2aAllowLan) throw new UsageError('--a2a-allow-lan needs --a2a-bind');
-    return {};
-  }
-  try {
-    parseBind(args.a2aBind, args.a2aAllowLan);
-  } catch (err) {
-    throw new UsageError(`--a2a-bind: ${(err as Error).message.replace('pass allow_non_loopback_bind', 'add --a2a-allow-lan')}`);
-  }
-  return { a2aBind: args.a2aBind.trim(), ...(args.a2aAllowLan && { a2aAllowLan: true as const }) };
+  const bind = listenAddress(args.a2aBind, args.a2aAllowLan, '--a2a-bind', '--a2a-allow-lan');
+  return bind === undefined ? {} : { a2aBind: bind, ...(args.a2aAllowLan && { a2aAllowLan: true as const }) };
 }
 
-/** The peer listener's address, checked as the listener will read it (no wildcard; loopback unless allowed). */
+/** The peer listener's address, checked as the listener will read it. */
 function peerListen(args: CliArgs): Pick<Settings, 'a2aPeerBind' | 'a2aPeerAllowLan'> {
-  if (args.a2aPeerListen === undefined) {
-    if (args.a2aPeerAllowLan) throw new UsageError('--a2a-peer-allow-lan needs --a2a-peer-listen');
-    return {};
+  const bind = listenAddress(args.a2aPeerListen, args.a2aPeerAllowLan, '--a2a-peer-listen', '--a2a-peer-allow-lan');
+  return bind === undefined ? {} : { a2aPeerBind: bind, ...(args.a2aPeerAllowLan && { a2aPeerAllowLan: true as const }) };
+}
+
+/** A listener's host:port flag: no wildcard, loopback unless its LAN flag is given too. */
+function listenAddress(raw: string | undefined, allowLan: boolean, flag: string, lanFlag: string): string | undefined {
+  if (raw === undefined) {
+    if (allowLan) throw new UsageError(`${lanFlag} needs ${flag}`);
+    return undefined;
   }
   try {
-    parseBind(args.a2aPeerListen, args.a2aPeerAllowLan);
+    parseBind(raw, allowLan);
   } catch (err) {
-    throw new UsageError(`--a2a-peer-listen: ${(err as Error).message.replace('pass allow_non_loopback_bind', 'add --a2a-peer-allow-lan')}`);
+    throw new UsageError(`${flag}: ${(err as Error).message.replace('pass allow_non_loopback_bind', `add ${lanFlag}`)}`);
   }
-  return { a2aPeerBind: args.a2aPeerListen.trim(), ...(args.a2aPeerAllowLan && { a2aPeerAllowLan: true as const }) };
+  return raw.trim();
 }
 
 /** `host:port`, `[v6]:port` or `disabled`; absent means 127.0.0.1:9102. */

@@ -56,7 +56,7 @@ export async function postRpc(url: string, body: unknown, headers: Record<string
 
 /**
  * An A2A agent built with the SDK alone on loopback HTTP: its card (extra card fields in `card`)
- * at every GET, JSON-RPC 1.0 at every POST, run by `executor`. `onRequest` sees each POST's headers
+ * at every GET, JSON-RPC 1.0 at every POST, run by `executor`. `onRequest` sees every request's headers
  * before the executor runs. Close it with `close()`.
  */
 export async function sdkAgentServer(
@@ -76,6 +76,7 @@ export async function sdkAgentServer(
     });
   const store = new InMemoryTaskStore();
   const server = createServer((req, res) => {
+    onRequest(req.headers);
     if (req.method === 'GET') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(AgentCard.toJSON(cardOf())));
@@ -84,7 +85,6 @@ export async function sdkAgentServer(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      onRequest(req.headers);
       const handler = new JsonRpcTransportHandler(new DefaultRequestHandler(cardOf(), store, executor));
       const out = await handler.handle(Buffer.concat(chunks).toString('utf8'), new ServerCallContext({ user: new UnauthenticatedUser(), requestedVersion: '1.0' }));
       res.setHeader('content-type', 'application/json');

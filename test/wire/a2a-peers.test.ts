@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import test, { describe } from 'node:test';
-import { AgentCard, Task, TaskState } from '@a2a-js/sdk';
-import {
-  AgentEvent,
-  DefaultRequestHandler,
-  InMemoryTaskStore,
-  JsonRpcTransportHandler,
-  ServerCallContext,
-  UnauthenticatedUser,
-  type AgentExecutor,
-} from '@a2a-js/sdk/server';
+import { Task, TaskState } from '@a2a-js/sdk';
+import { AgentEvent, type AgentExecutor } from '@a2a-js/sdk/server';
 import { startServer, useServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/temp.js';
-import { postRpc, sdkClient, sendRequest, serveTools } from '../helpers/a2a.js';
+import { postRpc, sdkAgentServer, sdkClient, sendRequest, serveTools } from '../helpers/a2a.js';
 
 const home = tempDir('car-a2a-peers-');
 
@@ -32,38 +23,8 @@ async function sdkAgent(): Promise<{ url: string; headers: IncomingHttpHeaders[]
     },
     async cancelTask() {},
   };
-  let base = '';
-  const card = () =>
-    AgentCard.fromJSON({
-      name: 'sdk echo',
-      description: 'echo',
-      version: '1',
-      supportedInterfaces: [{ url: `${base}/`, protocolBinding: 'JSONRPC', protocolVersion: '1.0' }],
-      capabilities: { streaming: true },
-      defaultInputModes: ['text/plain'],
-      defaultOutputModes: ['text/plain'],
-      skills: [],
-    });
-  const server = createServer((req, res) => {
-    headers.push(req.headers);
-    if (req.method === 'GET') {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(AgentCard.toJSON(card())));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const handler = new JsonRpcTransportHandler(new DefaultRequestHandler(card(), store, executor));
-      const out = await handler.handle(Buffer.concat(chunks).toString('utf8'), new ServerCallContext({ user: new UnauthenticatedUser(), requestedVersion: '1.0' }));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(out));
-    });
-  });
-  const store = new InMemoryTaskStore();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: base, headers, close: () => (server.closeAllConnections(), server.close()) };
+  const agent = await sdkAgentServer(executor, { name: 'sdk echo', description: 'echo', capabilities: { streaming: true } }, (h) => headers.push(h));
+  return { ...agent, headers };
 }
 
 describe('a2a.peers.* and a2a.send', () => {
