@@ -3,17 +3,11 @@ import { createHash } from 'node:crypto';
 import test, { describe } from 'node:test';
 import { actionFingerprint, parametersDigest } from '../../src/index.js';
 import { canonicalJson } from '../../src/util/canonical-json.js';
+import { prng } from '../helpers/prng.js';
 
 /** A seeded generator of JSON values: objects with shuffled keys, arrays, strings, numbers. */
 function generator(seed: number): () => unknown {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   const value = (depth: number): unknown => {
     const r = next();
     if (depth > 3 || r < 0.3) {

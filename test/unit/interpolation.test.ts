@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import test, { describe } from 'node:test';
 import { interpolate, InterpolationError, type Resolution, type Resolver } from '../../src/engine/executor/interpolation.js';
+import { prng as rng } from '../helpers/prng.js';
 
 function resolver(outputs: Record<string, unknown>, statuses: Record<string, string> = {}): Resolver {
   return (id) => {
@@ -76,18 +77,6 @@ describe('$<id>.output interpolation', () => {
     assert.equal(Object.getOwnPropertyDescriptor(out, '__proto__')?.value, 42);
   });
 });
-
-/** Mulberry32: a tiny seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('interpolation, randomized', () => {
   test('every path into a random output resolves to the value found by walking it directly', () => {

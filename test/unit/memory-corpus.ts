@@ -1,3 +1,4 @@
+import { prng } from '../helpers/prng.js';
 /**
  * A fixed retrieval corpus for the memory engine: about 2,000 facts about a fictional company
  * (services, people, teams, codenames, rules, notes) and 100 questions, each with the ids of the
@@ -30,17 +31,6 @@ export interface CorpusQuestion {
 export interface Corpus {
   facts: CorpusFact[];
   questions: CorpusQuestion[];
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CONSONANTS = 'bdfgklmnprtvz';

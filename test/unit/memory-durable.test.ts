@@ -10,6 +10,7 @@ import { resolveSandboxed } from '../../src/memory/sandbox.js';
 import { MemoryScope } from '../../src/memory/scope.js';
 import { MemoryService } from '../../src/memory/service.js';
 import { serializeSnapshot, snapshotOf } from '../../src/memory/snapshot.js';
+import { prng as rng } from '../helpers/prng.js';
 
 const root = mkdtempSync(join(tmpdir(), 'car-memory-durable-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -321,18 +322,6 @@ describe('durable memory: service scopes', () => {
     await reopened.close();
   });
 });
-
-/** Seeded generator for property tests (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('namespace encoding', () => {
   test('examples: lowercase hex, uppercase and % encoded, safe characters kept', () => {

@@ -1,3 +1,4 @@
+import { prng } from '../helpers/prng.js';
 /**
  * A retrieval benchmark written the way people store memories, not the way the engine likes them:
  * about 2,000 facts about a fictional company, several per person, project, office and system,
@@ -30,17 +31,6 @@ export interface EvalQuestion {
 export interface EvalCorpus {
   facts: EvalFact[];
   questions: EvalQuestion[];
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = (

@@ -5,6 +5,7 @@ import test, { describe } from 'node:test';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { upgradeStatus, waitFor, type RawClient } from '../helpers/raw-client.js';
 import { scaled } from '../helpers/timing.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * Hostile clients against one daemon: a bounded fuzz of every method in the table (generated from
@@ -17,18 +18,6 @@ const ROUNDS = Number(process.env.CAR_FUZZ_ROUNDS ?? 2);
 const MiB = 1024 * 1024;
 /** Growth of retained memory each case may cause, well above what its bounds allow and far below the unbounded failure. */
 const GROWTH_CEILING = 256 * MiB;
-
-/** A small deterministic PRNG (mulberry32), so a failing round can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function junk(rand: () => number, depth = 0): unknown {
   const pick = Math.floor(rand() * (depth > 3 ? 7 : 10));
