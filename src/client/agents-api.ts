@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defined } from '../util/values.js';
 import type { CarClient, ConnectOptions } from './client.js';
+import type { AgentOutput as MultiAgentOutput, AgentSpec as MultiAgentSpec, BudgetLimits as MultiBudget } from '../multi/types.js';
 
 type Result = Record<string, unknown>;
 
@@ -213,25 +214,8 @@ export function agentsApi(client: CarClient) {
   };
 }
 
-/** What `multi.run_agent` hands the caller, and what it answers (`AgentOutput`). */
-export interface MultiAgentSpec {
-  name: string;
-  system_prompt: string;
-  tools: string[];
-  max_turns: number;
-  metadata: Record<string, unknown>;
-  cache_control?: unknown;
-  [extra: string]: unknown;
-}
-export interface MultiAgentOutput {
-  name: string;
-  answer: string;
-  turns: number;
-  tool_calls: number;
-  duration_ms: number;
-  error: string | null;
-}
-export type MultiBudget = { max_input_tokens?: number; max_output_tokens?: number; max_total_tokens?: number; max_cost_usd?: number; max_agents?: number };
+/** What `multi.run_agent` hands the caller, what it answers, and the budget a pattern runs under. */
+export type { AgentSpec as MultiAgentSpec, AgentOutput as MultiAgentOutput, BudgetLimits as MultiBudget } from '../multi/types.js';
 
 /** `multi.*`, and the runner the daemon calls back for each agent (upstream `registerAgentRunner`). */
 export function multiApi(client: CarClient) {

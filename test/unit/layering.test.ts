@@ -18,7 +18,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   methods: ['contract', ...ENGINES, 'rpc', 'util'],
   contract: [...ENGINES, 'rpc', 'util'],
   dashboard: ['transport', 'util'],
-  client: ['engine', 'memory', 'inference', 'rpc', 'transport', 'util'],
+  client: ['engine', 'memory', 'inference', 'multi', 'rpc', 'transport', 'util'],
   engine: ['util'],
   memory: ['util'],
   host: ['util'],
