@@ -135,6 +135,8 @@ export function targetsSection(input: ReportInput): string {
     checks.push(ratioCheck(input, 'p50', transport, BASELINE, 1.25, 'atMost'));
     checks.push(ratioCheck(input, 'callbacks', transport, BASELINE, 0.7, 'atLeast'));
   }
+  // The async-handler phase runs over TCP only.
+  checks.push(ratioCheck(input, 'asyncPipelined', 'tcp', BASELINE, 0.9, 'atLeast'));
   for (const other of input.servers.filter((s) => s !== OURS && s !== BASELINE)) {
     // "Ahead" = strictly better than the other library on the same transport.
     const pipe = ratioCheck(input, 'pipelined', 'tcp', other, 1, 'atLeast');

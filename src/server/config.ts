@@ -107,6 +107,12 @@ export interface ServerStateOptions {
   maxFragments: number;
   /** Most buffered inbound chunks per connection. */
   maxBufferedChunks: number;
+  /**
+   * Most outbound frames of one connection gathered into one socket write. Frames sent in the
+   * same event-loop turn are written in groups of this many (a frame of 64 KiB or more ends its
+   * group), the last group at the end of the turn; 1 writes every frame on its own.
+   */
+  maxFramesPerWrite: number;
   /** Outbound bytes a client may leave unread before it is disconnected (one frame to a drained client always goes). */
   maxOutboundBufferedBytes: number;
   /** Largest reply frame; a bigger result is answered with -32603 `data.kind: "limit"` instead. */
@@ -387,6 +393,7 @@ const DEFAULTS: ServerStateOptions = {
   maxFrameParseWorkers: 2,
   maxFragments: 64,
   maxBufferedChunks: 4096,
+  maxFramesPerWrite: 8,
   maxOutboundBufferedBytes: 32 * 1024 * 1024,
   maxReplyBytes: 16 * 1024 * 1024,
   maxConnections: 1024,
@@ -547,6 +554,7 @@ export class ServerStateConfig implements Readonly<ServerStateOptions> {
   readonly workerParseThresholdBytes!: number;
   readonly maxFrameParseWorkers!: number;
   readonly maxFragments!: number;
+  readonly maxFramesPerWrite!: number;
   readonly maxBufferedChunks!: number;
   readonly maxOutboundBufferedBytes!: number;
   readonly maxReplyBytes!: number;
@@ -763,6 +771,7 @@ function validate(o: ServerStateOptions): void {
   }
   // Counts: whole numbers of at least 1.
   const counts = [
+    'maxFramesPerWrite',
     'maxActionConcurrency',
     'maxVerifyActions',
     'maxPoliciesPerSession',

@@ -26,6 +26,7 @@ export function endpointFor(state: ServerState): WsEndpoint {
         maxBufferedChunks: c.maxBufferedChunks,
         maxOutboundBufferedBytes: c.maxOutboundBufferedBytes,
         heartbeatIntervalMs: c.heartbeatIntervalMs,
+        framesPerWrite: c.maxFramesPerWrite,
         admit: () => state.admitConnection(),
       },
       (transport) => void runDispatch(transport, state),

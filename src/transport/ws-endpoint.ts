@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { FrameTransport, TransportKind } from './frame.js';
 import { CloseCode } from './frame.js';
 import { isAllowedOrigin } from './origin.js';
-import { WsTransport } from './ws-transport.js';
+import { WsTransport, type Corkable } from './ws-transport.js';
 
 export interface WsEndpointOptions {
   /** Largest message accepted, in bytes; larger ones close the connection with 1009. */
@@ -17,6 +17,8 @@ export interface WsEndpointOptions {
   /** Outbound bytes a connection may leave unread before it is disconnected. */
   maxOutboundBufferedBytes: number;
   heartbeatIntervalMs: number;
+  /** Most outbound frames gathered into one socket write (1 writes each frame on its own). */
+  framesPerWrite?: number;
   /** Decides whether an upgrade's `Origin` header is acceptable. Defaults to the loopback rule. */
   allowOrigin?: (origin: string | undefined) => boolean;
   /** Most header lines accepted in one upgrade request. */
@@ -81,6 +83,8 @@ export class WsEndpoint {
         remoteAddress: kind === 'ws-unix' ? 'unix' : request.socket.remoteAddress,
         maxBufferedBytes: this.options.maxOutboundBufferedBytes,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        socket: isCorkable(socket) ? socket : undefined,
+        framesPerWrite: this.options.framesPerWrite,
       });
       this.live.add(transport);
       ws.once('close', () => this.live.delete(transport));
@@ -131,6 +135,10 @@ export class WsEndpoint {
     this.parser = parser;
     return parser;
   }
+}
+
+function isCorkable(socket: Duplex): socket is Duplex & Corkable {
+  return typeof socket.cork === 'function' && typeof socket.uncork === 'function';
 }
 
 function refuse(socket: Duplex, status: number, statusText: string, body: string): void {

@@ -13,7 +13,22 @@ export interface WsTransportOptions {
   maxBufferedBytes: number;
   /** Ping period; a peer that has not answered the previous ping by the next one is terminated. 0 = off. */
   heartbeatIntervalMs: number;
+  /**
+   * The connection's socket, when this side holds it (the server does). Frames sent in one turn
+   * of the event loop are then gathered into socket writes of up to `framesPerWrite` frames.
+   */
+  socket?: Corkable | undefined;
+  /** Most frames gathered into one socket write (1 writes each frame on its own). */
+  framesPerWrite?: number;
 }
+
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** A frame this long (UTF-16 units or bytes) is written at once: gathering it saves nothing and only holds memory. */
+const GATHER_MAX_FRAME = 64 * 1024;
 
 /** Adapts one `ws` WebSocket (either side of the wire) to the FrameTransport interface. */
 export class WsTransport implements FrameTransport {
@@ -27,6 +42,15 @@ export class WsTransport implements FrameTransport {
   private heartbeat: NodeJS.Timeout | undefined;
   private alive = true;
   private closed = false;
+  /** The socket is corked until the end of this tick; `gathered` frames are waiting in it. */
+  private corked = false;
+  private gathered = 0;
+  private readonly framesPerWrite: number;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.gathered = 0;
+    this.options.socket?.uncork();
+  };
 
   constructor(
     readonly ws: WebSocket,
@@ -34,6 +58,7 @@ export class WsTransport implements FrameTransport {
   ) {
     this.kind = options.kind;
     this.remoteAddress = options.remoteAddress;
+    this.framesPerWrite = options.socket === undefined ? 1 : Math.max(1, options.framesPerWrite ?? 1);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       this.alive = true;
       if (isBinary) this.onbinary?.(toBytes(data));
@@ -67,12 +92,10 @@ export class WsTransport implements FrameTransport {
 
   send(text: string): boolean {
     if (!this.isOpen) return false;
-    const unread = this.ws.bufferedAmount;
-    if (unread > 0 && unread + Buffer.byteLength(text) > this.options.maxBufferedBytes) {
-      this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
-      return false;
-    }
+    if (!this.roomFor(text.length, () => Buffer.byteLength(text))) return false;
+    this.hold();
     this.ws.send(text);
+    this.gatheredOne(text.length);
     return true;
   }
 
@@ -86,13 +109,59 @@ export class WsTransport implements FrameTransport {
 
   sendBinary(data: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    const unread = this.ws.bufferedAmount;
-    if (unread > 0 && unread + data.byteLength > this.options.maxBufferedBytes) {
-      this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
-      return false;
-    }
+    if (!this.roomFor(data.byteLength, () => data.byteLength)) return false;
+    this.hold();
     this.ws.send(data);
+    this.gatheredOne(data.byteLength);
     return true;
+  }
+
+  /**
+   * Whether a frame of `bytes()` fits under the unread bound; terminates the connection when not.
+   * Frames gathered in the corked socket are handed to the OS first, so they never count as unread.
+   */
+  private roomFor(length: number, bytes: () => number): boolean {
+    const max = this.options.maxBufferedBytes;
+    let unread = this.ws.bufferedAmount;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: most frames fit without being measured.
+    if (unread === 0 || unread + length * 3 <= max) return true;
+    const size = bytes();
+    if (unread + size <= max) return true;
+    if (this.gathered > 0) {
+      this.flushGathered();
+      unread = this.ws.bufferedAmount;
+      if (unread === 0 || unread + size <= max) return true;
+    }
+    this.terminate({ code: CloseCode.PolicyViolation, reason: 'slow consumer: outbound buffer limit exceeded' });
+    return false;
+  }
+
+  /**
+   * Cork the socket until the end of this tick, so that a burst of frames (replies resolved
+   * together, a pipelined window's answers, a run of callbacks) leaves in a few writes instead
+   * of one system call per frame.
+   */
+  private hold(): void {
+    if (this.corked || this.framesPerWrite === 1) return;
+    this.corked = true;
+    this.options.socket!.cork();
+    process.nextTick(this.uncork);
+  }
+
+  /**
+   * A frame went into the corked socket: write the group out once it holds `framesPerWrite`
+   * frames or a big one, so the peer can start on the first answers while later ones are made.
+   */
+  private gatheredOne(size: number): void {
+    if (!this.corked) return;
+    if (++this.gathered >= this.framesPerWrite || size >= GATHER_MAX_FRAME) this.flushGathered();
+  }
+
+  private flushGathered(): void {
+    const socket = this.options.socket!;
+    this.gathered = 0;
+    socket.uncork();
+    socket.cork();
   }
 
   close(code: number = CloseCode.Normal, reason = ''): void {
