@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendDurable, openAppend, writeFileAtomic } from '../util/durable-file.js';
+import { Fifo } from './events/fifo.js';
 
 /** The outcome of one dispatched tool call: it succeeded or it failed (rejections and skips never dispatched). */
 export interface ToolOutcome {
@@ -33,7 +34,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * A torn or unreadable line is skipped on load.
  */
 export class TrajectoryStore {
-  private records: OutcomeRecord[] = [];
+  private readonly records = new Fifo<OutcomeRecord>();
   private fileLines = 0;
   private fh: FileHandle | null = null;
   private loading: Promise<void> | null = null;
@@ -75,14 +76,14 @@ export class TrajectoryStore {
           // a torn last line after a crash
         }
       }
-      this.records = loaded.slice(-this.maxRecords).concat(this.records);
+      this.records.replace(loaded.slice(-this.maxRecords).concat(this.records.view()));
       this.trim();
     })();
     return this.loading;
   }
 
   private trim(): void {
-    if (this.records.length > this.maxRecords) this.records.splice(0, this.records.length - this.maxRecords);
+    if (this.records.length > this.maxRecords) this.records.dropFront(this.records.length - this.maxRecords);
   }
 
   /** Add outcomes; with a directory they are on disk when this resolves. */
@@ -103,7 +104,7 @@ export class TrajectoryStore {
       if (this.fileLines + added.length > 2 * this.maxRecords) {
         await this.fh?.close();
         this.fh = null;
-        await writeFileAtomic(path, this.records.map((r) => JSON.stringify(r) + '\n').join(''));
+        await writeFileAtomic(path, this.records.view().map((r) => JSON.stringify(r) + '\n').join(''));
         this.fileLines = this.records.length;
         return;
       }
@@ -121,7 +122,7 @@ export class TrajectoryStore {
     await this.load();
     const since = now - windowDays * DAY_MS;
     const out = new Map<string, ToolCounts>();
-    for (const r of this.records) {
+    for (const r of this.records.view()) {
       if (r.t < since) continue;
       let c = out.get(r.tool);
       if (!c) out.set(r.tool, (c = { succeeded: 0, dispatched: 0 }));

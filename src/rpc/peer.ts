@@ -3,7 +3,7 @@ import { CloseCode } from '../transport/frame.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { DeadlineTimer } from './deadlines.js';
 import { CallList, InboundCall, type CallOwner, type InboundHandler } from './inbound.js';
-import { exceedsJsonDepth } from './depth.js';
+import { depthCheckFor, exceedsJsonDepth, valueExceedsDepth } from './depth.js';
 import { ErrorCode, RequestAbortedError, RpcError } from './errors.js';
 import { OutboundCalls, type OutboundOptions } from './outbound.js';
 import {
@@ -207,7 +207,9 @@ export class Peer implements CallOwner {
   }
 
   private onText(text: string): void {
-    if (exceedsJsonDepth(text, this.options.maxJsonDepth)) {
+    const maxDepth = this.options.maxJsonDepth;
+    const check = depthCheckFor(text, maxDepth);
+    if (check === 'text' && exceedsJsonDepth(text, maxDepth)) {
       this.sendReply(this.tooDeep());
       return;
     }
@@ -215,7 +217,12 @@ export class Peer implements CallOwner {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      this.sendReply(this.parseError((err as Error).message));
+      // Too deep wins over malformed, whichever check the frame was given.
+      this.sendReply(check === 'value' && exceedsJsonDepth(text, maxDepth) ? this.tooDeep() : this.parseError((err as Error).message));
+      return;
+    }
+    if (check === 'value' && valueExceedsDepth(value, maxDepth)) {
+      this.sendReply(this.tooDeep());
       return;
     }
     this.onValue(value);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test, { describe } from 'node:test';
 import { classify, ErrorCode, RemoteError, RequestAbortedError, RpcError } from '../../src/index.js';
 import { errorResponse, invalidRequest, successResponse } from '../../src/rpc/messages.js';
-import { exceedsJsonDepth } from '../../src/rpc/depth.js';
+import { CHECK_VALUE_UP_TO_OPENS, depthCheckFor, exceedsJsonDepth, valueExceedsDepth } from '../../src/rpc/depth.js';
 
 describe('classify', () => {
   test('a request: jsonrpc 2.0, a method and an id', () => {
@@ -206,5 +206,36 @@ describe('exceedsJsonDepth', () => {
   test('text too short to exceed the bound is not scanned', () => {
     assert.equal(exceedsJsonDepth('[[]]', 2), false);
     assert.equal(exceedsJsonDepth('', 0), false);
+  });
+});
+
+describe('depthCheckFor and valueExceedsDepth', () => {
+  const nestArrays = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const nestObjects = (n: number): string => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  test('the value walk agrees with the text scan at the bound, for arrays, objects and mixes', () => {
+    for (const text of [nestArrays(64), nestArrays(65), nestObjects(64), nestObjects(65), '{"a":[{"b":[{"c":[1]}]}]}', '[[],[[]],[[[]]]]', '[]', '{}', '1']) {
+      for (const max of [0, 1, 2, 3, 5, 6, 64, 65]) {
+        assert.equal(valueExceedsDepth(JSON.parse(text), max), exceedsJsonDepth(text, max), `${text.slice(0, 20)} at ${max}`);
+      }
+    }
+    assert.equal(valueExceedsDepth(JSON.parse(nestArrays(64)), 64), false);
+    assert.equal(valueExceedsDepth(JSON.parse(nestArrays(65)), 64), true);
+  });
+
+  test('siblings never add up in the value walk; a deep leaf anywhere is found', () => {
+    const wide = { items: Array.from({ length: 500 }, (_, i) => ({ i, tags: [i] })) };
+    assert.equal(valueExceedsDepth(wide, 4), false);
+    assert.equal(valueExceedsDepth(wide, 3), true);
+    const lateDeep = [...Array.from({ length: 100 }, () => 1), JSON.parse(nestArrays(10))];
+    assert.equal(valueExceedsDepth(lateDeep, 10), true);
+    assert.equal(valueExceedsDepth(lateDeep, 11), false);
+  });
+
+  test('a frame is checked not at all, on its value, or on its text, by how many brackets it opens', () => {
+    assert.equal(depthCheckFor('{"jsonrpc":"2.0","id":1,"method":"state.get","params":{"key":"k"}}', 64), 'none');
+    assert.equal(depthCheckFor(JSON.stringify(Array.from({ length: 100 }, () => ({}))), 64), 'value');
+    assert.equal(depthCheckFor(JSON.stringify(Array.from({ length: CHECK_VALUE_UP_TO_OPENS }, () => ({}))), 64), 'text');
+    assert.equal(depthCheckFor(nestArrays(CHECK_VALUE_UP_TO_OPENS + 1), 64), 'text');
   });
 });

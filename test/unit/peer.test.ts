@@ -13,6 +13,7 @@ import {
   type MemoryTransport,
   type PeerOptions,
 } from '../../src/index.js';
+import { CHECK_VALUE_UP_TO_OPENS } from '../../src/rpc/depth.js';
 import { delay, waitFor } from '../helpers/raw-client.js';
 import { sleep } from '../helpers/server.js';
 
@@ -349,6 +350,29 @@ describe('Peer: framing rules', () => {
     assert.match(reply.error.message, /nesting deeper than 8 levels/);
     raw.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'm', params: [[[[1]]]] }));
     assert.deepEqual(await next(), { jsonrpc: '2.0', id: 1, result: 1 });
+  });
+
+  test('too-deep nesting is -32600 whichever check a frame gets: on its value, on its text, or malformed', async () => {
+    let calls = 0;
+    const { raw, next } = peerWithRawEnd(() => ++calls, { maxJsonDepth: 64 });
+    const deep = (n: number): unknown => (n === 0 ? 1 : [deep(n - 1)]);
+    // Few brackets in all: checked on the parsed value.
+    raw.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'm', params: [deep(64)] }));
+    assert.equal((await next()).error.code, -32600);
+    raw.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'm', params: [deep(62)] }));
+    assert.deepEqual(await next(), { jsonrpc: '2.0', id: 2, result: 1 });
+    // More brackets than the value check takes: scanned before parsing.
+    const wide = Array.from({ length: CHECK_VALUE_UP_TO_OPENS }, () => ({}));
+    raw.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'm', params: [wide, deep(64)] }));
+    assert.equal((await next()).error.code, -32600);
+    raw.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'm', params: [wide] }));
+    assert.deepEqual(await next(), { jsonrpc: '2.0', id: 4, result: 2 });
+    // Unterminated and too deep: too deep wins over malformed.
+    raw.send('{"jsonrpc":"2.0","id":5,"method":"m","params":' + '['.repeat(100));
+    assert.equal((await next()).error.code, -32600);
+    raw.send('{"jsonrpc":"2.0","id":6,"method":"m","params":' + '['.repeat(10));
+    assert.equal((await next()).error.code, ErrorCode.ParseError);
+    assert.equal(calls, 2);
   });
 
   test('a batch gets one array reply with only the requests\' answers, in item order', async () => {
