@@ -1,17 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../util/durable-file.js';
 
 export const AUTH_TOKEN_FILE = 'auth-token';
 export const HOST_TOKEN_FILE = 'host-token';
@@ -27,23 +17,9 @@ export function ensurePrivateDir(dir: string): void {
   if (process.platform !== 'win32') chmodSync(dir, 0o700);
 }
 
-/** Replace `path` atomically with a 0600 file holding `contents`: temp file, fsync, rename. */
+/** Replace `path` atomically and durably with a 0600 file holding `contents`. */
 export function writeSecretFile(path: string, contents: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    try {
-      if (process.platform !== 'win32') fchmodSync(fd, 0o600);
-      writeSync(fd, contents);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    removeFile(tmp);
-    throw err;
-  }
+  writeFileAtomicSync(path, contents, 0o600);
 }
 
 export function removeFile(path: string): void {

@@ -1,7 +1,7 @@
 import { CarError } from '../util/errors.js';
 import { BUILTIN_MODELS } from './catalogue.js';
 import { isLoopbackUrl, modelSchema, type ModelEntry, type ModelOrigin, type ModelSchema } from './model-schema.js';
-import { readModelRows, writeModelRows, type ModelsFs, nodeFs } from './models-file.js';
+import { readModelRows, writeModelRows } from './models-file.js';
 import { DEFAULT_OLLAMA_ENDPOINT, discoverOllama } from './ollama.js';
 
 export interface RegistryOptions {
@@ -12,7 +12,6 @@ export interface RegistryOptions {
   discoveryTimeoutMs: number;
   /** Where `api_key_env` names are looked up. */
   env: Readonly<Record<string, string | undefined>>;
-  fs?: ModelsFs;
 }
 
 const RESERVED_PREFIXES = ['parslee/', 'openrouter/'];
@@ -35,11 +34,8 @@ export class ModelRegistry {
   private writes: Promise<unknown> = Promise.resolve();
   /** Problems met while loading (a bad models.json row, an unreachable Ollama), for the boot log. */
   readonly problems: string[] = [];
-  private readonly fs: ModelsFs;
 
-  constructor(private readonly options: RegistryOptions) {
-    this.fs = options.fs ?? nodeFs;
-  }
+  constructor(private readonly options: RegistryOptions) {}
 
   /** Read models.json and discover Ollama, once; later calls wait for the same load. */
   load(): Promise<void> {
@@ -56,7 +52,7 @@ export class ModelRegistry {
     }
     if (this.options.modelsPath !== null) {
       try {
-        const raw = await readModelRows(this.options.modelsPath, this.fs);
+        const raw = await readModelRows(this.options.modelsPath);
         raw.forEach((row, i) => {
           const parsed = modelSchema.safeParse(row);
           if (parsed.success) rows.push([parsed.data, 'models.json']);
@@ -146,9 +142,9 @@ export class ModelRegistry {
     const path = this.options.modelsPath;
     if (path === null) return Promise.reject(new CarError('unavailable', 'this daemon has no models.json location'));
     const run = this.writes.then(async () => {
-      const rows = await readModelRows(path, this.fs);
+      const rows = await readModelRows(path);
       const id = change(rows);
-      await writeModelRows(path, rows, this.fs);
+      await writeModelRows(path, rows);
       return { id, path, note: REGISTER_NOTE };
     });
     this.writes = run.catch(() => {});

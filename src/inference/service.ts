@@ -5,7 +5,6 @@ import { withFallback, type RetryPolicy } from './attempts.js';
 import { ContentRefusedError, UnsupportedModeError } from './errors.js';
 import { meter } from './metering.js';
 import { hasCapability, type ModelEntry } from './model-schema.js';
-import type { ModelsFs } from './models-file.js';
 import type { Provider } from './provider.js';
 import { AnthropicProvider } from './providers/anthropic.js';
 import { OpenAiProvider } from './providers/openai.js';
@@ -27,7 +26,6 @@ export interface InferenceOptions {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   runnerQueueMax: number;
-  fs?: ModelsFs;
   random?: () => number;
 }
 
@@ -70,7 +68,6 @@ export class InferenceService {
       ollamaEndpoint: options.ollamaEndpoint,
       discoveryTimeoutMs: options.discoveryTimeoutMs,
       env: options.env,
-      ...(options.fs && { fs: options.fs }),
     });
     this.runners = new RunnerHub(options.runnerQueueMax);
     this.openai = new OpenAiProvider(options.requestTimeoutMs);

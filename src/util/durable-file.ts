@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -112,6 +112,31 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   }
   await fsyncDir(dirname(path));
   return bytes;
+}
+
+/** `writeFileAtomic` for synchronous writers (files written at start-up, before the event loop matters). */
+export function writeFileAtomicSync(path: string, data: string | Buffer, mode = 0o600): number {
+  const tmp = `${path}~tmp-${process.pid}-${++tmpCounter}`;
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    const fd = openSync(tmp, 'w', mode);
+    try {
+      for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was created, or it is already gone
+    }
+    throw err;
+  }
+  fsyncDirSync(dirname(path));
+  return buf.length;
 }
 
 /** Create or overwrite `path` with `data` and fsync it (its directory entry is the caller's business). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { describe } from 'node:test';
 import { ApprovalLedger } from '../../src/engine/permission/ledger.js';
@@ -9,6 +9,8 @@ import { MemoryEngine } from '../../src/memory/engine.js';
 import { MemoryScope } from '../../src/memory/scope.js';
 import { parseSnapshot } from '../../src/memory/snapshot.js';
 import { writeFileAtomic } from '../../src/util/durable-file.js';
+import { writeModelRows } from '../../src/inference/models-file.js';
+import { writeSecretFile } from '../../src/cli/tokens.js';
 import { installCrashFs, type CrashFs } from '../helpers/crash-fs.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -144,4 +146,32 @@ describe('crash-fs: acknowledged writes survive losing unsynced data', () => {
       assert.equal(records?.length, 2);
     });
   });
+
+  test('models.json: a registered model survives a crash, and a rewrite leaves the old file or the new one (temp fsync, directory fsync after the rename)', async (t) => {
+    await withCrashFs(t, async (dir, fs) => {
+      const path = join(dir, 'cfg', 'models.json');
+      await writeModelRows(path, [{ id: 'first' }]);
+      fs.crash();
+      assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { models: [{ id: 'first' }] });
+      await writeModelRows(path, [{ id: 'first' }, { id: 'second' }]);
+      fs.crash();
+      assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).models.map((m: { id: string }) => m.id), ['first', 'second']);
+      assert.ok(fs.dirSyncs > 0 && fs.fileSyncs > 0);
+    });
+  });
+
+  test('daemon tokens: a minted token file survives a crash, whole and private (sync writer: temp fsync, directory fsync after the rename)', async (t) => {
+    await withCrashFs(t, async (dir, fs) => {
+      const path = join(dir, 'auth-token');
+      writeSecretFile(path, 'token-one');
+      fs.crash();
+      assert.equal(readFileSync(path, 'utf8'), 'token-one');
+      writeSecretFile(path, 'token-two');
+      fs.crash();
+      assert.equal(readFileSync(path, 'utf8'), 'token-two');
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.deepEqual(readdirSync(dir), ['auth-token'], 'no temp file left behind');
+    });
+  });
 });
+

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import test, { describe } from 'node:test';
 import { BUILTIN_MODELS, ModelRegistry } from '../../src/inference/index.js';
-import { nodeFs, writeModelRows, type ModelsFs } from '../../src/inference/models-file.js';
 import { costOf } from '../../src/inference/metering.js';
 import { route } from '../../src/inference/router.js';
 import { ModelStats } from '../../src/inference/stats.js';
@@ -77,33 +76,6 @@ describe('model registry', () => {
     await Promise.all([1, 2, 3, 4].map((i) => r.register({ id: `c${i}`, source: { type: 'delegated' } })));
     assert.deepEqual(JSON.parse(readFileSync(f.path, 'utf8')).models.map((m: { id: string }) => m.id), ['new-one', 'c1', 'c2', 'c3', 'c4'], 'concurrent writes serialise');
     await assert.rejects(registry(null).register({ id: 'x', source: { type: 'delegated' } }), /no models.json location/);
-    f.cleanup();
-  });
-
-  test('models.json is replaced atomically: temp file written and fsynced, renamed, directory fsynced', async () => {
-    const f = modelsFile([]);
-    const log: string[] = [];
-    const spy: ModelsFs = {
-      readFile: nodeFs.readFile,
-      mkdir: nodeFs.mkdir,
-      unlink: nodeFs.unlink,
-      async open(path, flags, mode) {
-        const fh = await nodeFs.open(path, flags, mode);
-        const name = path === f.dir ? 'dir' : path.includes('.tmp-') ? 'tmp' : path;
-        return {
-          writeFile: async (d: string) => (log.push(`write ${name}`), fh.writeFile(d)),
-          sync: async () => (log.push(`sync ${name}`), fh.sync()),
-          close: () => fh.close(),
-        };
-      },
-      async rename(from, to) {
-        log.push(`rename ${from.includes('.tmp-') ? 'tmp' : from} -> ${to === f.path ? 'models.json' : to}`);
-        return nodeFs.rename(from, to);
-      },
-    };
-    await writeModelRows(f.path, [{ id: 'a', source: { type: 'delegated' } }], spy);
-    assert.deepEqual(log, ['write tmp', 'sync tmp', 'rename tmp -> models.json', 'sync dir']);
-    assert.equal(JSON.parse(readFileSync(f.path, 'utf8')).models[0].id, 'a');
     f.cleanup();
   });
 });
