@@ -91,12 +91,7 @@ export class WsTransport implements FrameTransport {
   }
 
   send(text: string): boolean {
-    if (!this.isOpen) return false;
-    if (!this.roomFor(text.length, () => Buffer.byteLength(text))) return false;
-    this.hold();
-    this.ws.send(text);
-    this.gatheredOne(text.length);
-    return true;
+    return this.sendFrame(text, text.length);
   }
 
   pause(): void {
@@ -108,24 +103,30 @@ export class WsTransport implements FrameTransport {
   }
 
   sendBinary(data: Uint8Array): boolean {
-    if (!this.isOpen) return false;
-    if (!this.roomFor(data.byteLength, () => data.byteLength)) return false;
+    return this.sendFrame(data, data.byteLength);
+  }
+
+  /** `length`: UTF-16 units of a text frame, bytes of a binary one. */
+  private sendFrame(frame: string | Uint8Array, length: number): boolean {
+    if (!this.isOpen || !this.roomFor(frame, length)) return false;
     this.hold();
-    this.ws.send(data);
-    this.gatheredOne(data.byteLength);
+    this.ws.send(frame);
+    this.gatheredOne(length);
     return true;
   }
 
   /**
-   * Whether a frame of `bytes()` fits under the unread bound; terminates the connection when not.
-   * Frames gathered in the corked socket are handed to the OS first, so they never count as unread.
+   * Whether `frame` fits under the unread bound; terminates the connection when not. Frames
+   * gathered in the corked socket are handed to the OS first, so they never count as unread.
    */
-  private roomFor(length: number, bytes: () => number): boolean {
+  private roomFor(frame: string | Uint8Array, length: number): boolean {
     const max = this.options.maxBufferedBytes;
     let unread = this.ws.bufferedAmount;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: most frames fit without being measured.
-    if (unread === 0 || unread + length * 3 <= max) return true;
-    const size = bytes();
+    if (unread === 0) return true;
+    const text = typeof frame === 'string';
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: most text frames fit without being measured.
+    if (unread + (text ? length * 3 : length) <= max) return true;
+    const size = text ? Buffer.byteLength(frame) : length;
     if (unread + size <= max) return true;
     if (this.gathered > 0) {
       this.flushGathered();
