@@ -1,6 +1,7 @@
 import { ErrorCode, RpcError } from '../rpc/errors.js';
 import type { HostState } from '../host/host-state.js';
 import { formatSeconds } from '../util/duration.js';
+import { jsonPreview } from '../util/json-preview.js';
 import type { ApprovalGateOptions } from './config.js';
 
 /** Action prefix of gate approvals, so a UI can tell them from approvals agents asked for. */
@@ -50,11 +51,5 @@ export class ApprovalGate {
 }
 
 function preview(params: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(params) ?? 'null';
-  } catch {
-    text = String(params);
-  }
-  return text.length > GATE_PREVIEW_CHARS ? `${text.slice(0, GATE_PREVIEW_CHARS)}…` : text;
+  return jsonPreview(params, GATE_PREVIEW_CHARS) ?? 'null';
 }

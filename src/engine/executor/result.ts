@@ -1,4 +1,5 @@
 import type { ActionResult, ProposalCost } from './types.js';
+import { jsonPreview } from '../../util/json-preview.js';
 import { round } from '../../util/values.js';
 
 const PREVIEW_CHARS = 200;
@@ -23,9 +24,7 @@ export function nowIso(): string {
 
 /** A short text form of an output for the event log; undefined for null/absent outputs. */
 export function outputPreview(output: unknown): string | undefined {
-  if (output === undefined || output === null) return undefined;
-  const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? String(output));
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+  return jsonPreview(output, PREVIEW_CHARS);
 }
 
 /** Shared by every unsettled result: settling an action always gives it its own change set. */
