@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import { errorMessage, log } from './log.js';
-import { CALLBACK_METHOD, HANDSHAKE_PARAMS } from './protocol.js';
+import { CALLBACK_LIST_METHOD, CALLBACK_METHOD, HANDSHAKE_PARAMS } from './protocol.js';
 import { best, spread } from './stats.js';
 import { formatNumber, formatTable } from './table.js';
 import type { Target } from './targets.js';
@@ -10,8 +10,10 @@ import type { Target } from './targets.js';
 /**
  * Executor overhead against our own daemon, measured in one run against the raw callback path:
  * (1) a proposal of independent instant tool calls vs the same number of pipelined
- * `bench.callbacks` callbacks at the executor's concurrency cap; (2) a dependency chain vs the
- * same number of callbacks one at a time. The client answers every `tools.execute` at once.
+ * `bench.callbacks` callbacks at the executor's concurrency cap, and vs `bench.callback_list`,
+ * which carries the proposal's bytes both ways (the same calls in, result rows of the same shape
+ * out) with no executor; (2) a dependency chain vs the same number of callbacks one at a time.
+ * The client answers every `tools.execute` at once.
  */
 
 export const PROPOSAL_SETTINGS = {
@@ -19,8 +21,8 @@ export const PROPOSAL_SETTINGS = {
   /** The daemon's default maxActionConcurrency, so both sides keep as many callbacks in flight. */
   concurrency: 64,
   chainDepth: 200,
-  warmupRounds: 3,
-  rounds: 7,
+  warmupRounds: 5,
+  rounds: 15,
   /** proposal time / raw callbacks time */
   targetWideRatio: 1.5,
   /** per-action µs beyond one callback round trip */
@@ -112,7 +114,7 @@ class AnsweringClient {
   }
 }
 
-function wideProposal(n: number): unknown {
+function wideProposal(n: number): { id: string; actions: { id: string; type: string; tool: string; parameters: { i: number } }[] } {
   return { id: 'bench-wide', actions: Array.from({ length: n }, (_, i) => ({ id: `a${i}`, type: 'tool_call', tool: 'echo', parameters: { i } })) };
 }
 
@@ -144,9 +146,11 @@ export interface ProposalBenchResult {
   /** Best milliseconds per round. */
   wideProposalMs: number;
   wideRawMs: number;
+  /** The same calls and result rows through a plain method: the proposal's payload without the executor. */
+  wideListMs: number;
   chainProposalMs: number;
   chainRawMs: number;
-  spreads: { wideProposal: number; wideRaw: number; chainProposal: number; chainRaw: number };
+  spreads: { wideProposal: number; wideRaw: number; wideList: number; chainProposal: number; chainRaw: number };
 }
 
 export async function measureProposals(url: string): Promise<ProposalBenchResult> {
@@ -166,9 +170,14 @@ export async function measureProposals(url: string): Promise<ProposalBenchResult
       const r = await client.call(CALLBACK_METHOD, { count, concurrency });
       if (r !== count) throw new Error(`${CALLBACK_METHOD} returned ${JSON.stringify(r)}`);
     };
-    const rounds = { wideProposal: [] as number[], wideRaw: [] as number[], chainProposal: [] as number[], chainRaw: [] as number[] };
+    const list = async (): Promise<void> => {
+      const r = (await client.call(CALLBACK_LIST_METHOD, { id: wide.id, calls: wide.actions, concurrency: s.concurrency })) as SubmitResult;
+      if (r.results.length !== s.wideActions || r.cost.tool_calls !== s.wideActions) throw new Error(`${CALLBACK_LIST_METHOD} answered ${r.results.length} rows`);
+    };
+    const rounds = { wideProposal: [] as number[], wideRaw: [] as number[], wideList: [] as number[], chainProposal: [] as number[], chainRaw: [] as number[] };
     const steps: [keyof typeof rounds, () => Promise<void>][] = [
       ['wideRaw', () => raw(s.wideActions, s.concurrency)],
+      ['wideList', list],
       ['wideProposal', () => submit(wide, s.wideActions)],
       ['chainRaw', () => raw(s.chainDepth, 1)],
       ['chainProposal', () => submit(chain, s.chainDepth)],
@@ -185,11 +194,13 @@ export async function measureProposals(url: string): Promise<ProposalBenchResult
     return {
       wideProposalMs: best(rounds.wideProposal, false),
       wideRawMs: best(rounds.wideRaw, false),
+      wideListMs: best(rounds.wideList, false),
       chainProposalMs: best(rounds.chainProposal, false),
       chainRawMs: best(rounds.chainRaw, false),
       spreads: {
         wideProposal: spread(rounds.wideProposal),
         wideRaw: spread(rounds.wideRaw),
+        wideList: spread(rounds.wideList),
         chainProposal: spread(rounds.chainProposal),
         chainRaw: spread(rounds.chainRaw),
       },
@@ -209,6 +220,7 @@ export function proposalSection(r: ProposalBenchResult): string {
     [
       [`proposal: ${s.wideActions} independent tool calls (cap ${s.concurrency})`, formatNumber(r.wideProposalMs), pct(r.spreads.wideProposal)],
       [`raw: ${s.wideActions} callbacks (c=${s.concurrency})`, formatNumber(r.wideRawMs), pct(r.spreads.wideRaw)],
+      [`same calls and result rows, no executor (c=${s.concurrency})`, formatNumber(r.wideListMs), pct(r.spreads.wideList)],
       [`proposal: ${s.chainDepth}-deep dependency chain`, formatNumber(r.chainProposalMs), pct(r.spreads.chainProposal)],
       [`raw: ${s.chainDepth} callbacks one at a time`, formatNumber(r.chainRawMs), pct(r.spreads.chainRaw)],
     ],
@@ -218,6 +230,7 @@ export function proposalSection(r: ProposalBenchResult): string {
     `executor overhead vs raw callbacks (ours/tcp, best of ${s.rounds} rounds after ${s.warmupRounds} warm-up)`,
     table,
     `${wideRatio <= s.targetWideRatio ? 'PASS' : 'MISS'}  ${s.wideActions}-call proposal / raw callbacks <= ${s.targetWideRatio.toFixed(2)}x: ${wideRatio.toFixed(2)}x`,
+    `      ${s.wideActions}-call proposal / the same calls and result rows without the executor: ${(r.wideProposalMs / r.wideListMs).toFixed(2)}x; that payload alone / raw callbacks: ${(r.wideListMs / r.wideRawMs).toFixed(2)}x`,
     `${overheadUs <= s.targetChainOverheadUs ? 'PASS' : 'MISS'}  chain: executor overhead per action <= ${s.targetChainOverheadUs} us beyond one callback round trip: ${overheadUs.toFixed(1)} us`,
   ].join('\n');
 }

@@ -14,6 +14,14 @@ export const HANDSHAKE_RESULT = { protocol_version: 2, server_version: 'bench', 
 export const CALLBACK_METHOD = 'bench.callbacks';
 
 /**
+ * What a hand-written daemon method would do for a proposal's job without the runtime: take the
+ * same list of calls, call the client back for each (as many at once as asked), and answer with
+ * result rows of the proposal reply's shape. Same bytes in and out as `proposal.submit`, no
+ * executor (served by ours only).
+ */
+export const CALLBACK_LIST_METHOD = 'bench.callback_list';
+
+/**
  * Same answer as `state.get`, but from an `async` handler: the path every embedder method that
  * awaits anything takes (served by ours and bare-ws only).
  */

@@ -16,26 +16,51 @@ export interface ToolCounts {
   dispatched: number;
 }
 
+/** Outcomes of one tool with one result, recorded at one instant (one proposal's worth). */
 interface OutcomeRecord {
   /** Epoch milliseconds. */
   t: number;
   tool: string;
   ok: boolean;
+  /** How many outcomes this record stands for (at least 1). */
+  n: number;
 }
 
 export const TRAJECTORY_FILE = 'tool-outcomes.jsonl';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A record's line; `n` is left out when it is 1, so a line of one outcome reads as before. */
+function line(r: OutcomeRecord): string {
+  return r.n === 1 ? `${JSON.stringify({ t: r.t, tool: r.tool, ok: r.ok })}\n` : `${JSON.stringify(r)}\n`;
+}
+
+/** A stored line's record, or null when it is torn or malformed. */
+function parseLine(text: string): OutcomeRecord | null {
+  try {
+    const r = JSON.parse(text) as Partial<OutcomeRecord>;
+    if (typeof r.t !== 'number' || typeof r.tool !== 'string' || typeof r.ok !== 'boolean') return null;
+    const n = r.n ?? 1;
+    return Number.isSafeInteger(n) && n >= 1 ? { t: r.t, tool: r.tool, ok: r.ok, n } : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Per-tool outcome history from real dispatches, the evidence `verify.monte_carlo` derives its
- * rates from. With a directory it is durable: one JSON line per outcome, appended and fsynced
- * before `record` resolves. At most `maxRecords` outcomes are kept, the oldest dropped first; the
- * file is rewritten (atomically) to the newest `maxRecords` once it holds twice that many lines.
- * A torn or unreadable line is skipped on load.
+ * rates from. The outcomes of one `record` call are kept grouped per tool and result (a proposal
+ * of 1,000 calls of one tool that all succeed is one record and one line), so the history costs
+ * memory and disk per proposal and tool, not per call. With a directory it is durable: the lines
+ * are appended and fsynced before `record` resolves. At most `maxRecords` outcomes are kept, the
+ * oldest dropped first; the file is rewritten (atomically) to the held ones once the outcomes it
+ * holds reach twice that. A torn or unreadable line is skipped on load.
  */
 export class TrajectoryStore {
   private readonly records = new Fifo<OutcomeRecord>();
-  private fileLines = 0;
+  /** Outcomes in `records`. */
+  private held = 0;
+  /** Outcomes in the file. */
+  private fileOutcomes = 0;
   private fh: FileHandle | null = null;
   private loading: Promise<void> | null = null;
   private tail: Promise<void> = Promise.resolve();
@@ -51,7 +76,7 @@ export class TrajectoryStore {
 
   /** Outcomes held (after the bound). */
   get size(): number {
-    return this.records.length;
+    return this.held;
   }
 
   private load(): Promise<void> {
@@ -66,24 +91,37 @@ export class TrajectoryStore {
         throw err;
       }
       const loaded: OutcomeRecord[] = [];
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        this.fileLines++;
-        try {
-          const r = JSON.parse(line) as Partial<OutcomeRecord>;
-          if (typeof r.t === 'number' && typeof r.tool === 'string' && typeof r.ok === 'boolean') loaded.push({ t: r.t, tool: r.tool, ok: r.ok });
-        } catch {
-          // a torn last line after a crash
-        }
+      for (const l of text.split('\n')) {
+        if (l === '') continue;
+        // a torn last line after a crash is skipped
+        const r = parseLine(l);
+        if (r === null) continue;
+        loaded.push(r);
+        this.fileOutcomes += r.n;
+        this.held += r.n;
       }
-      this.records.replace(loaded.slice(-this.maxRecords).concat(this.records.view()));
+      this.records.replace(loaded.concat(this.records.view()));
       this.trim();
     })();
     return this.loading;
   }
 
+  /** Drop the oldest outcomes beyond the bound; a record partly beyond it keeps its newer part. */
   private trim(): void {
-    if (this.records.length > this.maxRecords) this.records.dropFront(this.records.length - this.maxRecords);
+    let excess = this.held - this.maxRecords;
+    if (excess <= 0) return;
+    let whole = 0;
+    while (excess > 0) {
+      const r = this.records.at(whole) as OutcomeRecord;
+      if (r.n > excess) {
+        r.n -= excess;
+        break;
+      }
+      excess -= r.n;
+      whole++;
+    }
+    this.records.dropFront(whole);
+    this.held = Math.min(this.held, this.maxRecords);
   }
 
   /** Add outcomes; with a directory they are on disk when this resolves. */
@@ -91,26 +129,23 @@ export class TrajectoryStore {
     if (outcomes.length === 0) return Promise.resolve();
     const run = async (): Promise<void> => {
       await this.load();
-      const added: OutcomeRecord[] = new Array<OutcomeRecord>(outcomes.length);
-      for (let i = 0; i < outcomes.length; i++) {
-        const o = outcomes[i] as ToolOutcome;
-        const record = { t: at, tool: o.tool, ok: o.ok };
-        added[i] = record;
-        this.records.push(record);
-      }
+      const added = group(outcomes, at);
+      const lines = added.map(line).join('');
+      for (const r of added) this.records.push(r);
+      this.held += outcomes.length;
       this.trim();
       const path = this.path;
       if (path === null) return;
-      if (this.fileLines + added.length > 2 * this.maxRecords) {
+      if (this.fileOutcomes + outcomes.length > 2 * this.maxRecords) {
         await this.fh?.close();
         this.fh = null;
-        await writeFileAtomic(path, this.records.view().map((r) => JSON.stringify(r) + '\n').join(''));
-        this.fileLines = this.records.length;
+        await writeFileAtomic(path, this.records.view().map(line).join(''));
+        this.fileOutcomes = this.held;
         return;
       }
       this.fh ??= (await openAppend(path)).fh;
-      await appendDurable(this.fh, Buffer.from(added.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8'));
-      this.fileLines += added.length;
+      await appendDurable(this.fh, Buffer.from(lines, 'utf8'));
+      this.fileOutcomes += outcomes.length;
     };
     const done = this.tail.then(run, run);
     this.tail = done.catch(() => undefined);
@@ -126,8 +161,8 @@ export class TrajectoryStore {
       if (r.t < since) continue;
       let c = out.get(r.tool);
       if (!c) out.set(r.tool, (c = { succeeded: 0, dispatched: 0 }));
-      c.dispatched++;
-      if (r.ok) c.succeeded++;
+      c.dispatched += r.n;
+      if (r.ok) c.succeeded += r.n;
     }
     return out;
   }
@@ -137,4 +172,22 @@ export class TrajectoryStore {
     await this.fh?.close();
     this.fh = null;
   }
+}
+
+/** One record per tool and result, in the order each first appears. */
+function group(outcomes: readonly ToolOutcome[], t: number): OutcomeRecord[] {
+  const out: OutcomeRecord[] = [];
+  const byKey = new Map<string, OutcomeRecord>();
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i] as ToolOutcome;
+    const key = o.ok ? `+${o.tool}` : `-${o.tool}`;
+    const r = byKey.get(key);
+    if (r !== undefined) r.n++;
+    else {
+      const fresh: OutcomeRecord = { t, tool: o.tool, ok: o.ok, n: 1 };
+      byKey.set(key, fresh);
+      out.push(fresh);
+    }
+  }
+  return out;
 }
