@@ -14,6 +14,9 @@ class LocalCall implements InboundContext {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private expire: ((err: unknown) => void) | undefined;
+  /** The caller's signal while this call listens to it; the listener goes when the call settles. */
+  private outer: AbortSignal | undefined;
+  private readonly onOuterAbort = (): void => this.abort(this.outer?.reason);
 
   constructor(
     readonly method: string,
@@ -22,7 +25,10 @@ class LocalCall implements InboundContext {
     this.id = `local-${nextLocalId++}`;
     if (outer !== undefined) {
       if (outer.aborted) this.controller.abort(outer.reason);
-      else outer.addEventListener('abort', () => this.abort(outer.reason), { once: true });
+      else {
+        this.outer = outer;
+        outer.addEventListener('abort', this.onOuterAbort, { once: true });
+      }
     }
   }
 
@@ -57,9 +63,12 @@ class LocalCall implements InboundContext {
     return Promise.race([Promise.resolve(out), expired]).finally(() => this.finish());
   }
 
-  private finish(): void {
+  /** The call settled: its timer and its listener on the caller's signal go. */
+  finish(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
+    this.outer = undefined;
   }
 }
 
@@ -74,6 +83,7 @@ export function callThrough(
   try {
     return call.settle(pipeline(method, params, call));
   } catch (err) {
+    call.finish();
     return Promise.reject(err);
   }
 }
