@@ -116,12 +116,25 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
 
 /** `writeFileAtomic` for synchronous writers (files written at start-up, before the event loop matters). */
 export function writeFileAtomicSync(path: string, data: string | Buffer, mode = 0o600): number {
+  return writeChunksAtomicSync(path, [data], mode);
+}
+
+/**
+ * `writeFileAtomicSync` for text made a piece at a time: each chunk is written as it is produced,
+ * so the whole text never has to be held at once. The chunks are consumed inside the write, so a
+ * generator may count what it yields. Returns the bytes written.
+ */
+export function writeChunksAtomicSync(path: string, chunks: Iterable<string | Buffer>, mode = 0o600): number {
   const tmp = `${path}~tmp-${process.pid}-${++tmpCounter}`;
-  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let bytes = 0;
   try {
     const fd = openSync(tmp, 'w', mode);
     try {
-      for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
+      for (const chunk of chunks) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
+        bytes += buf.length;
+      }
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -136,7 +149,7 @@ export function writeFileAtomicSync(path: string, data: string | Buffer, mode = 
     throw err;
   }
   fsyncDirSync(dirname(path));
-  return buf.length;
+  return bytes;
 }
 
 /** Create or overwrite `path` with `data` and fsync it (its directory entry is the caller's business). */

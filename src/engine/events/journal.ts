@@ -2,21 +2,10 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import type { RuntimeEvent } from '../event-log.js';
 import { Fifo } from './fifo.js';
+import { writeChunksAtomicSync } from '../../util/durable-file.js';
 
-/** The file operations the journal uses; tests substitute failing ones. */
-export type JournalFs = Pick<
-  typeof fs,
-  | 'appendFileSync'
-  | 'closeSync'
-  | 'existsSync'
-  | 'fsyncSync'
-  | 'mkdirSync'
-  | 'openSync'
-  | 'readFileSync'
-  | 'renameSync'
-  | 'unlinkSync'
-  | 'writeSync'
->;
+/** The file operations of the journal's appends; tests substitute failing ones. */
+export type JournalFs = Pick<typeof fs, 'appendFileSync' | 'existsSync' | 'mkdirSync' | 'readFileSync'>;
 
 export interface EventJournalOptions {
   /** Compaction waits until the file holds at least this many lines beyond the retained events. */
@@ -34,8 +23,6 @@ export const COMPACT_MIN_STALE_LINES = 1024;
 export const COMPACT_MIN_SHRINK = 0.25;
 /** Rewrites are issued in chunks of about this many bytes. */
 const WRITE_CHUNK = 64 * 1024;
-
-let tempCounter = 0;
 
 /**
  * A session's events as JSON Lines, one event per line, in append order. Nothing touches the
@@ -147,66 +134,28 @@ export class EventJournal {
   }
 
   private rewrite(retained: { readonly length: number; at(i: number): RuntimeEvent | undefined }): void {
-    const temp = `${this.path}.${process.pid}.${tempCounter++}.tmp`;
     const sizes: number[] = [];
-    let total = 0;
-    let fd: number | null = null;
-    try {
-      fd = this.fs.openSync(temp, 'w', 0o600);
-      let chunk = '';
-      for (let i = 0; i < retained.length; i++) {
-        const line = `${JSON.stringify(retained.at(i))}\n`;
-        const size = Buffer.byteLength(line);
-        sizes.push(size);
-        total += size;
-        chunk += line;
-        if (chunk.length >= WRITE_CHUNK) {
-          writeAll(this.fs, fd, chunk);
-          chunk = '';
-        }
-      }
-      if (chunk.length > 0) writeAll(this.fs, fd, chunk);
-      this.fs.fsyncSync(fd);
-      this.fs.closeSync(fd);
-      fd = null;
-      this.fs.renameSync(temp, this.path);
-    } catch (err) {
-      if (fd !== null) ignoreErrors(() => this.fs.closeSync(fd!));
-      ignoreErrors(() => this.fs.unlinkSync(temp));
-      throw err;
-    }
-    this.syncDirectory();
+    const total = writeChunksAtomicSync(this.path, retainedLines(retained, sizes));
     this.fileLines = retained.length;
     this.fileBytes = total;
     this.retainedSizes.replace(sizes);
     this.retainedBytes = total;
   }
-
-  /** Make the rename itself durable where the platform allows fsync on a directory. */
-  private syncDirectory(): void {
-    ignoreErrors(() => {
-      const fd = this.fs.openSync(dirname(this.path), 'r');
-      try {
-        this.fs.fsyncSync(fd);
-      } finally {
-        this.fs.closeSync(fd);
-      }
-    });
-  }
 }
 
-function writeAll(ops: JournalFs, fd: number, text: string): void {
-  const buffer = Buffer.from(text);
-  let offset = 0;
-  while (offset < buffer.length) offset += ops.writeSync(fd, buffer, offset, buffer.length - offset);
-}
-
-function ignoreErrors(step: () => void): void {
-  try {
-    step();
-  } catch {
-    // best effort
+/** The retained events as JSON Lines in chunks of about WRITE_CHUNK; notes each line's bytes in `sizes`. */
+function* retainedLines(retained: { readonly length: number; at(i: number): RuntimeEvent | undefined }, sizes: number[]): Generator<string> {
+  let chunk = '';
+  for (let i = 0; i < retained.length; i++) {
+    const line = `${JSON.stringify(retained.at(i))}\n`;
+    sizes.push(Buffer.byteLength(line));
+    chunk += line;
+    if (chunk.length >= WRITE_CHUNK) {
+      yield chunk;
+      chunk = '';
+    }
   }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** The events in a journal file, oldest first. A torn final line (a crash mid-append) is skipped. */
