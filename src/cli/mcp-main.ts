@@ -18,8 +18,10 @@ over stdio, for MCP clients that launch a command.
 
 This process keeps a memory graph of its own ($CAR_HOME/mcp/): only memory_add_fact is written
 to disk; save_knowledge, save_procedural, delete, intervene and skill_ingest last as long as the
-process. It does not share memory with a running car-server. To share the daemon's memory graph
-with its WebSocket clients, point the MCP client at the daemon's HTTP endpoint instead:
+process. Several car-mcp processes may share that directory: each fact is added under a lock
+after re-reading the file. It does not share memory with a running car-server. To share the
+daemon's memory graph with its WebSocket clients, point the MCP client at the daemon's HTTP
+endpoint instead:
 http://127.0.0.1:9102/mcp (car-server --mcp-bind / CAR_MCP_BIND).
 
 Options:

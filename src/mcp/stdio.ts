@@ -2,8 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { MemoryService } from '../memory/service.js';
 import type { MemoryScope } from '../memory/scope.js';
-import { snapshotOf } from '../memory/snapshot.js';
 import type { Logger } from '../util/logger.js';
+import { SharedFactFile } from './fact-file.js';
 import type { McpHost, McpLimits } from './host.js';
 import { McpSession } from './server.js';
 import { sharedTools } from './tools.js';
@@ -15,22 +15,22 @@ export interface StdioHostOptions {
   policyDirs: readonly string[];
   limits: McpLimits;
   logger: Logger;
+  /** How long a write waits while another car-mcp process writes the same file (default 10 s). */
+  factsLockWaitMs?: number;
 }
-
-/** The durable graph only `memory_add_fact` writes to. */
-const FACTS_NAMESPACE = 'mcp-stdio';
 
 /**
  * The host of a stdio MCP process: a graph of its own, in memory, seeded at start from its memory
  * file. Only `memory_add_fact` reaches that file (fsynced before the tool answers); everything
- * else lives as long as the process, as upstream's stdio server does.
+ * else lives as long as the process, as upstream's stdio server does. Several car-mcp processes
+ * may share the file: each write re-reads it under a lock (see SharedFactFile).
  */
 export async function openStdioHost(opts: StdioHostOptions): Promise<McpHost & { close(): Promise<void> }> {
   const live = new MemoryService({ memoryDir: null, logger: opts.logger });
-  const durable = opts.memoryDir === null ? null : new MemoryService({ memoryDir: opts.memoryDir, logger: opts.logger });
   const graph: MemoryScope = await live.forBinding({ memoryNamespace: null, agentId: null });
-  const file = durable === null ? null : await durable.namespace(FACTS_NAMESPACE);
-  if (file !== null && file.engine.factCount > 0) graph.engine.reset(snapshotOf(file.engine));
+  const file = opts.memoryDir === null ? null : new SharedFactFile(opts.memoryDir, opts.logger, opts.factsLockWaitMs);
+  const seed = file === null ? null : await file.read();
+  if (seed !== null && seed.facts.length > 0) graph.engine.reset(seed);
   return {
     name: 'stdio',
     version: opts.version,
@@ -39,10 +39,10 @@ export async function openStdioHost(opts: StdioHostOptions): Promise<McpHost & {
     policyDirs: opts.policyDirs,
     memory: () => Promise.resolve(graph),
     async factAdded(fact) {
-      await file?.addFact(fact, 'mcp');
+      await file?.add(fact);
     },
     async close() {
-      await durable?.close();
+      // Nothing is held open: every write closed the file behind it.
     },
   };
 }

@@ -49,6 +49,25 @@ test('car-mcp over stdio: the 16 tools, no daemon-only ones, and only memory_add
   assert.ok(readdirSync(join(carHome, 'mcp'), { recursive: true }).length > 0);
 });
 
+test('two car-mcp processes on one CAR_HOME (two MCP clients) keep every fact either of them added', async (t) => {
+  const carHome = tempDir(t);
+  const a = await connect(t, carHome);
+  const b = await connect(t, carHome);
+  await callTool(a, 'memory_add_fact', { subject: 'first_client_fact', body: 'written by the first client' });
+  await callTool(b, 'memory_add_fact', { subject: 'second_client_fact', body: 'written by the second client' });
+  await callTool(a, 'memory_add_fact', { subject: 'first_client_again', body: 'written by the first client later' });
+  await a.close();
+  await b.close();
+  const c = await connect(t, carHome);
+  for (const [query, subject] of [
+    ['written by the first client', 'first_client_fact'],
+    ['written by the second client', 'second_client_fact'],
+    ['first client later', 'first_client_again'],
+  ] as const) {
+    assert.ok((await subjects(c, query)).includes(subject), `${subject} survived`);
+  }
+});
+
 test('car-mcp --help says the daemon endpoint shares memory and stdio does not', () => {
   const r = spawnSync(process.execPath, [MCP_BIN, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
