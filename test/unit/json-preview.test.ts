@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import test, { describe } from 'node:test';
 import { jsonPrefix, jsonPreview } from '../../src/util/json-preview.js';
-import { prng } from '../helpers/prng.js';
+import { jsonValues } from '../helpers/json-values.js';
 
 /** Seeded JSON values, some with long strings and long arrays so that both paths are taken. */
 function generator(seed: number): () => unknown {
-  const next = prng(seed);
-  const value = (depth: number): unknown => {
-    const r = next();
-    if (depth > 3 || r < 0.3) {
-      const p = next();
-      if (p < 0.2) return Math.floor(next() * 2000) - 1000;
-      if (p < 0.3) return next() * 10;
-      if (p < 0.55) return `s${Math.floor(next() * 100)}é"\n`.repeat(1 + Math.floor(next() * (depth < 2 && next() < 0.1 ? 300 : 3)));
-      if (p < 0.8) return next() < 0.5;
-      return null;
-    }
-    if (r < 0.55) return Array.from({ length: Math.floor(next() * (depth < 1 && next() < 0.2 ? 200 : 4)) }, () => value(depth + 1));
-    const out: Record<string, unknown> = {};
-    const keys = Math.floor(next() * (depth < 1 && next() < 0.2 ? 100 : 5));
-    for (let k = 0; k < keys; k++) out[`k${Math.floor(next() * 1000)}`] = value(depth + 1);
-    return out;
-  };
-  return () => value(0);
+  return jsonValues(seed, {
+    repeat: (depth, next) => 1 + Math.floor(next() * (depth < 2 && next() < 0.1 ? 300 : 3)),
+    arrayLength: (depth, next) => Math.floor(next() * (depth < 1 && next() < 0.2 ? 200 : 4)),
+    keys: (depth, next) => Array.from({ length: Math.floor(next() * (depth < 1 && next() < 0.2 ? 100 : 5)) }, () => `k${Math.floor(next() * 1000)}`),
+  });
 }
 
 function expected(value: unknown, maxChars: number): string {
