@@ -92,9 +92,7 @@ export class TrajectoryStore {
       }
       const loaded: OutcomeRecord[] = [];
       for (const l of text.split('\n')) {
-        if (l === '') continue;
-        // a torn last line after a crash is skipped
-        const r = parseLine(l);
+        const r = l === '' ? null : parseLine(l);
         if (r === null) continue;
         loaded.push(r);
         this.fileOutcomes += r.n;
@@ -121,7 +119,7 @@ export class TrajectoryStore {
       whole++;
     }
     this.records.dropFront(whole);
-    this.held = Math.min(this.held, this.maxRecords);
+    this.held = this.maxRecords;
   }
 
   /** Add outcomes; with a directory they are on disk when this resolves. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FactInput } from '../memory/types.js';
+import type { MemoryScope } from '../memory/scope.js';
 import { MemoryService } from '../memory/service.js';
 import { snapshotOf, type SnapshotData } from '../memory/snapshot.js';
 import { MemoryError } from '../memory/types.js';
@@ -37,22 +38,23 @@ export class SharedFactFile {
 
   /** Every fact in the file now. */
   read(): Promise<SnapshotData> {
-    return this.exclusive(async (service) => snapshotOf((await service.namespace(FACTS_NAMESPACE)).engine));
+    return this.exclusive(async (facts) => snapshotOf(facts.engine));
   }
 
   /** Add `fact`; it is on disk when this resolves. */
   add(fact: FactInput): Promise<void> {
-    return this.exclusive(async (service) => {
-      await (await service.namespace(FACTS_NAMESPACE)).addFact(fact, 'mcp');
+    return this.exclusive(async (facts) => {
+      await facts.addFact(fact, 'mcp');
     });
   }
 
-  private exclusive<T>(work: (service: MemoryService) => Promise<T>): Promise<T> {
+  /** Run `work` on the facts graph, opened afresh under the lock and closed (fsynced) after it. */
+  private exclusive<T>(work: (facts: MemoryScope) => Promise<T>): Promise<T> {
     const run = (): Promise<T> =>
       this.locked(async () => {
         const service = new MemoryService({ memoryDir: this.dir, logger: this.logger });
         try {
-          return await work(service);
+          return await work(await service.namespace(FACTS_NAMESPACE));
         } finally {
           await service.close();
         }
